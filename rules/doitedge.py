@@ -1,0 +1,48 @@
+"""The edge between doit and the rules: errors become one line, and quiet runs stay quiet.
+
+Only this module (used by `dodo.py`) turns ImmoStatsError into something for people; any
+other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from doit.exceptions import TaskFailed
+from doit.reporter import ExecutedOnlyReporter
+
+from rules.errors import ImmoStatsError
+
+
+def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a task action: an ImmoStatsError fails the task with its one-line message."""
+
+    @functools.wraps(fn)
+    def action(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = fn(*args, **kwargs)
+        except ImmoStatsError as e:
+            return TaskFailed(str(e))
+        return result if isinstance(result, dict | TaskFailed) else None
+
+    return action
+
+
+class Reporter(ExecutedOnlyReporter):
+    """Prints the names of tasks that run, nothing for up-to-date ones, one line per expected error."""
+
+    desc = "executed-only, with one-line errors"
+
+    def add_failure(self, task: Any, fail: Any) -> None:
+        if isinstance(fail, TaskFailed) and not fail.traceback:
+            sys.stderr.write(f"error: {fail.message}\n")
+            sys.stderr.flush()
+            return
+        super().add_failure(task, fail)
+
+    def complete_run(self) -> None:
+        """Only unexpected failures (bugs) reach here with details; expected ones were one line."""
+        super().complete_run()

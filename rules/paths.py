@@ -1,0 +1,48 @@
+"""Every path the build reads or writes, derived from `build_dir` and `site_dir`.
+
+Tests and users point a whole build elsewhere with `doit build_dir=... site_dir=...`;
+nothing else in the code builds paths by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_SOURCE = ROOT / "tests" / "data" / "sample"
+TEMPLATES = ROOT / "templates"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Locations of one build: `build` holds intermediates, `site` the published output."""
+
+    build: Path
+    site: Path
+
+    @classmethod
+    def of(cls, build: str | Path, site: str | Path) -> Paths:
+        return cls(Path(build).resolve(), Path(site).resolve())
+
+    @property
+    def db(self) -> Path:
+        return self.build / "dvf.duckdb"
+
+    @property
+    def store_manifest(self) -> Path:
+        """What the store holds (sources, rows): changes only when the data does."""
+        return self.build / "store.json"
+
+    @property
+    def doit_db(self) -> Path:
+        return self.build / ".doit.sqlite3"
+
+    @property
+    def tmp(self) -> Path:
+        return self.build / "tmp"
+
+    @property
+    def raw(self) -> Path:
+        """Downloaded DVF files (kept by `doit clean`)."""
+        return self.build / "raw"

@@ -1,0 +1,90 @@
+"""The commune referential: vendored from Etalab's decoupage-administratif, compact.
+
+The repository must build from a fresh clone, so the referential is copied into
+`rules/reference/` as three small gzipped CSV files. `python -m rules.reference SRC` rebuilds
+them from a `decoupage-administratif` `data/` folder (communes, departements, regions JSON).
+Only metropolitan France and the overseas departments (DROM) are kept: DVF covers nothing else.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent / "reference"
+COMMUNES = HERE / "communes.csv.gz"
+DEPARTEMENTS = HERE / "departements.csv.gz"
+REGIONS = HERE / "regions.csv.gz"
+FILES = (COMMUNES, DEPARTEMENTS, REGIONS)
+
+COMMUNE_COLUMNS = ["code", "kind", "nom", "departement", "region", "parent", "codes_postaux", "population"]
+_SCOPE = {"metro", "drom"}
+
+
+def _commune_rows(entries: list[dict]) -> list[list[object]]:
+    """Current communes and arrondissements, then former codes pointing at their current commune."""
+    rows: dict[str, list[object]] = {}
+    for e in entries:
+        if e["zone"] not in _SCOPE:
+            continue
+        kind = {"commune-actuelle": "commune", "arrondissement-municipal": "arrondissement"}.get(e["type"])
+        if kind:
+            rows[e["code"]] = [
+                e["code"],
+                kind,
+                e["nom"],
+                e["departement"],
+                e["region"],
+                e.get("commune", ""),
+                " ".join(e.get("codesPostaux", [])),
+                e.get("population", ""),
+            ]
+    current = {code: r for code, r in rows.items() if r[1] == "commune"}
+    former: dict[str, str] = {}
+    for e in entries:
+        if e["zone"] not in _SCOPE:
+            continue
+        if e["type"] in ("commune-deleguee", "commune-associee"):
+            former.setdefault(e["code"], e["chefLieu"])
+        for old in e.get("anciensCodes", []) if e["type"] == "commune-actuelle" else []:
+            former.setdefault(old, e["code"])
+    for old, new in sorted(former.items()):
+        if old not in rows and new in current:
+            cur = current[new]
+            rows[old] = [old, "former", "", cur[3], cur[4], new, "", ""]
+    return [rows[k] for k in sorted(rows)]
+
+
+def _write_csv_gz(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    """Deterministic bytes (mtime=0 in the gzip header) so a rebuild is a no-op in git."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
+        gz.write(buf.getvalue().encode("utf-8"))
+
+
+def vendor(src: Path, dest: Path = HERE) -> None:
+    """Rebuild the compact referential in `dest` from decoupage-administratif JSON in `src`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    communes = json.loads((src / "communes.json").read_text("utf-8"))
+    deps = json.loads((src / "departements.json").read_text("utf-8"))
+    regs = json.loads((src / "regions.json").read_text("utf-8"))
+    _write_csv_gz(dest / COMMUNES.name, COMMUNE_COLUMNS, _commune_rows(communes))
+    _write_csv_gz(
+        dest / DEPARTEMENTS.name,
+        ["code", "nom", "region"],
+        [[d["code"], d["nom"], d["region"]] for d in deps if d["zone"] in _SCOPE],
+    )
+    _write_csv_gz(
+        dest / REGIONS.name, ["code", "nom"], [[r["code"], r["nom"]] for r in regs if r["zone"] in _SCOPE]
+    )
+
+
+if __name__ == "__main__":
+    vendor(Path(sys.argv[1]))

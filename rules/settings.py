@@ -1,0 +1,35 @@
+"""Build settings that change outputs or resources, declared to doit with `config_changed`.
+
+Each can be set on the command line (`doit memory_limit=2GB`); `Settings.from_vars` reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+
+from rules.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resource limits for DuckDB: a runner has 7 GB, France-scale data needs spilling, not luck."""
+
+    memory_limit: str = "3GB"
+    threads: int = 0  # 0: DuckDB's default (all cores)
+
+    @classmethod
+    def from_vars(cls, get: Callable[[str, str | None], str | None]) -> Settings:
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = get(f.name, None)
+            if raw is None:
+                continue
+            try:
+                values[f.name] = int(raw) if f.type in ("int", int) else raw
+            except ValueError:
+                raise ConfigError(f"{f.name}={raw}: expected a whole number") from None
+        return cls(**values)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)

@@ -1,0 +1,312 @@
+"""Find DVF source files and check them before DuckDB reads a byte.
+
+A source is one file or a folder of files. Each file may be plain, zipped (one member) or
+gzipped. The format is recognised from the header, never from the name:
+
+- raw DGFiP `ValeursFoncieres-YYYY.txt`: 43 pipe-separated columns, first column named
+  `Code service CH` (older files) or `Identifiant de document` (newer ones);
+- Etalab geo-dvf: 40 comma-separated columns.
+
+Checking happens in one streaming pass per file that hashes it, decompresses it into
+`build/tmp/` when needed, validates UTF-8 and counts lines, so a truncated archive, an HTML
+error page or Latin-1 bytes are reported with the file and line before any import starts.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import hashlib
+import sys
+import time
+import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from rules.errors import ConfigError, InputError
+
+RAW_FIRST_COLUMN = ("Code service CH", "Identifiant de document")
+RAW_HEADER = [
+    "Code service CH",
+    "Reference document",
+    "1 Articles CGI",
+    "2 Articles CGI",
+    "3 Articles CGI",
+    "4 Articles CGI",
+    "5 Articles CGI",
+    "No disposition",
+    "Date mutation",
+    "Nature mutation",
+    "Valeur fonciere",
+    "No voie",
+    "B/T/Q",
+    "Type de voie",
+    "Code voie",
+    "Voie",
+    "Code postal",
+    "Commune",
+    "Code departement",
+    "Code commune",
+    "Prefixe de section",
+    "Section",
+    "No plan",
+    "No Volume",
+    "1er lot",
+    "Surface Carrez du 1er lot",
+    "2eme lot",
+    "Surface Carrez du 2eme lot",
+    "3eme lot",
+    "Surface Carrez du 3eme lot",
+    "4eme lot",
+    "Surface Carrez du 4eme lot",
+    "5eme lot",
+    "Surface Carrez du 5eme lot",
+    "Nombre de lots",
+    "Code type local",
+    "Type local",
+    "Identifiant local",
+    "Surface reelle bati",
+    "Nombre pieces principales",
+    "Nature culture",
+    "Nature culture speciale",
+    "Surface terrain",
+]
+GEO_HEADER = [
+    "id_mutation",
+    "date_mutation",
+    "numero_disposition",
+    "nature_mutation",
+    "valeur_fonciere",
+    "adresse_numero",
+    "adresse_suffixe",
+    "adresse_nom_voie",
+    "adresse_code_voie",
+    "code_postal",
+    "code_commune",
+    "nom_commune",
+    "code_departement",
+    "ancien_code_commune",
+    "ancien_nom_commune",
+    "id_parcelle",
+    "ancien_id_parcelle",
+    "numero_volume",
+    "lot1_numero",
+    "lot1_surface_carrez",
+    "lot2_numero",
+    "lot2_surface_carrez",
+    "lot3_numero",
+    "lot3_surface_carrez",
+    "lot4_numero",
+    "lot4_surface_carrez",
+    "lot5_numero",
+    "lot5_surface_carrez",
+    "nombre_lots",
+    "code_type_local",
+    "type_local",
+    "surface_reelle_bati",
+    "nombre_pieces_principales",
+    "code_nature_culture",
+    "nature_culture",
+    "code_nature_culture_speciale",
+    "nature_culture_speciale",
+    "surface_terrain",
+    "longitude",
+    "latitude",
+]
+SUFFIXES = (".txt", ".csv", ".zip", ".gz")
+_CHUNK = 1 << 20
+_HTML_STARTS = ("<!doctype", "<html", "<?xml", "<head", "<body", "<!--")
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """A source file that passed the byte-level checks, ready for DuckDB."""
+
+    path: Path  # the file as given
+    sha256: str  # of the file as given (compressed or not)
+    fmt: str  # "raw" or "geo"
+    data_path: Path  # plain UTF-8 text DuckDB reads (the file itself, or a decompressed copy)
+    rows: int  # data lines (header excluded)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def discover(source: str | Path) -> list[Path]:
+    """The DVF files of a source: the file itself, or the data files in a folder (recursive)."""
+    root = Path(source)
+    if not root.exists():
+        raise ConfigError(f"source={source}: no such file or folder")
+    if root.is_file():
+        return [root.resolve()]
+    files = sorted(
+        p.resolve()
+        for p in root.rglob("*")
+        if p.is_file() and not p.name.startswith(".") and p.name.lower().endswith(SUFFIXES)
+    )
+    if not files:
+        raise ConfigError(f"source={source}: no DVF file (.txt, .csv, .zip, .gz) in this folder")
+    return files
+
+
+def check(path: Path, tmp: Path, sha: str | None = None) -> CheckedFile:
+    """Hash (unless `sha` is known), decompress if needed, and validate one file.
+
+    Raises InputError naming the file, the line and what is wrong.
+    """
+    if path.stat().st_size == 0:
+        raise InputError(path, "empty file (0 bytes)")
+    sha = sha or _sha256(path)
+    _reject_html_bytes(path)
+    with _open_payload(path) as stream:
+        compressed = stream is not None
+        if compressed:
+            tmp.mkdir(parents=True, exist_ok=True)
+            data_path = tmp / f"{sha[:16]}.{path.name}.txt"
+            head, lines, ends_with_newline = _scan(stream, path, data_path)
+        else:
+            data_path = path
+            with open(path, "rb") as f:
+                head, lines, ends_with_newline = _scan(f, path, None)
+    rows = lines - 1 + (0 if ends_with_newline else 1)
+    fmt = _recognise(path, head)
+    if rows <= 0:
+        raise InputError(path, "header only, no data rows", 1)
+    return CheckedFile(path, sha, fmt, data_path, rows=rows)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(_CHUNK):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _reject_html_bytes(path: Path) -> None:
+    """An error page saved under a .zip or .gz name is still an error page: say so plainly."""
+    with open(path, "rb") as f:
+        start = f.read(512).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith(tuple(s.encode() for s in _HTML_STARTS)):
+        raise InputError(path, "an HTML page, not DVF data (an error page saved as a download?)", 1)
+
+
+@contextmanager
+def _open_payload(path: Path) -> Iterator[BinaryIO | None]:
+    """Yield a stream of the decompressed content, or None for a plain file.
+
+    Compression is recognised from the magic bytes, not the name.
+    """
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic.startswith(b"PK\x03\x04") or magic.startswith(b"PK\x05\x06"):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                members = [m for m in zf.infolist() if not m.is_dir()]
+                if len(members) != 1:
+                    names = ", ".join(m.filename for m in members) or "nothing"
+                    raise InputError(path, f"a DVF zip holds exactly one file; this one holds {names}")
+                with zf.open(members[0]) as member:
+                    yield member
+        except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+            raise InputError(path, f"not a readable zip archive, truncated or corrupt ({e})") from None
+    elif magic.startswith(b"\x1f\x8b"):
+        try:
+            with gzip.open(path, "rb") as gz:
+                yield gz
+        except (gzip.BadGzipFile, zlib.error, EOFError) as e:
+            raise InputError(path, f"not a readable gzip file, truncated or corrupt ({e})") from None
+    else:
+        yield None
+
+
+def _scan(stream: BinaryIO, path: Path, copy_to: Path | None) -> tuple[bytes, int, bool]:
+    """Stream the content once: UTF-8 check, line count, optional copy. Returns (head, lines, final LF)."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    head, lines, last, done = b"", 0, b"", 0
+    progress = _Progress(path) if sys.stderr.isatty() else None
+    out = open(copy_to, "wb") if copy_to else None
+    try:
+        while block := stream.read(_CHUNK):
+            if out:
+                out.write(block)
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as e:
+                line = lines + block[: max(e.start, 0)].count(b"\n") + 1
+                bad = block[e.start : e.start + 1].hex() if e.start < len(block) else "??"
+                raise InputError(
+                    path, f"not UTF-8 text (byte 0x{bad}); DVF files are UTF-8 (re-saved as Latin-1?)", line
+                ) from None
+            if len(head) < 8192:
+                head += block[:8192]
+            lines += block.count(b"\n")
+            last = block[-1:]
+            done += len(block)
+            if progress:
+                progress.update(done, lines)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise InputError(
+                path, "ends in the middle of a UTF-8 character (truncated file?)", lines + 1
+            ) from None
+    except BaseException:
+        if out:
+            out.close()
+            copy_to.unlink(missing_ok=True)
+        raise
+    finally:
+        if progress:
+            progress.close()
+    if out:
+        out.close()
+    if not head:
+        raise InputError(path, "empty file (no content after decompression)")
+    return head, lines, last == b"\n"
+
+
+def _recognise(path: Path, head: bytes) -> str:
+    """Tell raw DGFiP from geo-dvf by the header line; anything else is an error with line 1 shown."""
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").rstrip("\r").lstrip("\ufeff")
+    low = first.lstrip().lower()
+    if low.startswith(_HTML_STARTS):
+        raise InputError(path, "an HTML page, not DVF data (an error page saved as a download?)", 1)
+    pipe = [c.strip() for c in first.split("|")]
+    if len(pipe) == len(RAW_HEADER) and pipe[0] in RAW_FIRST_COLUMN and pipe[1:] == RAW_HEADER[1:]:
+        return "raw"
+    if [c.strip() for c in first.split(",")] == GEO_HEADER:
+        return "geo"
+    shown = first if len(first) <= 80 else first[:77] + "..."
+    raise InputError(
+        path,
+        f"unknown header {shown!r}: expected the DGFiP ValeursFoncieres header (43 columns separated "
+        "by '|') or the Etalab geo-dvf header (40 columns separated by ',')",
+        1,
+    )
+
+
+class _Progress:
+    """One self-rewriting line on a terminal: bytes and lines read, and the rate."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.start, self.shown = path, time.monotonic(), 0.0
+
+    def update(self, done: int, lines: int) -> None:
+        now = time.monotonic()
+        if now - self.shown < 0.5:
+            return
+        self.shown = now
+        rate = lines / max(now - self.start, 1e-6)
+        sys.stderr.write(f"\r{self.path.name}: {done / 1e6:,.0f} MB, {lines:,} lines ({rate:,.0f} lines/s)")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()

@@ -1,0 +1,49 @@
+-- The first staged row (in file order) holding a value we cannot store, with the field and value.
+-- Numbers must be plain decimals (no sign; an exponent is tolerated for geo-dvf float output);
+-- dates must exist and fall in 1990-2099; the nature and local type must be DVF's known codes.
+with checked as (
+    select
+        line,
+        case
+            when date_mutation is null or year(date_mutation) not between 1990 and 2099
+                then {'field': 'date_mutation', 'value': coalesce(date_text, '')}
+            when nature_mutation is null or nature_mutation not in (
+                'Vente', 'Vente en l''état futur d''achèvement', 'Vente terrain à bâtir',
+                'Adjudication', 'Echange', 'Expropriation')
+                then {'field': 'nature_mutation', 'value': coalesce(nature_mutation, '')}
+            when not regexp_full_match(coalesce(valeur_fonciere, '0'), getvariable('decimal_re'))
+                then {'field': 'valeur_fonciere', 'value': valeur_fonciere}
+            when not regexp_full_match(coalesce(surface_reelle_bati, '0'), getvariable('decimal_re'))
+                then {'field': 'surface_reelle_bati', 'value': surface_reelle_bati}
+            when not regexp_full_match(coalesce(surface_terrain, '0'), getvariable('decimal_re'))
+                then {'field': 'surface_terrain', 'value': surface_terrain}
+            when not regexp_full_match(coalesce(lot1_surface_carrez, '0'), getvariable('decimal_re'))
+                then {'field': 'lot1_surface_carrez', 'value': lot1_surface_carrez}
+            when not regexp_full_match(coalesce(lot2_surface_carrez, '0'), getvariable('decimal_re'))
+                then {'field': 'lot2_surface_carrez', 'value': lot2_surface_carrez}
+            when not regexp_full_match(coalesce(lot3_surface_carrez, '0'), getvariable('decimal_re'))
+                then {'field': 'lot3_surface_carrez', 'value': lot3_surface_carrez}
+            when not regexp_full_match(coalesce(lot4_surface_carrez, '0'), getvariable('decimal_re'))
+                then {'field': 'lot4_surface_carrez', 'value': lot4_surface_carrez}
+            when not regexp_full_match(coalesce(lot5_surface_carrez, '0'), getvariable('decimal_re'))
+                then {'field': 'lot5_surface_carrez', 'value': lot5_surface_carrez}
+            when not regexp_full_match(coalesce(nombre_pieces_principales, '0'), '[0-9]{1,6}')
+                then {'field': 'nombre_pieces_principales', 'value': nombre_pieces_principales}
+            when not regexp_full_match(coalesce(nombre_lots, '0'), '[0-9]{1,9}')
+                then {'field': 'nombre_lots', 'value': nombre_lots}
+            when not regexp_full_match(coalesce(numero_disposition, '0'), '[0-9]{1,9}')
+                then {'field': 'numero_disposition', 'value': numero_disposition}
+            when code_type_local is not null and code_type_local not in ('1', '2', '3', '4')
+                then {'field': 'code_type_local', 'value': code_type_local}
+            when not regexp_full_match(coalesce(longitude, '0'), '-?[0-9]+(\.[0-9]+)?')
+                then {'field': 'longitude', 'value': longitude}
+            when not regexp_full_match(coalesce(latitude, '0'), '-?[0-9]+(\.[0-9]+)?')
+                then {'field': 'latitude', 'value': latitude}
+        end as bad
+    from stg_rows
+)
+select line, bad.field, bad.value
+from checked
+where bad is not null
+order by line
+limit 1;

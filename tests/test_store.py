@@ -1,0 +1,271 @@
+"""The history store: both DVF formats, releases and history, and bad input that loses nothing."""
+
+from __future__ import annotations
+
+import gzip
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import CEREMA, GEO_2021, RAW_2020, RAW_2021, query, tables
+
+from rules import store
+from rules.errors import InputError
+from rules.paths import Paths
+from rules.settings import Settings
+
+# Columns that legitimately differ between the raw and geo-dvf copies of the same sales.
+_PROVENANCE = {"batch_id", "source_file", "source_sha256", "source_format", "longitude", "latitude"}
+
+
+def _import(paths: Paths, *files: Path) -> list[store.FileResult]:
+    return store.import_files(paths, list(files), Settings(), log=lambda _: None)
+
+
+def _rows(db: Path) -> list[tuple]:
+    cols = [r[0] for r in query(db, "select column_name from duckdb_columns() where table_name = 'dvf_rows'")]
+    keep = [c for c in cols if c not in _PROVENANCE]
+    return query(db, f"select {', '.join(keep)} from dvf_rows order by source_line")
+
+
+def _write_lines(path: Path, lines: list[str], newline: str = "\n") -> Path:
+    path.write_bytes(newline.join(lines).encode("utf-8") + newline.encode())
+    return path
+
+
+def _raw_lines() -> list[str]:
+    return RAW_2021.read_text("utf-8").splitlines()
+
+
+def test_raw_and_geo_files_of_the_same_sales_load_to_the_same_rows(tmp_path: Path) -> None:
+    raw, geo = Paths.of(tmp_path / "raw", tmp_path / "s"), Paths.of(tmp_path / "geo", tmp_path / "s")
+    _import(raw, RAW_2021)
+    _import(geo, GEO_2021)
+    assert _rows(raw.db) == _rows(geo.db)
+    assert len(_rows(raw.db)) == 41
+    # Rebuilt raw mutation ids are Etalab's: 19 mutations, 2021-1 .. 2021-19, in file order.
+    ids = [r[0] for r in query(raw.db, "select distinct id_mutation from dvf_rows")]
+    assert sorted(ids, key=lambda s: int(s.split("-")[1])) == [f"2021-{n}" for n in range(1, 20)]
+
+
+def test_raw_rows_are_normalised(paths: Paths) -> None:
+    _import(paths, RAW_2021)
+    row = query(
+        paths.db,
+        """select date_mutation::varchar, valeur_fonciere, code_commune, code_postal, id_parcelle,
+                  adresse_nom_voie, code_type_local, surface_reelle_bati, surface_terrain, source_line
+           from dvf_rows where source_line = 2""",
+    )[0]
+    # 05/01/2021|Vente|185000,00|...|CHE|0471|DE VOGELAS|1370|VAL-REVERMONT|01|426|312|ZC|122 ... Maison 97 m²
+    assert row == (
+        "2021-01-05",
+        185000,
+        "01426",
+        "01370",
+        "01426312ZC0122",
+        "CHE DE VOGELAS",
+        1,
+        97.0,
+        2410.0,
+        2,
+    )
+    dependance = query(paths.db, "select surface_reelle_bati from dvf_rows where source_line = 3")[0]
+    assert dependance == (None,)  # raw '0' stored as NULL, as geo-dvf writes it
+
+
+def test_zipped_crlf_and_new_header_variant(tmp_path: Path, paths: Paths) -> None:
+    lines = _raw_lines()
+    lines[0] = lines[0].replace("Code service CH", "Identifiant de document", 1)
+    txt = _write_lines(tmp_path / "ValeursFoncieres-2021.txt", lines, newline="\r\n")
+    zipped = tmp_path / "valeursfoncieres-2021.txt.zip"
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(txt, "ValeursFoncieres-2021.txt")
+    txt.unlink()
+    plain = Paths.of(tmp_path / "plain", tmp_path / "s")
+    _import(paths, zipped)
+    _import(plain, RAW_2021)
+    assert _rows(paths.db) == _rows(plain.db)
+    assert not list((paths.tmp).glob("*.txt")), "decompressed copies are removed"
+
+
+def test_gzipped_geo_file(tmp_path: Path, paths: Paths) -> None:
+    gz = tmp_path / "full.csv.gz"
+    gz.write_bytes(gzip.compress(GEO_2021.read_bytes()))
+    (result,) = _import(paths, gz)
+    assert (result.fmt, result.rows) == ("geo", 41)
+
+
+def test_cerema_crlf_file_with_every_nature(paths: Paths) -> None:
+    (result,) = _import(paths, CEREMA)
+    assert result.rows == 2500
+    natures = dict(query(paths.db, "select nature_mutation, count(*) from dvf_rows group by 1"))
+    assert natures == {
+        "Vente": 2091,
+        "Vente en l'état futur d'achèvement": 402,
+        "Echange": 6,
+        "Adjudication": 1,
+    }
+    assert query(paths.db, "select count(distinct code_type_local) from dvf_rows")[0][0] == 4
+
+
+def test_importing_the_same_files_again_changes_nothing(paths: Paths) -> None:
+    _import(paths, RAW_2020, RAW_2021)
+    before = tables(paths.db), query(paths.db, "select * from update_log")
+    manifest = paths.store_manifest.read_bytes()
+    results = _import(paths, RAW_2020, RAW_2021)
+    assert all(r.skipped for r in results)
+    assert (tables(paths.db), query(paths.db, "select * from update_log")) == before
+    assert paths.store_manifest.read_bytes() == manifest
+
+
+def test_a_new_release_replaces_its_years_and_keeps_older_ones(tmp_path: Path, paths: Paths) -> None:
+    _import(paths, RAW_2020, RAW_2021)
+    lines = _raw_lines()
+    # The new release drops the 10 € land sale (line 4), reprices the first house, and adds nothing else.
+    new = [lines[0], lines[1].replace("185000,00", "186000,00"), lines[2].replace("185000,00", "186000,00")]
+    new += [ln for i, ln in enumerate(lines[3:], start=3) if i != 3]
+    release = _write_lines(tmp_path / "valeursfoncieres-2021.txt", new)
+    (result,) = _import(paths, release)
+    assert result.replaced == 41 and result.rows == 40
+    assert query(paths.db, "select count(*) from dvf_rows where annee = 2021")[0][0] == 40
+    assert query(paths.db, "select count(*) from dvf_rows where annee = 2020")[0][0] == 172
+    assert (
+        query(paths.db, "select count(*) from dvf_rows where annee = 2021 and valeur_fonciere = 10")[0][0]
+        == 0
+    )
+    assert query(
+        paths.db, "select distinct valeur_fonciere from dvf_rows where source_line = 2 and annee = 2021"
+    ) == [(186000,)]
+    log = query(
+        paths.db, "select batch_id, source_file, rows_imported, rows_replaced, status from update_log"
+    )
+    assert log[-1] == (2, "valeursfoncieres-2021.txt", 40, 41, "success")
+
+
+def test_a_half_year_file_keeps_the_other_half(tmp_path: Path, paths: Paths) -> None:
+    _import(paths, RAW_2021)  # January 2021 only: first half
+    lines = _raw_lines()
+    second_half = [lines[0]] + [ln.replace("/01/2021|", "/07/2021|") for ln in lines[1:6]]
+    (result,) = _import(paths, _write_lines(tmp_path / "valeursfoncieres-2021-s2.txt", second_half))
+    assert result.replaced == 0
+    assert query(paths.db, "select semestre, count(*) from dvf_rows group by 1 order by 1") == [
+        (1, 41),
+        (2, 5),
+    ]
+
+
+def test_unknown_commune_codes_are_kept_and_counted(tmp_path: Path, paths: Paths) -> None:
+    lines = _raw_lines()
+    lines[4] = lines[4].replace("|01|65|", "|01|999|")  # 01999 does not exist
+    (result,) = _import(paths, _write_lines(tmp_path / "v.txt", lines))
+    assert result.unknown == {"01999": 1}
+    assert query(paths.db, "select count(*) from dvf_rows where code_commune = '01999'")[0][0] == 1
+    assert query(paths.db, "select rows_unknown_commune from update_log")[0][0] == 1
+
+
+def test_two_files_for_the_same_period_in_one_batch_are_refused(paths: Paths) -> None:
+    with pytest.raises(InputError, match="same sales period"):
+        _import(paths, RAW_2021, GEO_2021)
+    assert query(paths.db, "select count(*) from dvf_rows")[0][0] == 0
+
+
+def _zip_truncated(tmp: Path) -> Path:
+    z = tmp / "valeursfoncieres-2021.txt.zip"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(RAW_2021, RAW_2021.name)
+    z.write_bytes(z.read_bytes()[:1500])
+    return z
+
+
+def _gz_truncated(tmp: Path) -> Path:
+    g = tmp / "full.csv.gz"
+    g.write_bytes(gzip.compress(GEO_2021.read_bytes())[:1500])
+    return g
+
+
+def _html(tmp: Path, name: str = "valeursfoncieres-2021.txt.zip") -> Path:
+    p = tmp / name
+    p.write_text("<!DOCTYPE html>\n<html><body>502 Bad Gateway</body></html>\n")
+    return p
+
+
+def _edit(tmp: Path, line: int, old: str, new: str) -> Path:
+    lines = _raw_lines()
+    assert old in lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(old, new, 1)
+    return _write_lines(tmp / "valeursfoncieres-2021.txt", lines)
+
+
+def _latin1(tmp: Path) -> Path:
+    p = tmp / "valeursfoncieres-2021.txt"
+    p.write_bytes(RAW_2021.read_text("utf-8").encode("latin-1"))
+    return p
+
+
+def _truncated_text(tmp: Path) -> Path:
+    p = tmp / "valeursfoncieres-2021.txt"
+    p.write_bytes(RAW_2021.read_bytes()[:3000])
+    return p
+
+
+def _empty(tmp: Path) -> Path:
+    p = tmp / "valeursfoncieres-2021.txt"
+    p.write_bytes(b"")
+    return p
+
+
+BAD_INPUTS = {
+    "truncated zip": (_zip_truncated, None, "not a readable zip archive"),
+    "truncated gzip": (_gz_truncated, None, "not a readable gzip file"),
+    "html page saved as zip": (_html, 1, "an HTML page, not DVF data"),
+    "html page as txt": (lambda t: _html(t, "valeursfoncieres-2021.txt"), 1, "an HTML page"),
+    "unknown header": (lambda t: _edit(t, 1, "Valeur fonciere", "Prix"), 1, "unknown header"),
+    "non-numeric price": (
+        lambda t: _edit(t, 5, "204332,00", "204 332 EUR"),
+        5,
+        "Valeur fonciere '204 332 EUR' is not a number",
+    ),
+    "impossible date": (
+        lambda t: _edit(t, 6, "06/01/2021", "31/02/2021"),
+        6,
+        "Date mutation '31/02/2021' is not a valid date",
+    ),
+    "negative surface": (
+        lambda t: _edit(t, 2, "|97|5|", "|-97|5|"),
+        2,
+        "Surface reelle bati '-97' is not a number",
+    ),
+    "latin-1 bytes": (_latin1, 3, "not UTF-8"),
+    "truncated line": (_truncated_text, 20, "expected 43 fields, found 22"),
+    "empty file": (_empty, None, "empty file"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=list(BAD_INPUTS))
+def test_bad_input_is_one_clear_error_and_loses_nothing(case: str, tmp_path: Path, paths: Paths) -> None:
+    make, line, message = BAD_INPUTS[case]
+    _import(paths, RAW_2020)
+    before = tables(paths.db)
+    manifest = paths.store_manifest.read_bytes()
+    bad = make(tmp_path)
+    with pytest.raises(InputError) as info:
+        _import(paths, bad)
+    err = info.value
+    assert message in str(err)
+    assert err.path == str(bad) and err.line == line
+    assert "\n" not in str(err)
+    assert tables(paths.db) == before
+    assert paths.store_manifest.read_bytes() == manifest
+    status, error = query(paths.db, "select status, error from update_log order by batch_id desc limit 1")[0]
+    assert status == "failed" and message in error
+
+
+def test_a_failure_in_a_batch_imports_none_of_its_files(tmp_path: Path, paths: Paths) -> None:
+    bad = _edit(tmp_path, 6, "06/01/2021", "31/02/2021")
+    with pytest.raises(InputError):
+        _import(paths, RAW_2020, bad)
+    assert query(paths.db, "select count(*) from dvf_rows")[0][0] == 0
+    log = query(paths.db, "select source_file, status, error from update_log order by source_file")
+    assert [r[1] for r in log] == ["failed", "failed"]
+    assert log[0][2].startswith("not imported:")  # valeursfoncieres-2020_head...: innocent
+    assert log[1][2].startswith(str(bad))  # valeursfoncieres-2021.txt: the culprit carries the message
