@@ -31,6 +31,15 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     return action
 
 
+def or_exit(make: Callable[[], Any]) -> Any:
+    """Evaluate a setting while doit loads dodo.py: a bad value is one line and exit status 2."""
+    try:
+        return make()
+    except ImmoStatsError as e:
+        sys.stderr.write(f"error: {e}\n")
+        raise SystemExit(2) from None
+
+
 class Reporter(ExecutedOnlyReporter):
     """Prints the names of tasks that run, nothing for up-to-date ones, one line per expected error."""
 

@@ -43,6 +43,16 @@ class Paths:
         return self.build / "tmp"
 
     @property
+    def changes(self) -> Path:
+        """Which places the last statistics run changed: for versions, purge and notifications."""
+        return self.build / "changes.json"
+
+    @property
+    def data_manifest(self) -> Path:
+        """sha256 of every per-place JSON file, by path under site/."""
+        return self.build / "data-manifest.json"
+
+    @property
     def raw(self) -> Path:
         """Downloaded DVF files (kept by `doit clean`)."""
         return self.build / "raw"

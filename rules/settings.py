@@ -9,14 +9,17 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 
 from rules.errors import ConfigError
+from rules.places import parse_scope
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Resource limits for DuckDB: a runner has 7 GB, France-scale data needs spilling, not luck."""
+    """Resource limits for DuckDB (a runner has 7 GB: France-scale data needs spilling, not luck),
+    and the scope of the site (all departments by default)."""
 
     memory_limit: str = "3GB"
     threads: int = 0  # 0: DuckDB's default (all cores)
+    departements: str = ""  # comma-separated department codes to publish; empty: all of France
 
     @classmethod
     def from_vars(cls, get: Callable[[str, str | None], str | None]) -> Settings:
@@ -29,7 +32,12 @@ class Settings:
                 values[f.name] = int(raw) if f.type in ("int", int) else raw
             except ValueError:
                 raise ConfigError(f"{f.name}={raw}: expected a whole number") from None
-        return cls(**values)
+        settings = cls(**values)
+        settings.scope()  # validate now: a bad value is one error line, before any task runs
+        return settings
+
+    def scope(self) -> frozenset[str]:
+        return parse_scope(self.departements)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -1,0 +1,122 @@
+"""The places we publish, read from the vendored referential (never from the data).
+
+Every current commune and every arrondissement of Paris, Lyon and Marseille gets a page, even
+with no sale (Alsace-Moselle and Mayotte have none: the page says why), so the list of places
+and of their files is known before anything runs; doit can declare every target up front.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from rules import reference
+from rules.errors import ConfigError
+from rules.paths import Paths
+
+LEVELS = ("commune", "departement", "region", "france")
+FRANCE = "FR"
+# DVF has no data for Alsace-Moselle (Livre foncier) and Mayotte (DGFiP's dataset description).
+NOT_IN_DVF = frozenset({"57", "67", "68", "976"})
+
+
+@dataclass(frozen=True)
+class Place:
+    """One page of the site: a commune, arrondissement, city, department, region or France."""
+
+    level: str  # commune (incl. arrondissements and cities), departement, region, france
+    code: str
+    nom: str
+    kind: str = ""  # for communes: commune or arrondissement
+    departement: str = ""
+    region: str = ""
+    parent: str = ""  # the city of an arrondissement
+    codes_postaux: tuple[str, ...] = ()
+    population: int | None = None
+    children: tuple[str, ...] = field(default=(), compare=False)
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@cache
+def all_places(scope: frozenset[str] = frozenset()) -> dict[tuple[str, str], Place]:
+    """Every place keyed by (level, code), in a stable order: communes, departments, regions, France.
+
+    `scope`, when not empty, limits the site to these departments (and their regions): a regional
+    site, a quick development build, or a benchmark at the scale of a department.
+    """
+    departements = [d for d in _read(reference.DEPARTEMENTS) if not scope or d["code"] in scope]
+    kept = {d["code"] for d in departements}
+    communes = [
+        r
+        for r in _read(reference.COMMUNES)
+        if r["kind"] in ("commune", "arrondissement") and r["departement"] in kept
+    ]
+    regions = [g for g in _read(reference.REGIONS) if any(d["region"] == g["code"] for d in departements)]
+    arrondissements: dict[str, list[str]] = {}
+    by_dep: dict[str, list[str]] = {}
+    for r in communes:
+        if r["kind"] == "arrondissement":
+            arrondissements.setdefault(r["parent"], []).append(r["code"])
+        else:
+            by_dep.setdefault(r["departement"], []).append(r["code"])
+    out: dict[tuple[str, str], Place] = {}
+    for r in communes:
+        out["commune", r["code"]] = Place(
+            "commune",
+            r["code"],
+            r["nom"],
+            r["kind"],
+            r["departement"],
+            r["region"],
+            r["parent"],
+            tuple(r["codes_postaux"].split()),
+            int(r["population"]) if r["population"] else None,
+            tuple(arrondissements.get(r["code"], ())),
+        )
+    for d in departements:
+        out["departement", d["code"]] = Place(
+            "departement",
+            d["code"],
+            d["nom"],
+            departement=d["code"],
+            region=d["region"],
+            children=tuple(by_dep.get(d["code"], ())),
+        )
+    for g in regions:
+        deps = tuple(d["code"] for d in departements if d["region"] == g["code"])
+        out["region", g["code"]] = Place("region", g["code"], g["nom"], region=g["code"], children=deps)
+    out["france", FRANCE] = Place("france", FRANCE, "France", children=tuple(g["code"] for g in regions))
+    return out
+
+
+def parse_scope(value: str) -> frozenset[str]:
+    """`departements=01,75` -> {"01", "75"}; unknown codes are a ConfigError, empty means all."""
+    codes = frozenset(c.strip().upper() for c in value.split(",") if c.strip())
+    known = {d["code"] for d in _read(reference.DEPARTEMENTS)}
+    if unknown := sorted(codes - known):
+        raise ConfigError(f"departements={value}: unknown department code {', '.join(unknown)}")
+    return codes
+
+
+def json_path(paths: Paths, level: str, code: str) -> Path:
+    """Where a place's JSON lives under site/data/."""
+    data = paths.site / "data"
+    if level == "commune":
+        return data / "villes" / f"{code}.json"
+    if level == "departement":
+        return data / "departements" / f"{code}.json"
+    if level == "region":
+        return data / "regions" / f"{code}.json"
+    return data / "france.json"
+
+
+def json_dirs(paths: Paths) -> list[Path]:
+    data = paths.site / "data"
+    return [data / "villes", data / "departements", data / "regions"]

@@ -1,0 +1,55 @@
+-- Single-good sales of one flat or one house, with their price per m2 and their places.
+-- Etalab "Statistiques DVF": exact duplicates removed (on the columns below: a house repeated on
+-- several culture lines is one row); Vente, VEFA, Adjudication only; dependencies (3) and land
+-- (no type) removed BEFORE counting goods, so they never make a sale multi-good; a mutation is
+-- kept only if exactly one good is left; price/m2 = value / built surface, NULL (0 or missing)
+-- and >= max_price_m2 dropped. A mutation is identified within its source file.
+-- Places: a former (merged) code counts for its current commune; an arrondissement of Paris,
+-- Lyon or Marseille for itself and for its city. Unknown codes are reported, not published.
+create or replace temp table sales as
+with deduped as (
+    select distinct
+        source_sha256, id_mutation, date_mutation, code_commune, id_parcelle, nature_mutation,
+        code_type_local, valeur_fonciere, surface_reelle_bati, nombre_pieces_principales
+    from dvf_rows
+    where nature_mutation in ('Vente', 'Vente en l''état futur d''achèvement', 'Adjudication')
+      and code_type_local in (1, 2, 4)
+),
+single_good as (
+    select *
+    from deduped
+    qualify count(*) over (partition by source_sha256, id_mutation) = 1
+),
+priced as (
+    select
+        *,
+        valeur_fonciere / surface_reelle_bati as prix_m2
+    from single_good
+    where code_type_local in (1, 2)
+      and valeur_fonciere is not null
+      and surface_reelle_bati is not null
+      and valeur_fonciere >= getvariable('min_value')
+),
+placed as (
+    select
+        p.*,
+        case when c.kind = 'former' then c.parent else c.code end as commune,
+        case when c.kind = 'arrondissement' then c.parent end as city
+    from priced p
+    join communes c on c.code = p.code_commune
+    where p.prix_m2 < getvariable('max_price_m2')
+)
+select
+    placed.date_mutation,
+    year(placed.date_mutation)::integer as annee,
+    case placed.code_type_local when 1 then 'maison' else 'appartement' end as type,
+    placed.valeur_fonciere,
+    placed.surface_reelle_bati,
+    placed.nombre_pieces_principales,
+    placed.prix_m2,
+    placed.commune,
+    placed.city,
+    c.departement,
+    c.region
+from placed
+join communes c on c.code = placed.commune;

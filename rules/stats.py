@@ -1,0 +1,312 @@
+"""Statistics for every place in one DuckDB pass, then one canonical JSON file per place.
+
+The JSON files are where change detection stops: a place whose figures did not change keeps
+byte-identical JSON (and its mtime), so nothing downstream of it is rebuilt. A file is a pure
+function of its place's data and the method: no build time, no run id, no release label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+
+from rules import places as pl
+from rules.files import canonical_json, write_atomic, write_if_changed
+from rules.method import Method
+from rules.paths import Paths
+from rules.settings import Settings
+from rules.store import SQL_DIR, connect, sql
+
+SQL_FILES = [
+    SQL_DIR / f"{n}.sql"
+    for n in (
+        "sales",
+        "place_sales",
+        "place_headline",
+        "place_period",
+        "place_series",
+        "place_seasonality",
+        "place_recent",
+        "unknown_communes",
+        "stats_cache",
+    )
+]
+TYPES = ("appartement", "maison")
+Key = tuple[str, str]
+Log = Callable[[str], None]
+
+
+def run(paths: Paths, method: Method, settings: Settings, log: Log = print) -> dict[str, Any]:
+    """Compute, write the files that changed, record the changes in build/changes.json."""
+    con = connect(paths, settings)
+    try:
+        window = _window(con, method)
+        _compute(con, method, window)
+        tables = _fetch(con)
+    finally:
+        con.close()
+    docs = documents(tables, method, window, settings.scope())
+    changes = _write(paths, docs)
+    changes["unknown_communes"] = dict(tables["unknown"])
+    _report(changes, log)
+    return changes
+
+
+def _window(con: duckdb.DuckDBPyConnection, method: Method) -> dict[str, int]:
+    """Headline window and evolution year, from the latest sale in the whole store."""
+    last = con.execute("select max(date_mutation) from dvf_rows").fetchone()[0] or date(2000, 1, 1)
+    to = last.year
+    # The reference year for evolutions is the last complete year (a December sale is its mark).
+    full_year = last.year if last.month == 12 else last.year - 1
+    return {"from": to - method.window_years + 1, "to": to, "full_year": full_year}
+
+
+def _compute(con: duckdb.DuckDBPyConnection, method: Method, window: dict[str, int]) -> None:
+    for name, value in (
+        ("min_value", method.min_value),
+        ("max_price_m2", method.max_price_m2),
+        ("window_from", window["from"]),
+        ("window_to", window["to"]),
+        ("window_label", f"{window['from']}-{window['to']}"),
+        ("recent_sales", method.recent_sales),
+    ):
+        con.execute(f"set variable {name} = ?", [value])
+    for path in SQL_FILES:
+        con.execute(sql(path.stem))
+
+
+def _fetch(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    """Every computed table, sorted, so assembling documents needs no further query."""
+    return {
+        "headline": con.execute("select * from place_headline order by all").fetchall(),
+        "period": con.execute("select * from place_period order by all").fetchall(),
+        "series": con.execute("select * from place_series order by all").fetchall(),
+        "seasonality": con.execute("select * from place_seasonality order by all").fetchall(),
+        "recent": con.execute(
+            "select * from place_recent order by code, date desc, type, surface, prix, pieces"
+        ).fetchall(),
+        "unknown": con.execute("select code, rows from unknown_communes order by code").fetchall(),
+    }
+
+
+def documents(
+    tables: dict[str, list[tuple]],
+    method: Method,
+    window: dict[str, int],
+    scope: frozenset[str] = frozenset(),
+) -> dict[Key, dict]:
+    """Assemble one document per place from the fetched tables."""
+    headline: dict[Key, dict[str, tuple]] = defaultdict(dict)
+    for level, code, typ, *rest in tables["headline"]:
+        headline[level, code][typ] = tuple(rest)
+    period = {(lv, c): rest for lv, c, *rest in tables["period"]}
+    series: dict[Key, list[tuple]] = defaultdict(list)
+    for level, code, *rest in tables["series"]:
+        series[level, code].append(tuple(rest))
+    season: dict[Key, list[tuple]] = defaultdict(list)
+    for level, code, *rest in tables["seasonality"]:
+        season[level, code].append(tuple(rest))
+    recent: dict[str, list[dict]] = defaultdict(list)
+    for code, day, typ, surface, pieces, prix, prix_m2 in tables["recent"]:
+        recent[code].append(
+            {"date": day, "type": typ, "surface": surface, "pieces": pieces, "prix": prix, "prix_m2": prix_m2}
+        )
+    places = pl.all_places(scope)
+    current = {key: {t: _current(headline[key].get(t), method) for t in TYPES} for key in places}
+    docs: dict[Key, dict] = {}
+    for key, place in places.items():
+        doc = {
+            "metadata": _metadata(place, places, period.get(key), method, window),
+            "current_stats": current[key],
+            "volumes": _volumes(series[key]),
+            "series": _series(series[key], method),
+            "evolution": {t: _evolution(series[key], t, window["full_year"], method) for t in TYPES},
+            "seasonality": _seasonality(season[key]),
+        }
+        if place.level == "commune":
+            doc["transactions_recent"] = recent.get(place.code, [])
+        else:
+            doc["children"] = [_child(places, current, place, c) for c in place.children]
+        docs[key] = doc
+    return docs
+
+
+def _current(row: tuple | None, method: Method) -> dict[str, Any]:
+    """Headline figures of one type, or the reason they are not published."""
+    n = row[0] if row else 0
+    grade = method.grade(n)
+    if grade is None:
+        return {
+            "n": n,
+            "published": False,
+            "grade": None,
+            "reason": f"{n} vente{'s' if n > 1 else ''} sur la période, moins que les {method.grade_min} "
+            "nécessaires pour publier un prix fiable",
+        }
+    _, median, mean, q1, q3, median_surface, mean_surface, median_price = row
+    out: dict[str, Any] = {
+        "n": n,
+        "published": True,
+        "grade": grade,
+        "median_m2": median,
+        "mean_m2": mean,
+        "median_surface": median_surface,
+        "mean_surface": mean_surface,
+        "median_price": median_price,
+    }
+    if n >= method.quartiles_min:
+        out["q1_m2"], out["q3_m2"] = q1, q3
+    else:
+        out["quartiles_reason"] = f"quartiles publiés à partir de {method.quartiles_min} ventes"
+    return out
+
+
+def _metadata(
+    place: pl.Place, places: dict[Key, pl.Place], period: list | None, method: Method, window: dict[str, int]
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "code": place.code,
+        "nom": place.nom,
+        "level": "arrondissement" if place.kind == "arrondissement" else place.level,
+        "method": method.as_dict(),
+        "window": {"from": window["from"], "to": window["to"]},
+        "period": dict(zip(("first_sale", "last_sale", "sales"), period, strict=True)) if period else None,
+    }
+    if place.level in ("commune", "departement"):
+        meta["dvf_covered"] = place.departement not in pl.NOT_IN_DVF
+    if place.departement:
+        meta["departement"] = {"code": place.departement, "nom": places["departement", place.departement].nom}
+    if place.region:
+        meta["region"] = {"code": place.region, "nom": places["region", place.region].nom}
+    if place.level == "commune":
+        meta["codes_postaux"] = list(place.codes_postaux)
+        meta["population"] = place.population
+    if place.parent:
+        meta["parent"] = {"code": place.parent, "nom": places["commune", place.parent].nom}
+    if place.level == "commune" and place.children:
+        meta["arrondissements"] = [{"code": c, "nom": places["commune", c].nom} for c in place.children]
+    return meta
+
+
+def _volumes(rows: list[tuple]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for typ, grain, period, n, _ in rows:
+        if grain == "annee":
+            year = out.setdefault(period, {"appartement": 0, "maison": 0, "total": 0})
+            year[typ] = n
+            year["total"] += n
+    return out
+
+
+def _series(rows: list[tuple], method: Method) -> dict[str, dict[str, list[dict]]]:
+    """Per type and grain, each period's volume, and its median where the volume allows."""
+    out: dict[str, dict[str, list[dict]]] = {t: {"annee": [], "trimestre": [], "mois": []} for t in TYPES}
+    for typ, grain, period, n, median in rows:
+        out[typ][grain].append(
+            {"period": period, "n": n, "median_m2": median if n >= method.grade_min else None}
+        )
+    return out
+
+
+def _evolution(rows: list[tuple], typ: str, year: int, method: Method) -> dict[str, dict[str, Any]]:
+    """Change of the yearly median over 1 and 5 years, only where both ends are publishable."""
+    yearly = {p: (n, m) for t, g, p, n, m in rows if t == typ and g == "annee"}
+    out = {}
+    for label, span in (("1y", 1), ("5y", 5)):
+        start, end = str(year - span), str(year)
+        a, b = yearly.get(start, (0, None)), yearly.get(end, (0, None))
+        item: dict[str, Any] = {"from": start, "to": end, "pct": None}
+        if min(a[0], b[0]) < method.grade_min:
+            item["reason"] = (
+                f"{a[0]} ventes en {start} et {b[0]} en {end} : il en faut {method.grade_min} "
+                "chaque année pour comparer"
+            )
+        else:
+            item["pct"] = round((b[1] - a[1]) / a[1] * 100, 1)
+        out[label] = item
+    return out
+
+
+def _seasonality(rows: list[tuple]) -> dict[str, list[int]]:
+    out = {t: [0] * 12 for t in TYPES}
+    for typ, month, n in rows:
+        out[typ][month - 1] = n
+    return out
+
+
+def _child(places: dict[Key, pl.Place], current: dict[Key, dict], parent: pl.Place, code: str) -> dict:
+    """A child place as listed on its parent's page: name and headline median per type."""
+    level = {"departement": "commune", "region": "departement", "france": "region"}[parent.level]
+    figures = current[level, code]
+    return {
+        "code": code,
+        "nom": places[level, code].nom,
+        **{t: {"n": figures[t]["n"], "median_m2": figures[t].get("median_m2")} for t in TYPES},
+    }
+
+
+def _write(paths: Paths, docs: dict[Key, dict]) -> dict[str, Any]:
+    """Write the files whose bytes changed, remove files of places that no longer exist."""
+    changed: dict[str, list[str]] = {lv: [] for lv in pl.LEVELS}
+    manifest: dict[str, str] = {}
+    expected: set[Path] = set()
+    for (level, code), doc in docs.items():
+        path = pl.json_path(paths, level, code)
+        data = canonical_json(doc)
+        expected.add(path)
+        manifest[path.relative_to(paths.site).as_posix()] = hashlib.sha256(data).hexdigest()
+        if write_if_changed(path, data):
+            changed[level].append(code)
+    removed = [
+        p.relative_to(paths.site).as_posix()
+        for d in pl.json_dirs(paths)
+        if d.exists()
+        for p in sorted(d.glob("*.json"))
+        if p not in expected
+    ]
+    for rel in removed:
+        (paths.site / rel).unlink()
+    write_if_changed(paths.data_manifest, canonical_json(manifest))
+    previous = _previous_sales(paths.changes)
+    sales = docs["france", pl.FRANCE]["metadata"]["period"]
+    total = sales["sales"] if sales else 0
+    changes = {
+        "changed": changed,
+        "removed": removed,
+        "counts": {
+            "places": len(docs),
+            "written": sum(len(v) for v in changed.values()),
+            "unchanged": len(docs) - sum(len(v) for v in changed.values()),
+        },
+        "sales": total,
+        "new_sales": total - previous if previous is not None else total,
+    }
+    write_atomic(paths.changes, canonical_json(changes))
+    return changes
+
+
+def _previous_sales(path: Path) -> int | None:
+    try:
+        return orjson.loads(path.read_bytes())["sales"]
+    except (FileNotFoundError, KeyError, orjson.JSONDecodeError):
+        return None
+
+
+def _report(changes: dict[str, Any], log: Log) -> None:
+    c = changes["counts"]
+    log(
+        f"stats: {c['places']:,} places, {c['written']:,} JSON files written, {c['unchanged']:,} unchanged"
+        + (f", {len(changes['removed'])} removed" if changes["removed"] else "")
+    )
+    unknown = changes["unknown_communes"]
+    if unknown:
+        shown = ", ".join(f"{k or '(vide)'} ({v})" for k, v in list(unknown.items())[:8])
+        count = sum(unknown.values())
+        log(f"warning: {count} stored rows have an unknown commune code and are not published: {shown}")
