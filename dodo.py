@@ -2,7 +2,8 @@
 
 Run `doit` (a second run does nothing and prints nothing); `doit list` shows the steps.
 Command-line variables: build_dir=, site_dir=, source= (a DVF file or folder; default: the
-real sample in tests/data/sample), memory_limit=, threads=.
+real sample in tests/data/sample), site_url=, departements=, memory_limit=, threads=, and the
+statistics settings of rules/method.py (min_value=, grade_min=, ...).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from doit import get_var
 from doit.tools import config_changed
 
-from rules import method, places, reference, sources, stats, store
+from rules import charts, method, places, reference, render, site, sitefiles, sources, stats, store
 from rules.doitedge import Reporter, guarded, or_exit
 from rules.errors import ImmoStatsError
 from rules.method import Method
@@ -21,17 +22,20 @@ P = Paths.of(get_var("build_dir", "build"), get_var("site_dir", "site"))
 P.build.mkdir(parents=True, exist_ok=True)  # doit does not create its dep_file's folder
 SETTINGS = or_exit(lambda: Settings.from_vars(get_var))
 METHOD = or_exit(lambda: Method.from_vars(get_var))
-PLACES = places.all_places(SETTINGS.scope())
+SCOPE = SETTINGS.scope()
+PLACES = places.all_places(SCOPE)
 SOURCE = get_var("source", str(SAMPLE_SOURCE))
+SITE_URL = get_var("site_url", site.DEFAULT_URL)
 
 DOIT_CONFIG = {
-    "default_tasks": ["load", "stats"],
+    "default_tasks": ["load", "stats", "assets", "render", "sitefiles"],
     "dep_file": str(P.doit_db),
     "backend": "sqlite3",
     "reporter": Reporter,
     "verbosity": 2,
     "minversion": "0.37.0",
 }
+RENDER_CODE = [render.__file__, charts.__file__, P.site_config]
 
 
 def _source_files() -> list:
@@ -49,7 +53,7 @@ def task_load():
         "actions": [(guarded(_load), [files])],
         "file_dep": [*files, *store.SQL_FILES, *reference.FILES, store.__file__, sources.__file__],
         "targets": [P.db, P.store_manifest],
-        "uptodate": [config_changed({"source": SOURCE, **SETTINGS.as_dict()})],
+        "uptodate": [config_changed({"source": SOURCE, "memory_limit": SETTINGS.memory_limit})],
         "clean": True,
     }
 
@@ -70,7 +74,55 @@ def task_stats():
             method.__file__,
             places.__file__,
         ],
-        "targets": [P.changes, P.data_manifest, *(places.json_path(P, *key) for key in PLACES)],
-        "uptodate": [config_changed({**METHOD.as_dict(), "departements": sorted(SETTINGS.scope())})],
+        "targets": [P.changes, P.data_manifest, P.release, *(places.json_path(P, *key) for key in PLACES)],
+        "uptodate": [config_changed({**METHOD.as_dict(), "departements": sorted(SCOPE)})],
+        "clean": True,
+    }
+
+
+def task_assets():
+    """Minify CSS and JS, name them by content hash; write build/site.json (URL, scope, assets)."""
+    return {
+        "actions": [(guarded(site.build_assets), [P, SITE_URL, SCOPE])],
+        "file_dep": [*site.ASSET_SOURCES.values(), site.__file__],
+        "targets": [P.site_config],
+        "uptodate": [config_changed({"url": SITE_URL, "departements": sorted(SCOPE)})],
+        "clean": True,
+    }
+
+
+def task_render():
+    """One page per place, re-rendered only when its JSON, its templates or the renderer change."""
+    for level, code in PLACES:
+        deps = [
+            places.json_path(P, level, code),
+            *render.template_deps(render.PAGE_TEMPLATES[level]),
+            *RENDER_CODE,
+        ]
+        if level == "france":
+            deps.append(P.release)  # the home page states the DVF release
+        yield {
+            "name": code if level == "commune" else f"{level}-{code}".lower(),
+            "actions": [(guarded(render.render_place), [P, level, code])],
+            "file_dep": deps,
+            "targets": [render.page_path(P, level, code)],
+            "clean": True,
+        }
+    for name, target in sitefiles.STATIC_PAGES.items():
+        yield {
+            "name": name.removesuffix(".html"),
+            "actions": [(guarded(render.render_static), [P, name, target])],
+            "file_dep": [*render.template_deps(name), *RENDER_CODE, P.release],
+            "targets": [P.site / target],
+            "clean": True,
+        }
+
+
+def task_sitefiles():
+    """Search index, sitemap, robots.txt and _headers: from the referential and settings only."""
+    return {
+        "actions": [(guarded(sitefiles.write), [P])],
+        "file_dep": [*reference.FILES, sitefiles.__file__, places.__file__, P.site_config],
+        "targets": sitefiles.targets(P),
         "clean": True,
     }

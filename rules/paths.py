@@ -53,6 +53,16 @@ class Paths:
         return self.build / "data-manifest.json"
 
     @property
+    def release(self) -> Path:
+        """The DVF data behind the site and the method: what site-wide pages state."""
+        return self.build / "release.json"
+
+    @property
+    def site_config(self) -> Path:
+        """Public URL, scope and asset names: an input of every page."""
+        return self.build / "site.json"
+
+    @property
     def raw(self) -> Path:
         """Downloaded DVF files (kept by `doit clean`)."""
         return self.build / "raw"

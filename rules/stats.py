@@ -19,6 +19,7 @@ import orjson
 
 from rules import places as pl
 from rules.files import canonical_json, write_atomic, write_if_changed
+from rules.fr import date_fr, nombre
 from rules.method import Method
 from rules.paths import Paths
 from rules.settings import Settings
@@ -54,6 +55,11 @@ def run(paths: Paths, method: Method, settings: Settings, log: Log = print) -> d
         con.close()
     docs = documents(tables, method, window, settings.scope())
     changes = _write(paths, docs)
+    release = {
+        "text": release_text(orjson.loads(paths.store_manifest.read_bytes())),
+        "method": method.as_dict(),
+    }
+    write_if_changed(paths.release, canonical_json(release))
     changes["unknown_communes"] = dict(tables["unknown"])
     _report(changes, log)
     return changes
@@ -120,10 +126,11 @@ def documents(
         )
     places = pl.all_places(scope)
     current = {key: {t: _current(headline[key].get(t), method) for t in TYPES} for key in places}
+    near = neighbours(places)
     docs: dict[Key, dict] = {}
     for key, place in places.items():
         doc = {
-            "metadata": _metadata(place, places, period.get(key), method, window),
+            "metadata": _metadata(place, places, near, period.get(key), method, window),
             "current_stats": current[key],
             "volumes": _volumes(series[key]),
             "series": _series(series[key], method),
@@ -169,7 +176,12 @@ def _current(row: tuple | None, method: Method) -> dict[str, Any]:
 
 
 def _metadata(
-    place: pl.Place, places: dict[Key, pl.Place], period: list | None, method: Method, window: dict[str, int]
+    place: pl.Place,
+    places: dict[Key, pl.Place],
+    near: dict[str, list[pl.Place]],
+    period: list | None,
+    method: Method,
+    window: dict[str, int],
 ) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "code": place.code,
@@ -192,7 +204,35 @@ def _metadata(
         meta["parent"] = {"code": place.parent, "nom": places["commune", place.parent].nom}
     if place.level == "commune" and place.children:
         meta["arrondissements"] = [{"code": c, "nom": places["commune", c].nom} for c in place.children]
+    if place.level == "commune":
+        meta["voisines"] = [{"code": p.code, "nom": p.nom} for p in near.get(place.code, ())]
+    if place.level == "france":
+        meta["departements"] = [
+            {"code": p.code, "nom": p.nom} for (lv, _), p in places.items() if lv == "departement"
+        ]
     return meta
+
+
+def neighbours(places: dict[Key, pl.Place]) -> dict[str, list[pl.Place]]:
+    """Up to 8 nearby communes for each commune: the closest postcodes in its department (the
+    referential has no coordinates; inside a department, postcode order follows geography well
+    enough), and for an arrondissement its sibling arrondissements. One sort per department."""
+    groups: dict[str, list[pl.Place]] = defaultdict(list)
+    for (level, _), p in places.items():
+        if level == "commune" and p.kind == "commune" and p.codes_postaux:
+            groups[p.departement].append(p)
+    out: dict[str, list[pl.Place]] = {}
+    for group in groups.values():
+        group.sort(key=lambda p: (int(p.codes_postaux[0]), -(p.population or 0), p.code))
+        for i, p in enumerate(group):
+            mine = int(p.codes_postaux[0])
+            window = [q for q in group[max(0, i - 12) : i + 13] if q is not p]
+            window.sort(key=lambda q: (abs(int(q.codes_postaux[0]) - mine), -(q.population or 0), q.code))
+            out[p.code] = window[:8]
+    for (level, code), p in places.items():
+        if level == "commune" and p.parent:
+            out[code] = [places["commune", c] for c in places["commune", p.parent].children if c != code][:8]
+    return out
 
 
 def _volumes(rows: list[tuple]) -> dict[str, dict[str, int]]:
@@ -290,6 +330,20 @@ def _write(paths: Paths, docs: dict[Key, dict]) -> dict[str, Any]:
     }
     write_atomic(paths.changes, canonical_json(changes))
     return changes
+
+
+def release_text(store: dict) -> str:
+    """The DVF data the site was built from, in French, for site-wide pages (never in place JSON)."""
+    sources = store["sources"]
+    if not sources:
+        return "Aucune donnée DVF importée."
+    first = min(s["first_sale"] for s in sources)
+    last = max(s["last_sale"] for s in sources)
+    files = len(sources)
+    return (
+        f"Données DVF : ventes du {date_fr(first)} au {date_fr(last)}, "
+        f"{nombre(store['rows'])} lignes de {files} fichier{'s' if files > 1 else ''}."
+    )
 
 
 def _previous_sales(path: Path) -> int | None:

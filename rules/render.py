@@ -1,0 +1,149 @@
+"""Render pages from per-place JSON with Jinja (StrictUndefined, autoescaping, atomic writes).
+
+Rendering never queries the database: a page is a function of its JSON file, the referential
+and the templates. Template dependencies are computed by following extends/include/import, so
+editing a template re-renders exactly the pages that use it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta, select_autoescape
+
+from rules import charts
+from rules import places as pl
+from rules.files import write_if_changed
+from rules.fr import date_fr, euros, nombre, pct
+from rules.paths import TEMPLATES, Paths
+from rules.site import SiteConfig
+from rules.site import load as load_site
+
+TYPE_LABELS = {"appartement": "Appartements", "maison": "Maisons"}
+GRADE_LABELS = {"elevee": "élevée", "bonne": "bonne", "indicative": "indicative"}
+PAGE_TEMPLATES = {
+    "commune": "commune.html",
+    "departement": "departement.html",
+    "region": "region.html",
+    "france": "index.html",
+}
+
+
+@cache
+def env() -> Environment:
+    e = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(["html", "xml"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    e.filters.update(euros=euros, nombre=nombre, date_fr=date_fr, pct=pct)
+    e.globals.update(TYPE_LABELS=TYPE_LABELS, GRADE_LABELS=GRADE_LABELS)
+    return e
+
+
+@cache
+def template_deps(name: str) -> tuple[Path, ...]:
+    """The template file and every template it reaches through extends, include and import."""
+    seen: dict[str, Path] = {}
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        path = TEMPLATES / current
+        seen[current] = path
+        ast = env().parse(path.read_text("utf-8"))
+        todo.extend(t for t in meta.find_referenced_templates(ast) if t)
+    return tuple(sorted(seen.values()))
+
+
+def page_path(paths: Paths, level: str, code: str) -> Path:
+    """Where a place's page lives: /ville/<code>/, /departement/<code>/, /region/<code>/, /."""
+    folder = {"commune": "ville", "departement": "departement", "region": "region"}.get(level)
+    return paths.site / folder / code / "index.html" if folder else paths.site / "index.html"
+
+
+def url(level: str, code: str) -> str:
+    folder = {"commune": "ville", "departement": "departement", "region": "region"}.get(level)
+    return f"/{folder}/{code}/" if folder else "/"
+
+
+def render_place(paths: Paths, level: str, code: str) -> bool:
+    """Render one place's page from its JSON alone; returns True when the page's bytes changed."""
+    site = load_site(paths.site_config)
+    doc = orjson.loads(pl.json_path(paths, level, code).read_bytes())
+    page_url = url(level, code)
+    context: dict[str, Any] = {"doc": doc, "site": site, "url": page_url, **_extras(doc, site, page_url)}
+    if level == "france":
+        context["release"] = release_text(paths)
+        context["departements"] = doc["metadata"]["departements"]
+    html = env().get_template(PAGE_TEMPLATES[level]).render(context)
+    return write_if_changed(page_path(paths, level, code), html.encode("utf-8"))
+
+
+def render_static(paths: Paths, name: str, target: str) -> bool:
+    """Render a page that is not a place (methodology, legal notice, 404)."""
+    site = load_site(paths.site_config)
+    france = orjson.loads(pl.json_path(paths, "france", pl.FRANCE).read_bytes())
+    html = (
+        env()
+        .get_template(name)
+        .render(
+            site=site,
+            url="/" + target.removesuffix("index.html"),
+            release=release_text(paths),
+            method=france["metadata"]["method"],
+        )
+    )
+    return write_if_changed(paths.site / target, html.encode("utf-8"))
+
+
+def release_text(paths: Paths) -> str:
+    return orjson.loads(paths.release.read_bytes())["text"]
+
+
+def _extras(doc: dict, site: SiteConfig, page_url: str) -> dict[str, Any]:
+    """Derived context: charts, breadcrumbs and structured data, from the JSON alone."""
+    meta = doc["metadata"]
+    crumbs = [] if meta["level"] == "france" else [("France", "/")]
+    if "region" in meta and meta["level"] != "region":
+        crumbs.append((meta["region"]["nom"], url("region", meta["region"]["code"])))
+    if "departement" in meta and meta["level"] != "departement":
+        crumbs.append((meta["departement"]["nom"], url("departement", meta["departement"]["code"])))
+    if "parent" in meta:
+        crumbs.append((meta["parent"]["nom"], url("commune", meta["parent"]["code"])))
+    return {
+        "crumbs": crumbs,
+        "chart_years": charts.price_chart(doc["series"], "annee", "Médiane du prix au m² par année"),
+        "chart_months": charts.price_chart(doc["series"], "mois", "Médiane du prix au m² par mois"),
+        "chart_volumes": charts.volume_chart(doc["volumes"]),
+        "levels_url": {lv: url(lv, meta[lv]["code"]) for lv in ("departement", "region") if lv in meta},
+        "jsonld": _jsonld(meta, crumbs, site, page_url),
+    }
+
+
+def _jsonld(meta: dict, crumbs: list[tuple[str, str]], site: SiteConfig, page_url: str) -> dict:
+    """schema.org Place (with its postal address) and its breadcrumb trail."""
+    place: dict[str, Any] = {"@type": "Place", "name": meta["nom"], "url": site.url + page_url}
+    if meta.get("codes_postaux"):
+        place["address"] = {
+            "@type": "PostalAddress",
+            "postalCode": meta["codes_postaux"][0],
+            "addressLocality": meta["nom"],
+            "addressRegion": meta["region"]["nom"],
+            "addressCountry": "FR",
+        }
+    trail = [*crumbs, (meta["nom"], page_url)]
+    breadcrumb = {
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": i, "name": name, "item": site.url + href}
+            for i, (name, href) in enumerate(trail, start=1)
+        ],
+    }
+    return {"@context": "https://schema.org", "@graph": [place, breadcrumb]}

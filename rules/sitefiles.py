@@ -1,0 +1,111 @@
+"""Site-wide files: the search index, sitemaps, robots.txt and the `_headers` rules.
+
+They depend on the referential and the site settings only, never on sales, so a new DVF
+release does not rewrite them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from rules import places as pl
+from rules.files import canonical_json, write_if_changed
+from rules.paths import Paths
+from rules.render import url
+from rules.site import load as load_site
+
+SITEMAP_MAX = 50_000  # URLs per sitemap file (sitemaps.org protocol)
+STATIC_PAGES = {
+    "methodologie.html": "methodologie/index.html",
+    "mentions-legales.html": "mentions-legales/index.html",
+    "404.html": "404.html",
+}
+
+# Nothing is loaded from elsewhere: no external font, script, style or tile.
+CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+HEADERS = f"""\
+# Cloudflare Pages / Netlify headers. All matching rules apply.
+/*
+  X-Content-Type-Options: nosniff
+  Referrer-Policy: strict-origin-when-cross-origin
+  Content-Security-Policy: {CSP}
+/assets/*
+  Cache-Control: public, max-age=31536000, immutable
+/data/*
+  Cache-Control: public, max-age=86400
+  X-Robots-Tag: noindex
+/ville/*
+  Cache-Control: public, max-age=604800
+/admin/*
+  X-Robots-Tag: noindex
+  Cache-Control: no-cache
+"""
+
+
+def targets(paths: Paths) -> list[Path]:
+    return [
+        paths.site / "data" / "recherche.json",
+        paths.site / "robots.txt",
+        paths.site / "_headers",
+        paths.site / "sitemap.xml",
+    ]
+
+
+def write(paths: Paths) -> None:
+    """Write every site-wide file (each only when its bytes change)."""
+    site = load_site(paths.site_config)
+    places = pl.all_places(site.scope)
+    write_if_changed(paths.site / "data" / "recherche.json", canonical_json(search_index(places)))
+    write_if_changed(paths.site / "robots.txt", robots(site.url).encode())
+    write_if_changed(paths.site / "_headers", HEADERS.encode())
+    _write_sitemaps(paths, site.url, page_urls(places))
+
+
+def search_index(places: dict[tuple[str, str], pl.Place]) -> list[list[str]]:
+    """[code, name, postcodes, department] per commune, arrondissement and city, most populous first,
+    so the first matches a phone shows are the likely ones."""
+    communes = [p for (lv, _), p in places.items() if lv == "commune"]
+    communes.sort(key=lambda p: (-(p.population or 0), p.code))
+    return [[p.code, p.nom, " ".join(p.codes_postaux), p.departement] for p in communes]
+
+
+def page_urls(places: dict[tuple[str, str], pl.Place]) -> list[str]:
+    return ["/", "/methodologie/", "/mentions-legales/"] + [
+        url(level, code) for level, code in places if level != "france"
+    ]
+
+
+def robots(site_url: str) -> str:
+    """Pages are indexable; per-sale data under /data/ is not (decree 2018-1350)."""
+    return f"User-agent: *\nDisallow: /data/\nDisallow: /admin/\n\nSitemap: {site_url}/sitemap.xml\n"
+
+
+def _write_sitemaps(paths: Paths, site_url: str, urls: list[str], size: int = SITEMAP_MAX) -> None:
+    """One sitemap.xml, or an index of sitemap-N.xml files of at most `size` URLs each."""
+    chunks = [urls[i : i + size] for i in range(0, len(urls), size)]
+    for old in paths.site.glob("sitemap-*.xml"):
+        if len(chunks) == 1 or int(old.stem.split("-")[1]) > len(chunks):
+            old.unlink()
+    if len(chunks) == 1:
+        write_if_changed(paths.site / "sitemap.xml", _urlset(site_url, chunks[0]))
+        return
+    for i, chunk in enumerate(chunks, start=1):
+        write_if_changed(paths.site / f"sitemap-{i}.xml", _urlset(site_url, chunk))
+    entries = "".join(
+        f"<sitemap><loc>{escape(site_url)}/sitemap-{i}.xml</loc></sitemap>\n"
+        for i in range(1, len(chunks) + 1)
+    )
+    index = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</sitemapindex>\n'
+    )
+    write_if_changed(paths.site / "sitemap.xml", index.encode())
+
+
+def _urlset(site_url: str, urls: list[str]) -> bytes:
+    body = "".join(f"<url><loc>{escape(site_url + u)}</loc></url>\n" for u in urls)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{body}</urlset>\n'
+    ).encode()
