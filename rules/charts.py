@@ -8,34 +8,34 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-W, H = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 58, 12, 14, 34
+W, H = 480, 240
+LEFT, RIGHT, TOP, BOTTOM = 62, 10, 14, 34
 COLORS = {"appartement": "#1f5fbf", "maison": "#c2571a"}
 LABELS = {"appartement": "Appartements", "maison": "Maisons"}
 
 
-def _nice_max(value: float) -> float:
-    """A round axis maximum above `value` (1, 2, 2.5 or 5 times a power of ten)."""
+def _scale(value: float) -> tuple[float, int]:
+    """Axis maximum and number of intervals with a round step (1, 2, 2.5 or 5 times a power of ten)."""
     if value <= 0:
-        return 1.0
-    power = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if step * power >= value:
-            return step * power
-    return 10.0 * power
+        return 1.0, 1
+    raw = value / 4
+    power = 10 ** (len(str(int(raw))) - 1) if raw >= 1 else 1
+    step = next((k * power for k in (1, 2, 2.5, 5, 10) if k * power >= raw), 10 * power)
+    intervals = max(1, -(-int(value * 1000) // int(step * 1000)))  # ceil without float drift
+    return step * intervals, intervals
 
 
 def _fmt(v: float) -> str:
     return f"{int(v):,}".replace(",", "\u202f")
 
 
-def _axis(ymax: float, unit: str) -> list[str]:
+def _axis(ymax: float, intervals: int) -> list[str]:
     parts = []
-    for i in range(5):
-        value = ymax * i / 4
-        y = TOP + (H - TOP - BOTTOM) * (1 - i / 4)
+    for i in range(intervals + 1):
+        value = ymax * i / intervals
+        y = TOP + (H - TOP - BOTTOM) * (1 - i / intervals)
         parts.append(f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(value)}{unit}</text>')
+        parts.append(f'<text x="{LEFT - 6}" y="{y + 5:.1f}" text-anchor="end">{_fmt(value)}</text>')
     return parts
 
 
@@ -46,7 +46,7 @@ def _x_labels(periods: list[str], xs: list[float]) -> list[str]:
     for i, (period, x) in enumerate(zip(periods, xs, strict=True)):
         year = period[:4]
         if (len(period) == 4 and i % step == 0) or (len(period) > 4 and year != last_year):
-            out.append(f'<text x="{x:.1f}" y="{H - BOTTOM + 18}" text-anchor="middle">{year}</text>')
+            out.append(f'<text x="{x:.1f}" y="{H - BOTTOM + 22}" text-anchor="middle">{year}</text>')
         last_year = year
     return out
 
@@ -70,7 +70,7 @@ def price_chart(series: dict, grain: str, title: str) -> Markup | None:
     if sum(len(v) for v in published.values()) < 2:
         return None
     periods = sorted({per for pts in points.values() for per, _ in pts})
-    ymax = _nice_max(max(v for pts in published.values() for _, v in pts) * 1.05)
+    ymax, intervals = _scale(max(v for pts in published.values() for _, v in pts) * 1.05)
     span = W - LEFT - RIGHT
     xs = [LEFT + span * (i + 0.5) / len(periods) for i in range(len(periods))]
     x_of = dict(zip(periods, xs, strict=True))
@@ -78,7 +78,7 @@ def price_chart(series: dict, grain: str, title: str) -> Markup | None:
     def y(v: float) -> float:
         return TOP + (H - TOP - BOTTOM) * (1 - v / ymax)
 
-    body = _axis(ymax, "") + _x_labels(periods, xs)
+    body = _axis(ymax, intervals) + _x_labels(periods, xs)
     for typ, pts in points.items():
         segment: list[str] = []
         for per, v in [*pts, ("", None)]:
@@ -104,11 +104,11 @@ def volume_chart(volumes: dict[str, dict[str, int]]) -> Markup | None:
     years = sorted(volumes)
     if not years:
         return None
-    ymax = _nice_max(max(v["total"] for v in volumes.values()))
+    ymax, intervals = _scale(max(v["total"] for v in volumes.values()))
     span = W - LEFT - RIGHT
     band = span / len(years)
     width = min(48.0, band * 0.7)
-    body = _axis(ymax, "") + _x_labels(years, [LEFT + band * (i + 0.5) for i in range(len(years))])
+    body = _axis(ymax, intervals) + _x_labels(years, [LEFT + band * (i + 0.5) for i in range(len(years))])
     for i, year in enumerate(years):
         x, base = LEFT + band * (i + 0.5) - width / 2, 0
         for typ in ("appartement", "maison"):

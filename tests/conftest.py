@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,38 @@ RAW_2020 = SAMPLE / "valeursfoncieres-2020_head_dep01.txt"
 RAW_2021 = SAMPLE / "valeursfoncieres-2021-s1_head40_dep01.txt"
 GEO_2021 = DATA / "dvf" / "geo-dvf-2021_head40_dep01.csv"
 CEREMA = DATA / "dvf" / "cerema_MASKED_ayants-droits_dep59_2500rows.txt"
+
+
+SCOPE = "departements=01,75,976"  # the samples' Ain, Paris for a city, Mayotte for a place DVF lacks
+PARIS_ROWS = [
+    f"|||||||000001|0{day}/01/2021|Vente|{price},00|{day}||RUE|0001|DE RIVOLI|7500{arr}|"
+    f"PARIS 0{arr}|75|10{arr}||AB|{day}||||||||||||1|2|Appartement||{surface}|1|||"
+    for day, price, surface, arr in [
+        (5, 300000, 30, 1),
+        (6, 400000, 40, 1),
+        (7, 500000, 50, 1),
+        (8, 160000, 20, 2),
+    ]
+]
+
+
+def make_source(folder: Path) -> Path:
+    """The real samples plus a few Paris rows, as a source folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(RAW_2020, folder)
+    shutil.copy(RAW_2021, folder)
+    header = RAW_2021.read_text("utf-8").splitlines()[0]
+    (folder / "paris-2021.txt").write_text("\n".join([header, *PARIS_ROWS]) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    """One site built by the real `doit` for the whole session; tests only read it."""
+    tmp = tmp_path_factory.mktemp("site")
+    paths = Paths.of(tmp / "build", tmp / "site")
+    run_doit(paths, SCOPE, f"source={make_source(tmp / 'source')}")
+    return paths
 
 
 def pytest_report_header(config: pytest.Config) -> str:

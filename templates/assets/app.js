@@ -12,6 +12,15 @@
     if (cls) e.className = cls;
     return e;
   }
+  /* A table that may scroll sideways on a phone: focusable and named, for keyboard users. */
+  function scrollable(table, label) {
+    var wrap = el("div", undefined, "scroll");
+    wrap.tabIndex = 0;
+    wrap.setAttribute("role", "region");
+    wrap.setAttribute("aria-label", label);
+    wrap.appendChild(table);
+    return wrap;
+  }
   function getJSON(url, done) {
     var xhr = new XMLHttpRequest();
     xhr.open("GET", url);
@@ -126,8 +135,7 @@
         body.appendChild(tr);
       });
       table.appendChild(body);
-      var wrap = el("div", undefined, "scroll"); wrap.appendChild(table);
-      box.appendChild(wrap);
+      box.appendChild(scrollable(table, "Comparaison des prix"));
     }
   }
 
@@ -152,8 +160,7 @@
         body.appendChild(tr);
       });
       table.appendChild(body);
-      var wrap = el("div", undefined, "scroll"); wrap.appendChild(table);
-      box.appendChild(wrap);
+      box.appendChild(scrollable(table, "Dernières ventes"));
     });
   }
 

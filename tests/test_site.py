@@ -1,0 +1,243 @@
+"""The static site: valid pages, resolving links, SEO and the law, incremental rendering."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import html5lib
+import orjson
+import pytest
+from conftest import RAW_2021, make_source
+from jinja2 import UndefinedError
+
+from rules import render, sitefiles
+from rules.paths import ROOT, TEMPLATES, Paths
+
+
+def _pages(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def test_every_page_is_valid_html5(built: Paths) -> None:
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    pages = _pages(built.site)
+    assert len(pages) > 400
+    for page in pages:
+        try:
+            parser.parse(page.read_bytes())
+        except html5lib.html5parser.ParseError as e:
+            raise AssertionError(f"{page.relative_to(built.site)}: {e}") from None
+
+
+def test_every_internal_link_resolves_to_a_generated_file(built: Paths) -> None:
+    missing = set()
+    for page in _pages(built.site):
+        for target in re.findall(r'(?:href|src|data-src)="(/[^"#?]*)"', page.read_text("utf-8")):
+            path = built.site / target.lstrip("/")
+            if not (path.is_file() or (path / "index.html").is_file()):
+                missing.add((page.relative_to(built.site).as_posix(), target))
+    assert not missing, sorted(missing)[:10]
+
+
+def test_commune_pages_weigh_under_30_kb(built: Paths) -> None:
+    sizes = {p.parent.name: p.stat().st_size for p in (built.site / "ville").glob("*/index.html")}
+    assert len(sizes) > 400
+    assert max(sizes.values()) < 30_000, max(sizes.items(), key=lambda kv: kv[1])
+
+
+def test_a_commune_page_is_made_to_be_found(built: Paths) -> None:
+    html = (built.site / "ville" / "01053" / "index.html").read_text("utf-8")
+    assert html.count("<h1") == 1
+    assert "<title>Prix immobilier Bourg-en-Bresse (01000)" in html
+    assert '<meta name="description" content="' in html
+    assert '<link rel="canonical" href="https://immostats.example/ville/01053/">' in html
+    ld = orjson.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+    place = ld["@graph"][0]
+    assert place["@type"] == "Place" and place["address"]["postalCode"] == "01000"
+    assert [i["name"] for i in ld["@graph"][1]["itemListElement"]] == [
+        "France",
+        "Auvergne-Rhône-Alpes",
+        "Ain",
+        "Bourg-en-Bresse",
+    ]
+    assert "Ventes du 6 janvier 2020 au 4 janvier 2021" in html  # the period its figures cover
+
+
+def test_individual_sales_stay_out_of_indexable_html(built: Paths) -> None:
+    html = (built.site / "ville" / "01053" / "index.html").read_text("utf-8")
+    doc = orjson.loads((built.site / "data" / "villes" / "01053.json").read_bytes())
+    assert doc["transactions_recent"], "the data exists..."
+    for sale in doc["transactions_recent"]:
+        assert f"{sale['prix']:,}".replace(",", "\u202f") + "\u202f€" not in html  # ...but not in the page
+    assert 'data-src="/data/villes/01053.json"' in html
+    robots = (built.site / "robots.txt").read_text()
+    assert "Disallow: /data/" in robots and "Sitemap: https://immostats.example/sitemap.xml" in robots
+    headers = (built.site / "_headers").read_text()
+    assert re.search(r"^/data/\*\n(  .*\n)*  X-Robots-Tag: noindex$", headers, re.M)
+
+
+def test_headers_carry_the_cache_rules(built: Paths) -> None:
+    headers = (built.site / "_headers").read_text()
+    assert re.search(r"^/assets/\*\n  Cache-Control: public, max-age=31536000, immutable$", headers, re.M)
+    assert re.search(r"^/data/\*\n  Cache-Control: public, max-age=86400$", headers, re.M)
+    assert re.search(r"^/ville/\*\n  Cache-Control: public, max-age=604800$", headers, re.M)
+
+
+def test_assets_are_minified_and_named_by_content_hash(built: Paths) -> None:
+    import hashlib
+
+    assets = sorted((built.site / "assets").iterdir(), key=lambda a: a.suffix)  # .css, .js
+    assert [re.sub(r"\.[0-9a-f]{12}\.", ".<hash>.", a.name) for a in assets] == [
+        "app.<hash>.css",
+        "app.<hash>.js",
+    ]
+    for a in assets:
+        assert hashlib.sha256(a.read_bytes()).hexdigest()[:12] in a.name
+        source = (TEMPLATES / "assets" / re.sub(r"\.[0-9a-f]{12}", "", a.name)).read_bytes()
+        data = a.read_bytes()
+        assert len(data) < len(source) and b"/*" not in data
+        assert data.count(b"\n") < source.count(b"\n") / 4
+    page = (built.site / "index.html").read_text("utf-8")
+    assert f'href="/assets/{assets[0].name}"' in page and f'src="/assets/{assets[1].name}"' in page
+
+
+def test_no_request_leaves_the_site(built: Paths) -> None:
+    for page in _pages(built.site):
+        html = page.read_text("utf-8")
+        external = re.findall(
+            r'<(?:script|link|img|iframe)[^>]+(?:src|href)="(https?:)?//(?!immostats\.example)', html
+        )
+        assert not external, page
+
+
+def test_pages_state_what_they_cover(built: Paths) -> None:
+    home = (built.site / "index.html").read_text("utf-8")
+    assert "Données DVF : ventes du 2 janvier 2020 au 18 janvier 2021" in home
+    method = (built.site / "methodologie" / "index.html").read_text("utf-8")
+    assert "Données DVF : ventes du 2 janvier 2020" in method
+    assert "Alsace" in method and "Mayotte" in method and "délai" in method
+    mayotte = (built.site / "ville" / "97611" / "index.html").read_text("utf-8")
+    assert "Mayotte n'est pas couverte" in mayotte
+    bourg = (built.site / "ville" / "01053" / "index.html").read_text("utf-8")
+    assert "Non publié" in bourg and "10 ventes sur la période, moins que les 15" in bourg
+    assert "1\u202f481\u202f€/m²" in (built.site / "departement" / "01" / "index.html").read_text("utf-8")
+
+
+def test_paris_page_links_its_arrondissements_and_shows_the_pooled_figure(built: Paths) -> None:
+    paris = orjson.loads((built.site / "data" / "villes" / "75056.json").read_bytes())
+    assert paris["current_stats"]["appartement"]["n"] == 4
+    html = (built.site / "ville" / "75056" / "index.html").read_text("utf-8")
+    assert 'href="/ville/75101/"' in html and "<title>Prix immobilier Paris (75)" in html
+
+
+def test_sitemap_is_split_at_the_protocol_limit(tmp_path: Path) -> None:
+    paths = Paths.of(tmp_path / "b", tmp_path / "s")
+    paths.site.mkdir(parents=True)
+    urls = [f"/ville/{i:05d}/" for i in range(5)]
+    sitefiles._write_sitemaps(paths, "https://x.example", urls, size=2)
+    index = (paths.site / "sitemap.xml").read_text()
+    assert index.count("<sitemap>") == 3 and "https://x.example/sitemap-3.xml" in index
+    assert (paths.site / "sitemap-3.xml").read_text().count("<url>") == 1
+    sitefiles._write_sitemaps(paths, "https://x.example", urls[:2], size=2)
+    assert not list(paths.site.glob("sitemap-*.xml"))
+    assert (paths.site / "sitemap.xml").read_text().count("<url>") == 2
+
+
+def test_full_sitemap_lists_every_page(built: Paths) -> None:
+    sitemap = (built.site / "sitemap.xml").read_text()
+    pages = {p.relative_to(built.site).parent.as_posix() for p in _pages(built.site)} - {"."}
+    listed = set(re.findall(r"<loc>https://immostats\.example/(.*?)/?</loc>", sitemap))
+    assert pages - {"404.html"} - listed <= {""}, sorted(pages - listed)[:5]
+    assert "data" not in " ".join(listed)
+
+
+def test_templates_fail_loudly_and_their_dependencies_are_computed() -> None:
+    with pytest.raises(UndefinedError):
+        render.env().from_string("{{ doc.current_stats.missing }}").render(doc={"current_stats": {}})
+    names = {p.name for p in render.template_deps("commune.html")}
+    assert names == {"commune.html", "_place.html", "base.html", "_search.html", "_macros.html"}
+    assert {p.name for p in render.template_deps("404.html")} == {"404.html", "base.html", "_search.html"}
+
+
+def test_autoescaping_is_on_for_html_templates() -> None:
+    assert render.env().autoescape("commune.html") is True
+    assert render.env().from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
+
+
+# Incremental rendering, counted from the tasks doit executed, on a copy of the project so that
+# templates can be edited without touching the repository.
+
+
+def _copy_project(dest: Path) -> Path:
+    shutil.copytree(
+        ROOT,
+        dest,
+        ignore=shutil.ignore_patterns(
+            ".venv",
+            ".git",
+            "build",
+            "site",
+            "__pycache__",
+            "*.egg-info",
+            ".pytest_cache",
+            ".ruff_cache",
+            "artifacts",
+        ),
+    )
+    return dest
+
+
+def _doit(project: Path, paths: Paths, *args: str) -> set[str]:
+    env = {**os.environ, "PYTHONPATH": str(project)}  # the copy's `rules`, not the installed one
+    cmd = [
+        sys.executable,
+        "-m",
+        "doit",
+        "-f",
+        str(project / "dodo.py"),
+        *args,
+        f"build_dir={paths.build}",
+        f"site_dir={paths.site}",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=project, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return {ln[3:] for ln in proc.stdout.splitlines() if ln.startswith(".  ")}
+
+
+def test_incremental_rendering(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path / "project")
+    paths = Paths.of(tmp_path / "build", tmp_path / "site")
+    source = make_source(tmp_path / "source")
+    args = ("departements=01", f"source={source}")
+    first = _doit(project, paths, *args)
+    assert "render:01053" in first and "render:departement-01" in first
+    assert _doit(project, paths, *args) == set(), "a second doit runs nothing"
+
+    # One commune's data changes: that commune, its department, region and the home page re-render.
+    raw = source / RAW_2021.name
+    raw.write_text(raw.read_text("utf-8").replace("204332,00", "214332,00"), encoding="utf-8")
+    ran = _doit(project, paths, *args)
+    assert {t for t in ran if t.startswith("render:")} == {
+        "render:01065",
+        "render:departement-01",
+        "render:region-84",
+        "render:france-fr",
+    }
+
+    # A template edit re-renders the pages that use it, and only those.
+    with open(project / "templates" / "departement.html", "a") as f:
+        f.write("{# edited #}\n")
+    ran = _doit(project, paths, *args)
+    assert ran == {"render:departement-01"}
+
+    with open(project / "templates" / "_search.html", "a") as f:
+        f.write("\n")
+    ran = _doit(project, paths, *args)
+    pages = len(list(paths.site.rglob("*.html")))
+    assert len(ran) == pages and all(t.startswith("render:") for t in ran)
+    assert _doit(project, paths, *args) == set()
