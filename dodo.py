@@ -8,14 +8,17 @@ statistics settings of rules/method.py (min_value=, grade_min=, ...).
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from doit import get_var
 from doit.tools import config_changed
 
-from rules import charts, method, places, reference, render, site, sitefiles, sources, stats, store
+from rules import charts, method, places, reference, render, site, sitefiles, sources, stats, store, versions
 from rules.doitedge import Reporter, guarded, or_exit
 from rules.errors import ImmoStatsError
 from rules.method import Method
-from rules.paths import SAMPLE_SOURCE, Paths
+from rules.paths import ROOT, SAMPLE_SOURCE, Paths
 from rules.settings import Settings
 
 P = Paths.of(get_var("build_dir", "build"), get_var("site_dir", "site"))
@@ -26,9 +29,17 @@ SCOPE = SETTINGS.scope()
 PLACES = places.all_places(SCOPE)
 SOURCE = get_var("source", str(SAMPLE_SOURCE))
 SITE_URL = get_var("site_url", site.DEFAULT_URL)
+PUB = versions.Publishing(
+    repo=Path(get_var("repo", str(ROOT))).resolve(),
+    deploy_branch=get_var("deploy_branch", "gh-pages"),
+    push=get_var("push", "0").lower() in ("1", "true", "yes"),
+    remote=get_var("remote", "origin"),
+)
+or_exit(lambda: versions.check_command_line(sys.argv[1:], PUB))
+BUILD = ["load", "stats", "assets", "render", "sitefiles"]
 
 DOIT_CONFIG = {
-    "default_tasks": ["load", "stats", "assets", "render", "sitefiles"],
+    "default_tasks": BUILD,
     "dep_file": str(P.doit_db),
     "backend": "sqlite3",
     "reporter": Reporter,
@@ -126,3 +137,45 @@ def task_sitefiles():
         "targets": sitefiles.targets(P),
         "clean": True,
     }
+
+
+def task_publish():
+    """Build, then commit site/ as backup/<YYYY.MM.DD.N> and move the deploy branch (push=1 to push)."""
+    return {
+        "actions": [(guarded(_publish), [])],
+        "task_dep": BUILD,
+        "uptodate": [False],
+    }
+
+
+def _publish() -> None:
+    done = versions.publish(P, PUB)
+    print(
+        f"published {done['version']}: {done['cities_updated']} communes updated, "
+        f"{done['new_transactions']} new sales, {done['files_changed']} files changed ({done['commit'][:10]})"
+    )
+
+
+def task_rollback():
+    """`doit rollback:<version>` or `doit rollback:previous`; `doit rollback` alone lists the versions."""
+    yield {"name": "list", "actions": [(guarded(_list_versions), [])], "uptodate": [False]}
+    for name in [*versions.list_versions(PUB), "previous"]:
+        # Under `doit rollback` (or any selection of several), these run as no-ops and stay silent.
+        yield {
+            "name": name,
+            "actions": [(guarded(_rollback), [name])],
+            "uptodate": [False],
+            "meta": {"only_when_named": True},
+        }
+
+
+def _list_versions() -> None:
+    print("\n".join(versions.describe(P, PUB)))
+    print("roll back with: doit rollback:<version> (or doit rollback:previous)")
+
+
+def _rollback(name: str) -> None:
+    if not versions.requested(sys.argv[1:], name):
+        return  # part of `doit rollback`, which only lists
+    done = versions.rollback(P, PUB, name)
+    print(f"rolled back to {done['version']}: {done['files_changed']} files restored ({done['commit'][:10]})")

@@ -45,6 +45,12 @@ class Reporter(ExecutedOnlyReporter):
 
     desc = "executed-only, with one-line errors"
 
+    def execute_task(self, task: Any) -> None:
+        """Say nothing of a task that only acts when named on the command line and was not."""
+        if (task.meta or {}).get("only_when_named") and task.name not in sys.argv[1:]:
+            return
+        super().execute_task(task)
+
     def add_failure(self, task: Any, fail: Any) -> None:
         if isinstance(fail, TaskFailed) and not fail.traceback:
             sys.stderr.write(f"error: {fail.message}\n")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ Log = Callable[[str], None]
 
 def run(paths: Paths, method: Method, settings: Settings, log: Log = print) -> dict[str, Any]:
     """Compute, write the files that changed, record the changes in build/changes.json."""
+    started = datetime.now(UTC)
     con = connect(paths, settings)
     try:
         window = _window(con, method)
@@ -54,13 +55,14 @@ def run(paths: Paths, method: Method, settings: Settings, log: Log = print) -> d
     finally:
         con.close()
     docs = documents(tables, method, window, settings.scope())
-    changes = _write(paths, docs)
+    changes = _write(paths, docs, started)
     release = {
         "text": release_text(orjson.loads(paths.store_manifest.read_bytes())),
         "method": method.as_dict(),
     }
     write_if_changed(paths.release, canonical_json(release))
     changes["unknown_communes"] = dict(tables["unknown"])
+    write_atomic(paths.changes, canonical_json(changes))
     _report(changes, log)
     return changes
 
@@ -292,7 +294,7 @@ def _child(places: dict[Key, pl.Place], current: dict[Key, dict], parent: pl.Pla
     }
 
 
-def _write(paths: Paths, docs: dict[Key, dict]) -> dict[str, Any]:
+def _write(paths: Paths, docs: dict[Key, dict], started: datetime) -> dict[str, Any]:
     """Write the files whose bytes changed, remove files of places that no longer exist."""
     changed: dict[str, list[str]] = {lv: [] for lv in pl.LEVELS}
     manifest: dict[str, str] = {}
@@ -327,8 +329,8 @@ def _write(paths: Paths, docs: dict[Key, dict]) -> dict[str, Any]:
         },
         "sales": total,
         "new_sales": total - previous if previous is not None else total,
+        "started_at": started.isoformat(),  # build/ only: the published JSON holds no time
     }
-    write_atomic(paths.changes, canonical_json(changes))
     return changes
 
 
