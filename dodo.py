@@ -14,7 +14,20 @@ from pathlib import Path
 from doit import get_var
 from doit.tools import config_changed
 
-from rules import charts, method, places, reference, render, site, sitefiles, sources, stats, store, versions
+from rules import (
+    charts,
+    datagouv,
+    method,
+    places,
+    reference,
+    render,
+    site,
+    sitefiles,
+    sources,
+    stats,
+    store,
+    versions,
+)
 from rules.doitedge import Reporter, guarded, or_exit
 from rules.errors import ImmoStatsError
 from rules.method import Method
@@ -28,6 +41,17 @@ METHOD = or_exit(lambda: Method.from_vars(get_var))
 SCOPE = SETTINGS.scope()
 PLACES = places.all_places(SCOPE)
 SOURCE = get_var("source", str(SAMPLE_SOURCE))
+FOLLOW = SOURCE == "datagouv"  # production: follow data.gouv.fr; otherwise a local file or folder
+REMOTE = or_exit(
+    lambda: datagouv.Remote(
+        api=get_var("datagouv_api", datagouv.DEFAULT_API),
+        dataset=get_var("dataset", datagouv.DEFAULT_DATASET),
+        connect_timeout=float(get_var("connect_timeout", "10")),
+        read_timeout=float(get_var("read_timeout", "60")),
+        retries=int(get_var("retries", "4")),
+        backoff=float(get_var("backoff", "2")),
+    )
+)
 SITE_URL = get_var("site_url", site.DEFAULT_URL)
 PUB = versions.Publishing(
     repo=Path(get_var("repo", str(ROOT))).resolve(),
@@ -36,7 +60,7 @@ PUB = versions.Publishing(
     remote=get_var("remote", "origin"),
 )
 or_exit(lambda: versions.check_command_line(sys.argv[1:], PUB))
-BUILD = ["load", "stats", "assets", "render", "sitefiles"]
+BUILD = [*(["check", "download"] if FOLLOW else []), "load", "stats", "assets", "render", "sitefiles"]
 
 DOIT_CONFIG = {
     "default_tasks": BUILD,
@@ -51,10 +75,36 @@ RENDER_CODE = [render.__file__, charts.__file__, P.site_config]
 
 def _source_files() -> list:
     """Resolved lazily so a bad source= is one error line from the task, not a dodo crash."""
+    if FOLLOW:
+        return [P.downloads]
     try:
         return sources.discover(SOURCE)
     except ImmoStatsError:  # reported by the load action itself, as one line
         return []
+
+
+def task_check():
+    """source=datagouv: ask data.gouv.fr whether DVF changed (runs every time; quiet task line)."""
+    if FOLLOW:
+        return {
+            "actions": [(guarded(datagouv.run_check), [P, SETTINGS, REMOTE])],
+            "targets": [P.datagouv_release],
+            "uptodate": [False],
+            "meta": {"quiet": True},
+        }
+    return {"actions": None, "doc": "only with source=datagouv"}
+
+
+def task_download():
+    """source=datagouv: download new or changed files into build/raw/ (`doit clean` keeps them)."""
+    if FOLLOW:
+        return {
+            "actions": [(guarded(datagouv.run_download), [P, SETTINGS, REMOTE])],
+            "file_dep": [P.datagouv_release, datagouv.__file__],
+            "targets": [P.downloads],
+            "clean": [],
+        }
+    return {"actions": None, "doc": "only with source=datagouv"}
 
 
 def task_load():
@@ -70,7 +120,11 @@ def task_load():
 
 
 def _load(files: list) -> None:
-    store.import_files(P, files or sources.discover(SOURCE), SETTINGS)
+    if FOLLOW:
+        store.import_files(P, datagouv.downloaded_files(P), SETTINGS)
+        datagouv.mark_imported(P)
+    else:
+        store.import_files(P, files or sources.discover(SOURCE), SETTINGS)
 
 
 def task_stats():

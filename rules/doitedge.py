@@ -46,8 +46,10 @@ class Reporter(ExecutedOnlyReporter):
     desc = "executed-only, with one-line errors"
 
     def execute_task(self, task: Any) -> None:
-        """Say nothing of a task that only acts when named on the command line and was not."""
-        if (task.meta or {}).get("only_when_named") and task.name not in sys.argv[1:]:
+        """Say nothing of a quiet task (it reports by itself), nor of one that only acts when named
+        on the command line and was not."""
+        meta = task.meta or {}
+        if meta.get("quiet") or (meta.get("only_when_named") and task.name not in sys.argv[1:]):
             return
         super().execute_task(task)
 

@@ -66,3 +66,18 @@ class Paths:
     def raw(self) -> Path:
         """Downloaded DVF files (kept by `doit clean`)."""
         return self.build / "raw"
+
+    @property
+    def datagouv_release(self) -> Path:
+        """The release data.gouv.fr describes now: changes only when a release does."""
+        return self.build / "datagouv.json"
+
+    @property
+    def datagouv_imported(self) -> Path:
+        """The release as of the last successful import: what `check` compares with."""
+        return self.build / "datagouv-imported.json"
+
+    @property
+    def downloads(self) -> Path:
+        """The files held in build/raw/ and where they came from."""
+        return self.build / "downloads.json"

@@ -188,6 +188,22 @@ def _import_batch(
             )
 
 
+def record_failure(paths: Paths, settings: Settings, source: str, error: ImmoStatsError) -> None:
+    """A failed row in update_log for a failure before any import (API down, bad download)."""
+    con = connect(paths, settings)
+    try:
+        con.execute(sql("dvf_rows"))
+        con.execute(sql("update_log"))
+        batch_id = con.execute("select coalesce(max(batch_id), 0) + 1 from update_log").fetchone()[0]
+        now = _now()
+        con.execute(
+            "insert into update_log values (?, ?, null, null, 0, 0, 0, ?, ?, 'failed', ?)",
+            [batch_id, source, now, now, str(error)],
+        )
+    finally:
+        con.close()
+
+
 def _load_referential(con: duckdb.DuckDBPyConnection) -> None:
     for name, path in (
         ("communes", reference.COMMUNES),
