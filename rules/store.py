@@ -131,22 +131,16 @@ def _import_batch(
     try:
         con.execute("begin transaction")
         _load_referential(con)
-        con.execute("create or replace temp table batch_rows as from dvf_rows limit 0")
+        con.execute(sql("batch_periods"))
         for path, result in todo:
             current = path
             t0 = time.monotonic()
             cf = check(path, paths.tmp, result.sha256)
             checked.append(cf)
             _stage(con, cf, batch_id)
-            con.execute("insert into batch_rows from incoming_rows")
+            _store_file(con, cf, batch_id, result)
             result.fmt, result.rows, result.seconds = cf.fmt, cf.rows, time.monotonic() - t0
         current = None
-        con.execute(sql("batch_periods"))
-        con.execute(sql("replaced_rows"))
-        _refuse_overlaps(con)
-        _count_effects(con, [r for _, r in todo])
-        con.execute("delete from dvf_rows where rowid in (select row_id from replaced_rows)")
-        con.execute("insert into dvf_rows from batch_rows")
         for _, r in todo:
             con.execute(
                 """insert into update_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'success', null)""",
@@ -170,8 +164,7 @@ def _import_batch(
         raise err from None
     finally:
         con.execute("drop view if exists replaced_rows")
-        con.execute("drop view if exists batch_periods")
-        con.execute("drop table if exists batch_rows")
+        con.execute("drop table if exists batch_periods")
         for cf in checked:
             if cf.data_path != cf.path:
                 cf.data_path.unlink(missing_ok=True)
@@ -239,31 +232,41 @@ def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> No
     con.execute(sql("incoming_rows"))
 
 
-def _refuse_overlaps(con: duckdb.DuckDBPyConnection) -> None:
-    """Two files of one batch must not hold the same period and department: rows would double."""
+def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int, result: FileResult) -> None:
+    """Insert the file's rows, then replace the older rows of the periods it covers.
+
+    Two files of one batch must not cover the same period and department: rows would double."""
+    con.execute("insert into dvf_rows from incoming_rows")
+    mine = "batch_id = getvariable('batch_id') and source_sha256 = getvariable('source_sha256')"
+    con.execute(
+        f"""insert into batch_periods
+            select distinct source_file, source_sha256, annee, semestre, code_departement
+            from dvf_rows where {mine}"""
+    )
     clash = con.execute(
-        """select annee, semestre, code_departement, list(distinct source_file order by source_file)
-           from batch_periods group by all having count(distinct source_sha256) > 1
-           order by all limit 1"""
+        """select p.annee, p.semestre, p.code_departement, o.source_file
+           from batch_periods p join batch_periods o
+             on o.annee = p.annee and o.semestre = p.semestre
+            and o.code_departement is not distinct from p.code_departement
+            and o.source_sha256 <> p.source_sha256
+           where p.source_sha256 = getvariable('source_sha256') order by all limit 1"""
     ).fetchone()
     if clash:
-        year, half, dep, names = clash
+        year, half, dep, other = clash
         raise InputError(
-            names[1],
-            f"holds the same sales period as {names[0]} ({year} S{half}, département {dep}): "
+            cf.path,
+            f"holds the same sales period as {other} ({year} S{half}, département {dep}): "
             "import one of them (a release's files, in one format)",
         )
-
-
-def _count_effects(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> None:
-    by_name = {r.name: r for r in results}
-    for name, n in con.execute("select source_file, count(*) from replaced_rows group by 1").fetchall():
-        by_name[name].replaced = n
-    for name, code, n in con.execute(
-        """select b.source_file, coalesce(b.code_commune, '(vide)'), count(*) from batch_rows b
-           anti join communes c on c.code = b.code_commune group by all"""
+    con.execute(sql("replaced_rows"))
+    result.replaced = con.execute(
+        "delete from dvf_rows where rowid in (select row_id from replaced_rows)"
+    ).fetchone()[0]
+    for code, n in con.execute(
+        f"""select coalesce(d.code_commune, '(vide)'), count(*) from dvf_rows d
+            anti join communes c on c.code = d.code_commune where {mine} group by all"""
     ).fetchall():
-        by_name[name].unknown[code] = n
+        result.unknown[code] = n
 
 
 def _log_failure(

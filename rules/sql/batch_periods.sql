@@ -1,4 +1,4 @@
--- The periods a batch replaces: each (year, half-year, department) present in its rows, by file.
-create or replace temp view batch_periods as
-select distinct source_file, source_sha256, annee, semestre, code_departement
-from batch_rows;
+-- The periods (year, half-year, department) each file of the running batch replaces.
+create or replace temp table batch_periods (
+    source_file varchar, source_sha256 varchar, annee smallint, semestre tinyint, code_departement varchar
+);

@@ -1,5 +1,6 @@
--- Staged rows of one file, typed for the store. Runs only after stg_first_error found nothing.
-create or replace temp table incoming_rows as
+-- Staged rows of one file, typed for the store: a view, inserted straight into dvf_rows once
+-- stg_first_error found nothing (one materialisation fewer at 3.5 million rows a year).
+create or replace temp view incoming_rows as
 select
     getvariable('batch_id')::integer as batch_id,
     getvariable('source_file') as source_file,

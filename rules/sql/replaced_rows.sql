@@ -1,7 +1,11 @@
--- Stored rows that the batch replaces (same year, half-year and department), tagged with the file.
+-- Stored rows of earlier batches in the periods the file just inserted covers: the ones it replaces.
 create or replace temp view replaced_rows as
-select p.source_file, d.rowid as row_id
+select d.rowid as row_id
 from dvf_rows d
-join batch_periods p
+join (
+    select distinct annee, semestre, code_departement from batch_periods
+    where source_sha256 = getvariable('source_sha256')
+) p
   on d.annee = p.annee and d.semestre = p.semestre
- and d.code_departement is not distinct from p.code_departement;
+ and d.code_departement is not distinct from p.code_departement
+where d.batch_id <> getvariable('batch_id');

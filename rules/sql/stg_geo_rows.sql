@@ -1,6 +1,6 @@
 -- Etalab geo-dvf lines -> the common staged shape. Codes are already padded and mutation ids
 -- already built by Etalab; names are left out (raw and geo spell them differently: use codes).
-create or replace temp table stg_rows as
+create or replace temp view stg_rows as
 select
     (rowid - (select min(rowid) from geo_lines) + 2)::bigint as line,
     id_mutation,

@@ -1,0 +1,211 @@
+"""The benchmark command: the whole pipeline on generated data of a chosen scale.
+
+    python tests/benchmark/run.py --scale france   # or a department (01) or a region (r84)
+
+Runs in a temporary folder (or --out DIR), prints a table and saves it as benchmark.json there:
+import rows/s, statistics and JSON export, full render pages/s, a no-change `doit`, a new release
+in which 1,250 communes get 15,420 new sales (end to end, and which pages were re-rendered),
+publish of the whole site to a backup branch, peak memory, site size and number of files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
+
+import duckdb  # noqa: E402
+from generate import generate, scope_departements  # noqa: E402
+
+from rules import places  # noqa: E402
+from rules.paths import ROOT  # noqa: E402
+
+RELEASE = (1250, 15420)  # the seed's weekly figures: communes, new sales
+
+
+class Bench:
+    def __init__(self, out: Path, scale: str) -> None:
+        self.out, self.scale = out, scale
+        self.build, self.site, self.source = out / "build", out / "site", out / "source"
+        self.peak_kb = 0
+        self.results: dict = {"scale": scale, "machine": machine()}
+
+    def doit(self, *args: str) -> tuple[float, str]:
+        """Run the real doit; return wall seconds and stdout; keep the peak RSS of the child."""
+        scope = [] if self.scale == "france" else [f"departements={','.join(scope_departements(self.scale))}"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "doit",
+            "-f",
+            str(ROOT / "dodo.py"),
+            *args,
+            f"build_dir={self.build}",
+            f"site_dir={self.site}",
+            f"source={self.source}",
+            f"repo={self.out / 'repo'}",
+            *scope,
+        ]
+        start = time.monotonic()
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout, stderr = proc.communicate()
+        seconds = time.monotonic() - start
+        self.peak_kb = max(self.peak_kb, _child_peak_kb())
+        if proc.returncode != 0:
+            raise SystemExit(f"doit {' '.join(args)} failed:\n{stdout[-2000:]}\n{stderr[-2000:]}")
+        return seconds, stdout
+
+
+def _child_peak_kb() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+
+
+def machine() -> dict:
+    cpu = next(
+        (ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?"
+    )
+    mem = next((int(ln.split()[1]) for ln in open("/proc/meminfo") if ln.startswith("MemTotal")), 0)
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+    }
+
+
+def executed(stdout: str) -> list[str]:
+    return [ln[3:] for ln in stdout.splitlines() if ln.startswith(".  ")]
+
+
+def expected_renders(codes: list[str]) -> set[str]:
+    """The pages a release touching these communes must re-render: them and their aggregates."""
+    all_places = places.all_places()
+    out = {"render:france-fr"}
+    for code in codes:
+        place = all_places["commune", code]
+        out |= {
+            f"render:{code}",
+            f"render:departement-{place.departement}".lower(),
+            f"render:region-{place.region}",
+        }
+        if place.parent:
+            out.add(f"render:{place.parent}")
+    return out
+
+
+def run(out: Path, scale: str, years: int) -> dict:
+    bench = Bench(out, scale)
+    r = bench.results
+    start = time.monotonic()
+    rows = generate(bench.source, scale, years)
+    r["generate_s"] = round(time.monotonic() - start, 1)
+    r["rows"] = sum(v for k, v in rows.items() if k.endswith(".txt"))
+
+    seconds, _ = bench.doit("load")
+    r["import_s"], r["import_rows_per_s"] = round(seconds, 1), round(r["rows"] / seconds)
+    seconds, _ = bench.doit("stats")
+    r["stats_s"] = round(seconds, 1)
+    seconds, stdout = bench.doit("assets", "render", "sitefiles")
+    pages = sum(1 for t in executed(stdout) if t.startswith("render:"))
+    r["render_s"], r["pages"], r["render_pages_per_s"] = round(seconds, 1), pages, round(pages / seconds)
+    r["cold_build_s"] = round(r["import_s"] + r["stats_s"] + r["render_s"], 1)
+
+    noop = []
+    for _ in range(3):
+        seconds, stdout = bench.doit()
+        if stdout.strip():
+            raise SystemExit(f"a no-change doit ran tasks:\n{stdout[:500]}")
+        noop.append(seconds)
+    r["noop_s"] = round(statistics.median(noop), 2)
+
+    release = generate(bench.source, scale, 1, extra=RELEASE)  # the last year, republished with new sales
+    seconds, stdout = bench.doit()
+    ran = {t for t in executed(stdout) if t.startswith("render:")}
+    wanted = expected_renders(release["extra_communes"])
+    r["release"] = {
+        "communes": len(release["extra_communes"]),
+        "sales_added": RELEASE[1],
+        "seconds": round(seconds, 1),
+        "pages_rerendered": len(ran),
+        "pages_expected_at_most": len(wanted),
+        "unexpected_pages": sorted(ran - wanted)[:10],
+    }
+
+    repo = out / "repo"
+    repo.mkdir(exist_ok=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    seconds, _ = bench.doit("publish")
+    r["publish_s"] = round(seconds, 1)
+
+    files = [p for p in bench.site.rglob("*") if p.is_file()]
+    r["site_files"], r["site_mb"] = len(files), round(sum(p.stat().st_size for p in files) / 1e6, 1)
+    r["peak_memory_mb"] = round(bench.peak_kb / 1024)
+    return r
+
+
+TABLE = [
+    ("rows generated", "rows", "{:,}"),
+    ("import", "import_rows_per_s", "{:,} rows/s"),
+    ("statistics + JSON export", "stats_s", "{} s"),
+    ("full render", "render_pages_per_s", "{:,} pages/s"),
+    ("cold build (import + stats + render)", "cold_build_s", "{} s"),
+    ("no-change doit (median of 3)", "noop_s", "{} s"),
+    ("publish whole site to a backup branch", "publish_s", "{} s"),
+    ("peak memory (largest process)", "peak_memory_mb", "{:,} MB"),
+    ("site size", "site_mb", "{} MB"),
+    ("site files", "site_files", "{:,}"),
+]
+
+
+def report(r: dict) -> str:
+    lines = [f"| measure ({r['scale']}) | value |", "| --- | --- |"]
+    lines += [f"| {label} | {fmt.format(r[key])} |" for label, key, fmt in TABLE]
+    rel = r["release"]
+    label = f"release: {rel['communes']:,} communes get {rel['sales_added']:,} sales"
+    value = (
+        f"{rel['seconds']} s end to end, {rel['pages_rerendered']:,} pages re-rendered "
+        f"(at most {rel['pages_expected_at_most']:,} expected)"
+    )
+    lines.append(f"| {label} | {value} |")
+    m = r["machine"]
+    lines.append(
+        f"\nMachine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, "
+        f"DuckDB {m['duckdb']}."
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="ImmoStats benchmark on generated DVF data.")
+    ap.add_argument("--scale", default="france", help="france, a department code (01) or r<region> (r84)")
+    ap.add_argument("--years", type=int, default=5)
+    ap.add_argument("--out", type=Path, help="working folder (default: a temporary one, removed after)")
+    args = ap.parse_args()
+    out = args.out or Path(tempfile.mkdtemp(prefix="immostats-bench-"))
+    try:
+        results = run(out, args.scale, args.years)
+        saved = ROOT / "build" / f"benchmark-{args.scale}.json"
+        saved.parent.mkdir(exist_ok=True)
+        saved.write_text(json.dumps(results, indent=2))
+        print(report(results))  # noqa: T201
+        print(f"\nSaved: {saved}")  # noqa: T201
+    finally:
+        if not args.out:
+            shutil.rmtree(out, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

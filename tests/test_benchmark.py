@@ -1,0 +1,40 @@
+"""The benchmark at a small scale: a smoke test of correctness, never of speed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).parent / "benchmark"))
+
+import generate  # noqa: E402
+import run  # noqa: E402
+
+
+def test_generator_is_deterministic_and_has_dvf_structure(tmp_path: Path) -> None:
+    a = generate.generate(tmp_path / "a", scale="05", years=1, seed=7)
+    b = generate.generate(tmp_path / "b", scale="05", years=1, seed=7)
+    name = "ValeursFoncieres-2025.txt"
+    assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert a == b and a[name] > 100
+    con = duckdb.connect()
+    sql = "select * from read_csv(?, delim='|', header=true, all_varchar=true, quote='')"
+    rows = con.execute(sql, [str(tmp_path / "a" / name)]).fetchall()
+    natures = {r[9] for r in rows}
+    assert {"Vente", "Vente en l'état futur d'achèvement", "Echange"} <= natures
+    types = {r[35] for r in rows}
+    assert {"1", "2", "3", "4", None} <= types  # houses, flats, dependencies, shops, land
+    assert len(rows) > len({tuple(r) for r in rows}), "exact duplicate rows exist"
+    assert {r[18] for r in rows} == {"05"}
+
+
+def test_benchmark_runs_end_to_end_at_a_small_scale(tmp_path: Path) -> None:
+    results = run.run(tmp_path, "05", years=2)
+    assert results["rows"] > 1000 and results["pages"] > 150
+    release = results["release"]
+    assert release["communes"] > 0 and release["pages_rerendered"] > 0
+    assert release["unexpected_pages"] == [], "only the touched communes and their aggregates re-render"
+    assert results["site_files"] > 2 * 150
+    assert "| full render |" in run.report(results)
