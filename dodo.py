@@ -15,7 +15,6 @@ from doit import get_var
 from doit.tools import config_changed
 
 from rules import (
-    charts,
     datagouv,
     method,
     places,
@@ -60,7 +59,15 @@ PUB = versions.Publishing(
     remote=get_var("remote", "origin"),
 )
 or_exit(lambda: versions.check_command_line(sys.argv[1:], PUB))
-BUILD = [*(["check", "download"] if FOLLOW else []), "load", "stats", "assets", "render", "sitefiles"]
+BUILD = [
+    *(["check", "download"] if FOLLOW else []),
+    "load",
+    "stats",
+    "assets",
+    "fingerprint",
+    "render",
+    "sitefiles",
+]
 
 DOIT_CONFIG = {
     "default_tasks": BUILD,
@@ -70,7 +77,7 @@ DOIT_CONFIG = {
     "verbosity": 2,
     "minversion": "0.37.0",
 }
-RENDER_CODE = [render.__file__, charts.__file__, P.site_config]
+TEMPLATES = sorted({*render.PAGE_TEMPLATES.values(), *sitefiles.STATIC_PAGES})
 
 
 def _source_files() -> list:
@@ -156,14 +163,23 @@ def task_assets():
     }
 
 
+def task_fingerprint():
+    """One content hash per page template: the templates it reaches, the renderer, build/site.json."""
+    for name in TEMPLATES:
+        inputs = render.fingerprint_inputs(name, P)
+        yield {
+            "name": name,
+            "actions": [(guarded(render.write_fingerprint), [render.fingerprint_path(P, name), inputs])],
+            "file_dep": inputs,
+            "targets": [render.fingerprint_path(P, name)],
+            "clean": True,
+        }
+
+
 def task_render():
-    """One page per place, re-rendered only when its JSON, its templates or the renderer change."""
+    """One page per place, re-rendered only when its JSON or its template's fingerprint changes."""
     for level, code in PLACES:
-        deps = [
-            places.json_path(P, level, code),
-            *render.template_deps(render.PAGE_TEMPLATES[level]),
-            *RENDER_CODE,
-        ]
+        deps = [places.json_path(P, level, code), render.fingerprint_path(P, render.PAGE_TEMPLATES[level])]
         if level == "france":
             deps.append(P.release)  # the home page states the DVF release
         yield {
@@ -177,7 +193,7 @@ def task_render():
         yield {
             "name": name.removesuffix(".html"),
             "actions": [(guarded(render.render_static), [P, name, target])],
-            "file_dep": [*render.template_deps(name), *RENDER_CODE, P.release],
+            "file_dep": [render.fingerprint_path(P, name), P.release],
             "targets": [P.site / target],
             "clean": True,
         }

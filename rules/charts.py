@@ -65,7 +65,10 @@ def _svg(ident: str, title: str, desc: str, body: list[str], legend: list[str]) 
 
 def price_chart(series: dict, grain: str, title: str) -> Markup | None:
     """Median price per m2 per period, one line per type; None when nothing is publishable."""
-    points = {t: [(p["period"], p["median_m2"]) for p in series[t][grain]] for t in ("appartement", "maison")}
+    points = {
+        t: list(zip(series[t][grain]["period"], series[t][grain]["median_m2"], strict=True))
+        for t in ("appartement", "maison")
+    }
     published = {t: [(per, v) for per, v in pts if v is not None] for t, pts in points.items()}
     if sum(len(v) for v in published.values()) < 2:
         return None

@@ -7,6 +7,7 @@ editing a template re-renders exactly the pages that use it.
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,27 @@ def template_deps(name: str) -> tuple[Path, ...]:
         ast = env().parse(path.read_text("utf-8"))
         todo.extend(t for t in meta.find_referenced_templates(ast) if t)
     return tuple(sorted(seen.values()))
+
+
+def fingerprint_inputs(template: str, paths: Paths) -> list[Path]:
+    """Everything a page made from `template` depends on besides its data: the templates it
+    reaches, the renderer and the site settings (URL, scope, asset names)."""
+    return [*template_deps(template), Path(__file__), Path(charts.__file__), paths.site_config]
+
+
+def fingerprint_path(paths: Paths, template: str) -> Path:
+    return paths.build / "fingerprints" / f"{template}.sha256"
+
+
+def write_fingerprint(target: Path, inputs: list[Path]) -> None:
+    """One content hash standing for all of a template's inputs, rewritten only when it changes.
+
+    35,000 pages then depend on two files each (their JSON and this), not nine: doit's no-change
+    run stats 70,000 files instead of 315,000, with the same meaning."""
+    h = hashlib.sha256()
+    for path in sorted(inputs):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    write_if_changed(target, h.hexdigest().encode() + b"\n")
 
 
 def page_path(paths: Paths, level: str, code: str) -> Path:
@@ -122,9 +144,20 @@ def _extras(doc: dict, site: SiteConfig, page_url: str) -> dict[str, Any]:
         "chart_years": charts.price_chart(doc["series"], "annee", "Médiane du prix au m² par année"),
         "chart_months": charts.price_chart(doc["series"], "mois", "Médiane du prix au m² par mois"),
         "chart_volumes": charts.volume_chart(doc["volumes"]),
+        "tables": {grain: _table_rows(doc["series"], grain) for grain in ("annee", "trimestre")},
         "levels_url": {lv: url(lv, meta[lv]["code"]) for lv in ("departement", "region") if lv in meta},
         "jsonld": _jsonld(meta, crumbs, site, page_url),
     }
+
+
+def _table_rows(series: dict, grain: str) -> list[tuple]:
+    """(period, flats sold, flats median, houses sold, houses median) per period, oldest first."""
+    by_period: dict[str, list] = {}
+    for i, typ in enumerate(("appartement", "maison")):
+        col = series[typ][grain]
+        for period, n, median in zip(col["period"], col["n"], col["median_m2"], strict=True):
+            by_period.setdefault(period, [0, None, 0, None])[2 * i : 2 * i + 2] = [n, median]
+    return [(period, *values) for period, values in sorted(by_period.items())]
 
 
 def _jsonld(meta: dict, crumbs: list[tuple[str, str]], site: SiteConfig, page_url: str) -> dict:

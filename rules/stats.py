@@ -48,6 +48,7 @@ def run(paths: Paths, method: Method, settings: Settings, log: Log = print) -> d
     """Compute, write the files that changed, record the changes in build/changes.json."""
     started = datetime.now(UTC)
     con = connect(paths, settings)
+    con.execute("set preserve_insertion_order = false")  # results are sorted when fetched
     try:
         window = _window(con, method)
         _compute(con, method, window)
@@ -84,6 +85,7 @@ def _compute(con: duckdb.DuckDBPyConnection, method: Method, window: dict[str, i
         ("window_to", window["to"]),
         ("window_label", f"{window['from']}-{window['to']}"),
         ("recent_sales", method.recent_sales),
+        ("grade_min", method.grade_min),
     ):
         con.execute(f"set variable {name} = ?", [value])
     for path in SQL_FILES:
@@ -152,14 +154,14 @@ def _current(row: tuple | None, method: Method) -> dict[str, Any]:
     n = row[0] if row else 0
     grade = method.grade(n)
     if grade is None:
-        return {
-            "n": n,
-            "published": False,
-            "grade": None,
-            "reason": f"{n} vente{'s' if n > 1 else ''} sur la période, moins que les {method.grade_min} "
-            "nécessaires pour publier un prix fiable",
-        }
-    _, median, mean, q1, q3, median_surface, mean_surface, median_price = row
+        reason = (
+            f"{n} vente{'s' if n > 1 else ''} sur la période, moins que les {method.grade_min} "
+            "nécessaires pour publier un prix fiable"
+            if n
+            else "aucune vente retenue sur la période"
+        )
+        return {"n": n, "published": False, "grade": None, "reason": reason}
+    _, median, mean, q1, q3, median_surface, mean_surface = row
     out: dict[str, Any] = {
         "n": n,
         "published": True,
@@ -168,7 +170,6 @@ def _current(row: tuple | None, method: Method) -> dict[str, Any]:
         "mean_m2": mean,
         "median_surface": median_surface,
         "mean_surface": mean_surface,
-        "median_price": median_price,
     }
     if n >= method.quartiles_min:
         out["q1_m2"], out["q3_m2"] = q1, q3
@@ -247,13 +248,17 @@ def _volumes(rows: list[tuple]) -> dict[str, dict[str, int]]:
     return out
 
 
-def _series(rows: list[tuple], method: Method) -> dict[str, dict[str, list[dict]]]:
-    """Per type and grain, each period's volume, and its median where the volume allows."""
-    out: dict[str, dict[str, list[dict]]] = {t: {"annee": [], "trimestre": [], "mois": []} for t in TYPES}
+def _series(rows: list[tuple], method: Method) -> dict[str, dict[str, dict[str, list]]]:
+    """Per type and grain, columns of periods, volumes and medians (None below the threshold).
+
+    Columnar on purpose: 35,000 communes' monthly series are most of the JSON's weight."""
+    grains = ("annee", "trimestre", "mois")
+    out = {t: {g: {"period": [], "n": [], "median_m2": []} for g in grains} for t in TYPES}
     for typ, grain, period, n, median in rows:
-        out[typ][grain].append(
-            {"period": period, "n": n, "median_m2": median if n >= method.grade_min else None}
-        )
+        col = out[typ][grain]
+        col["period"].append(period)
+        col["n"].append(n)
+        col["median_m2"].append(median if n >= method.grade_min else None)
     return out
 
 

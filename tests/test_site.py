@@ -233,11 +233,20 @@ def test_incremental_rendering(tmp_path: Path) -> None:
     with open(project / "templates" / "departement.html", "a") as f:
         f.write("{# edited #}\n")
     ran = _doit(project, paths, *args)
-    assert ran == {"render:departement-01"}
+    assert ran == {"fingerprint:departement.html", "render:departement-01"}
 
     with open(project / "templates" / "_search.html", "a") as f:
         f.write("\n")
-    ran = _doit(project, paths, *args)
+    ran = {t for t in _doit(project, paths, *args) if not t.startswith("fingerprint:")}
     pages = len(list(paths.site.rglob("*.html")))
     assert len(ran) == pages and all(t.startswith("render:") for t in ran)
     assert _doit(project, paths, *args) == set()
+
+
+@pytest.mark.parametrize(
+    ("top", "expected"), [(12, (15, 3)), (39, (40, 4)), (1817.5, (2000, 4)), (99999, (100000, 4))]
+)
+def test_chart_axes_use_round_steps(top: float, expected: tuple[float, int]) -> None:
+    from rules.charts import _scale
+
+    assert _scale(top) == expected

@@ -1,18 +1,37 @@
 -- Headline figures per place and type over the window (the last N calendar years), as Etalab's
--- whole-period figures: count, median and mean price per m2, quartiles, surfaces, median price.
+-- whole-period figures: count, median and mean price per m2, quartiles, mean and median surface.
+-- The three quantiles share one aggregate state (a list), which matters at France scale.
+-- Every group is counted; the holistic aggregates (median, quartiles) run only where a figure
+-- can be published (n >= grade_min): at France scale, holding every small group's values for an
+-- unpublishable median is what exhausts memory, and nothing published changes.
 create or replace temp table place_headline as
+with windowed as (
+    select level, code, type, prix_m2, surface_reelle_bati
+    from place_sales
+    where annee between getvariable('window_from') and getvariable('window_to')
+),
+counts as (
+    select level, code, type, count(*)::integer as n
+    from windowed
+    group by all
+),
+quantiles as (
+    select
+        level,
+        code,
+        type,
+        quantile_cont(prix_m2, [0.25, 0.5, 0.75]) as q,
+        round(avg(prix_m2))::integer as mean_m2,
+        round(median(surface_reelle_bati), 1)::double as median_surface,
+        round(avg(surface_reelle_bati), 1)::double as mean_surface
+    from windowed
+    semi join (select level, code, type from counts where n >= getvariable('grade_min')) big
+        using (level, code, type)
+    group by all
+)
 select
-    level,
-    code,
-    type,
-    count(*)::integer as n,
-    round(median(prix_m2))::integer as median_m2,
-    round(avg(prix_m2))::integer as mean_m2,
-    round(quantile_cont(prix_m2, 0.25))::integer as q1_m2,
-    round(quantile_cont(prix_m2, 0.75))::integer as q3_m2,
-    round(median(surface_reelle_bati), 1)::double as median_surface,
-    round(avg(surface_reelle_bati), 1)::double as mean_surface,
-    round(median(valeur_fonciere))::bigint as median_price
-from place_sales
-where annee between getvariable('window_from') and getvariable('window_to')
-group by all;
+    c.level, c.code, c.type, c.n,
+    round(f.q[2])::integer as median_m2, f.mean_m2, round(f.q[1])::integer as q1_m2,
+    round(f.q[3])::integer as q3_m2, f.median_surface, f.mean_surface
+from counts c
+left join quantiles f using (level, code, type);

@@ -1,18 +1,53 @@
--- Monthly, quarterly and yearly series per place and type, over the whole history: volume and
--- median price per m2 (medians are published later only where the volume allows).
+-- Monthly, quarterly and yearly series per place and type, over the whole history: the volume
+-- of every period, and its median price per m2 where the volume allows publishing it.
+-- Volumes are counted once per month and summed up to quarters and years (on integer keys, not
+-- strings); medians, which cannot be summed, are computed only for groups of at least grade_min
+-- sales, so the 35,000 communes' many small months cost a count, not a median.
 create or replace temp table place_series as
+with keyed as (
+    select level, code, type, prix_m2, year(date_mutation) as y, month(date_mutation) as m
+    from place_sales
+),
+monthly as (
+    select level, code, type, y, m, count(*)::integer as n
+    from keyed
+    group by all
+),
+counts as (
+    select level, code, type, 'mois' as grain, y * 100 + m as k, n from monthly
+    union all
+    select level, code, type, 'trimestre', y * 10 + (m + 2) // 3, sum(n)::integer from monthly group by all
+    union all
+    select level, code, type, 'annee', y, sum(n)::integer from monthly group by all
+),
+big as (
+    select level, code, type, grain, k from counts where n >= getvariable('grade_min')
+),
+medians as (
+    select level, code, type, 'mois' as grain, y * 100 + m as k, round(median(prix_m2))::integer as median_m2
+    from keyed semi join (select level, code, type, k from big where grain = 'mois') b
+        on b.level = keyed.level and b.code = keyed.code and b.type = keyed.type and b.k = keyed.y * 100 + keyed.m
+    group by all
+    union all
+    select level, code, type, 'trimestre', y * 10 + (m + 2) // 3, round(median(prix_m2))::integer
+    from keyed semi join (select level, code, type, k from big where grain = 'trimestre') b
+        on b.level = keyed.level and b.code = keyed.code and b.type = keyed.type
+       and b.k = keyed.y * 10 + (keyed.m + 2) // 3
+    group by all
+    union all
+    select level, code, type, 'annee', y, round(median(prix_m2))::integer
+    from keyed semi join (select level, code, type, k from big where grain = 'annee') b
+        on b.level = keyed.level and b.code = keyed.code and b.type = keyed.type and b.k = keyed.y
+    group by all
+)
 select
-    level,
-    code,
-    type,
-    g.grain,
-    g.period,
-    count(*)::integer as n,
-    round(median(prix_m2))::integer as median_m2
-from place_sales,
-    unnest([
-        {'grain': 'annee', 'period': strftime(date_mutation, '%Y')},
-        {'grain': 'trimestre', 'period': strftime(date_mutation, '%Y') || '-T' || quarter(date_mutation)},
-        {'grain': 'mois', 'period': strftime(date_mutation, '%Y-%m')}
-    ]) as u(g)
-group by all;
+    c.level, c.code, c.type, c.grain,
+    case c.grain
+        when 'mois' then (c.k // 100)::varchar || '-' || lpad((c.k % 100)::varchar, 2, '0')
+        when 'trimestre' then (c.k // 10)::varchar || '-T' || (c.k % 10)::varchar
+        else c.k::varchar
+    end as period,
+    c.n,
+    m.median_m2
+from counts c
+left join medians m using (level, code, type, grain, k);
