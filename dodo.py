@@ -17,7 +17,9 @@ from doit.tools import config_changed
 from rules import (
     datagouv,
     method,
+    notify,
     places,
+    purge,
     reference,
     render,
     site,
@@ -146,7 +148,7 @@ def task_stats():
             method.__file__,
             places.__file__,
         ],
-        "targets": [P.changes, P.data_manifest, P.release, *(places.json_path(P, *key) for key in PLACES)],
+        "targets": [P.changes, P.data_manifest, P.release, *(places.json_file(P, *key) for key in PLACES)],
         "uptodate": [config_changed({**METHOD.as_dict(), "departements": sorted(SCOPE)})],
         "clean": True,
     }
@@ -178,22 +180,28 @@ def task_fingerprint():
 
 def task_render():
     """One page per place, re-rendered only when its JSON or its template's fingerprint changes."""
+    fingerprint = {
+        level: str(render.fingerprint_path(P, name)) for level, name in render.PAGE_TEMPLATES.items()
+    }
     for level, code in PLACES:
-        deps = [places.json_path(P, level, code), render.fingerprint_path(P, render.PAGE_TEMPLATES[level])]
+        deps = [places.json_file(P, level, code), fingerprint[level]]
         if level == "france":
             deps.append(P.release)  # the home page states the DVF release
         yield {
             "name": code if level == "commune" else f"{level}-{code}".lower(),
             "actions": [(guarded(render.render_place), [P, level, code])],
             "file_dep": deps,
-            "targets": [render.page_path(P, level, code)],
+            "targets": [render.page_file(P, level, code)],
             "clean": True,
         }
     for name, target in sitefiles.STATIC_PAGES.items():
         yield {
             "name": name.removesuffix(".html"),
-            "actions": [(guarded(render.render_static), [P, name, target])],
-            "file_dep": [render.fingerprint_path(P, name), P.release],
+            "actions": [(guarded(render.render_static), [P, name, target, name in sitefiles.RELEASE_PAGES])],
+            "file_dep": [
+                render.fingerprint_path(P, name),
+                *([P.release] if name in sitefiles.RELEASE_PAGES else []),
+            ],
             "targets": [P.site / target],
             "clean": True,
         }
@@ -249,3 +257,27 @@ def _rollback(name: str) -> None:
         return  # part of `doit rollback`, which only lists
     done = versions.rollback(P, PUB, name)
     print(f"rolled back to {done['version']}: {done['files_changed']} files restored ({done['commit'][:10]})")
+
+
+def task_purge():
+    """Purge from Cloudflare the URLs the last publish or rollback changed (CF_* from the environment)."""
+    return {
+        "actions": [(guarded(_purge), [])],
+        "uptodate": [False],
+    }
+
+
+def _purge() -> None:
+    batch = int(get_var("purge_batch", "30"))
+    purge.purge(P.build / "purge.json", P.build / "purged.json", SITE_URL, purge.Cloudflare.from_env(), batch)
+
+
+def task_notify():
+    """Send the run's outcome to Slack and Discord (status=success|failure error=...); never fails."""
+    return {"actions": [(guarded(_notify), [])], "uptodate": [False]}
+
+
+def _notify() -> None:
+    status = get_var("status", "success")
+    fields = notify.summary(versions.read_record(PUB), status, get_var("error", ""))
+    notify.send(fields, "success" if status == "success" else "failure")

@@ -16,6 +16,7 @@ from rules.render import url
 from rules.site import load as load_site
 
 SITEMAP_MAX = 50_000  # URLs per sitemap file (sitemaps.org protocol)
+RELEASE_PAGES = {"methodologie.html"}  # the site-wide pages that state the DVF release
 STATIC_PAGES = {
     "methodologie.html": "methodologie/index.html",
     "mentions-legales.html": "mentions-legales/index.html",

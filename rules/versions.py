@@ -157,6 +157,12 @@ def _read_version_file(repo: git.Repo, paths: Paths, pub: Publishing) -> dict[st
         return {"current": None, "previous": None, "history": []}
 
 
+def read_record(pub: Publishing) -> dict[str, Any] | None:
+    """versions/version.json as the last publish or rollback left it, if any."""
+    path = pub.repo / "versions" / "version.json"
+    return orjson.loads(path.read_bytes()) if path.exists() else None
+
+
 def _head(repo: git.Repo, branch: str) -> str | None:
     try:
         return repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}")

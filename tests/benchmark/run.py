@@ -73,10 +73,10 @@ def _child_peak_kb() -> int:
 
 
 def machine() -> dict:
-    cpu = next(
-        (ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?"
-    )
-    mem = next((int(ln.split()[1]) for ln in open("/proc/meminfo") if ln.startswith("MemTotal")), 0)
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    cpu = next((ln.split(":", 1)[1].strip() for ln in cpuinfo if ln.startswith("model name")), "?")
+    mem = next((int(ln.split()[1]) for ln in meminfo if ln.startswith("MemTotal")), 0)
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -91,9 +91,10 @@ def executed(stdout: str) -> list[str]:
 
 
 def expected_renders(codes: list[str]) -> set[str]:
-    """The pages a release touching these communes must re-render: them and their aggregates."""
+    """The pages a release touching these communes must re-render: them, their aggregates, and
+    the pages that state the DVF release (home, methodology)."""
     all_places = places.all_places()
-    out = {"render:france-fr"}
+    out = {"render:france-fr", "render:methodologie"}
     for code in codes:
         place = all_places["commune", code]
         out |= {
