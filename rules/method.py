@@ -10,10 +10,10 @@ default. Every setting can be given on the command line (`doit min_value=5000`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 from rules.errors import ConfigError
+from rules.settings import Getter, read_vars
 
 METHOD_VERSION = "etalab-statistiques-dvf-2023.05"
 
@@ -32,17 +32,8 @@ class Method:
     recent_sales: int = 20
 
     @classmethod
-    def from_vars(cls, get: Callable[[str, str | None], str | None]) -> Method:
-        values: dict[str, int] = {}
-        for f in fields(cls):
-            raw = get(f.name, None)
-            if raw is None:
-                continue
-            try:
-                values[f.name] = int(raw)
-            except ValueError:
-                raise ConfigError(f"{f.name}={raw}: expected a whole number") from None
-        method = cls(**values)
+    def from_vars(cls, get: Getter) -> Method:
+        method = cls(**read_vars(cls, get))
         if not 0 < method.grade_min <= method.grade_good <= method.grade_high:
             raise ConfigError("grades must satisfy 0 < grade_min <= grade_good <= grade_high")
         return method

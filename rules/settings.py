@@ -11,6 +11,22 @@ from dataclasses import asdict, dataclass, fields
 from rules.errors import ConfigError
 from rules.places import parse_scope
 
+Getter = Callable[[str, str | None], str | None]
+
+
+def read_vars(cls: type, get: Getter) -> dict[str, object]:
+    """The dataclass fields given on the command line (`name=value`), whole numbers checked."""
+    values: dict[str, object] = {}
+    for f in fields(cls):
+        raw = get(f.name, None)
+        if raw is None:
+            continue
+        try:
+            values[f.name] = int(raw) if f.type in ("int", int) else raw
+        except ValueError:
+            raise ConfigError(f"{f.name}={raw}: expected a whole number") from None
+    return values
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -22,17 +38,8 @@ class Settings:
     departements: str = ""  # comma-separated department codes to publish; empty: all of France
 
     @classmethod
-    def from_vars(cls, get: Callable[[str, str | None], str | None]) -> Settings:
-        values: dict[str, object] = {}
-        for f in fields(cls):
-            raw = get(f.name, None)
-            if raw is None:
-                continue
-            try:
-                values[f.name] = int(raw) if f.type in ("int", int) else raw
-            except ValueError:
-                raise ConfigError(f"{f.name}={raw}: expected a whole number") from None
-        settings = cls(**values)
+    def from_vars(cls, get: Getter) -> Settings:
+        settings = cls(**read_vars(cls, get))
         settings.scope()  # validate now: a bad value is one error line, before any task runs
         return settings
 

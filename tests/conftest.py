@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,7 @@ PARIS_ROWS = [
         (6, 400000, 40, 1),
         (7, 500000, 50, 1),
         (8, 160000, 20, 2),
+        (9, 240000, 30, 2),
     ]
 ]
 
@@ -65,8 +67,10 @@ def paths(tmp_path: Path) -> Paths:
     return Paths.of(tmp_path / "build", tmp_path / "site")
 
 
-def run_doit(paths: Paths, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the real `doit` on the project's dodo.py, pointed at `paths`."""
+def run_doit(
+    paths: Paths, *args: str, check: bool = True, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """Run the real `doit` on the project's dodo.py, pointed at `paths` (extra environment in `env`)."""
     cmd = [
         sys.executable,
         "-m",
@@ -77,7 +81,9 @@ def run_doit(paths: Paths, *args: str, check: bool = True) -> subprocess.Complet
         f"build_dir={paths.build}",
         f"site_dir={paths.site}",
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=ROOT, timeout=600, env={**os.environ, **(env or {})}
+    )
     if check and proc.returncode != 0:
         raise AssertionError(
             f"doit {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"

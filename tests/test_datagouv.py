@@ -296,3 +296,31 @@ def test_a_bad_download_through_doit_loses_nothing(server: DataGouv, paths: Path
     server.plan.clear()  # the next run starts cleanly
     assert "valeursfoncieres-2021.txt.zip (changed)" in _doit(paths, server).stdout
     assert query(paths.db, "select count(*) from dvf_rows where valeur_fonciere = 214332")[0][0] == 1
+
+
+def test_geo_dvf_dataset_is_a_supported_source(paths: Paths) -> None:
+    """Etalab's geo-dvf dataset: per-year full.csv.gz files with the same name, told apart by id."""
+    import gzip
+
+    from conftest import GEO_2021
+
+    from rules import store
+    from rules.settings import Settings
+
+    s = DataGouv()
+    try:
+        data = gzip.compress(GEO_2021.read_bytes(), mtime=0)
+        for year in ("2020", "2021"):
+            path = f"/geo-dvf/latest/csv/{year}/full.csv.gz"
+            s.files[path] = data if year == "2021" else gzip.compress(b"", mtime=0)
+            s.release[year] = (path, s.files[path])
+        s.withdraw("2020")
+        files = _check_and_download(paths, s)
+        assert [f.name for f in files] == ["full.csv.gz"]
+        (result,) = store.import_files(paths, files, Settings(), log=lambda _: None)
+        assert (result.fmt, result.rows) == ("geo", 41)
+        s.release["2020"] = ("/geo-dvf/latest/csv/2020/full.csv.gz", data)  # same base name twice
+        names = [r["file"] for r in datagouv.describe_release(s.dataset(), remote(s))["resources"]]
+        assert len(set(names)) == 2 and all(n.endswith("-full.csv.gz") for n in names)
+    finally:
+        s.close()

@@ -130,7 +130,7 @@ def test_pages_state_what_they_cover(built: Paths) -> None:
 
 def test_paris_page_links_its_arrondissements_and_shows_the_pooled_figure(built: Paths) -> None:
     paris = orjson.loads((built.site / "data" / "villes" / "75056.json").read_bytes())
-    assert paris["current_stats"]["appartement"]["n"] == 4
+    assert paris["current_stats"]["appartement"]["n"] == 5
     html = (built.site / "ville" / "75056" / "index.html").read_text("utf-8")
     assert 'href="/ville/75101/"' in html and "<title>Prix immobilier Paris (75)" in html
 

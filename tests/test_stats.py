@@ -8,7 +8,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import RAW_2020, RAW_2021, query, run_doit
+from conftest import PARIS_ROWS, RAW_2020, RAW_2021, query, run_doit
 
 from rules import places, stats, store
 from rules.method import Method
@@ -70,22 +70,9 @@ def test_a_duplicated_row_is_counted_once(tmp_path: Path, paths: Paths) -> None:
     assert (house["n"], house["median_m2"]) == (1, 2322)  # 204332 / 88 = 2321.95 -> 2322
 
 
-PARIS = [
-    # 3 flats in the 1st arrondissement at 10,000 EUR/m2, 2 in the 2nd at 8,000 EUR/m2.
-    f"|||||||000001|0{day}/01/2021|Vente|{price},00|{day}||RUE|0001|DE RIVOLI|7500{arr}|"
-    f"PARIS 0{arr}|75|10{arr}||AB|{day}||||||||||||1|2|Appartement||{surface}|1|||"
-    for day, price, surface, arr in [
-        (5, 300000, 30, 1),
-        (6, 400000, 40, 1),
-        (7, 500000, 50, 1),
-        (8, 160000, 20, 2),
-        (9, 240000, 30, 2),
-    ]
-]
-
-
+# PARIS_ROWS: 3 flats in the 1st arrondissement at 10,000 EUR/m2, 2 in the 2nd at 8,000 EUR/m2.
 def test_paris_is_computed_from_the_pooled_rows_of_its_arrondissements(tmp_path: Path, paths: Paths) -> None:
-    _build(paths, [_raw_file(tmp_path, "paris.txt", PARIS)])
+    _build(paths, [_raw_file(tmp_path, "paris.txt", PARIS_ROWS)])
     first = _doc(paths, "commune", "75101")
     assert first["current_stats"]["appartement"]["median_m2"] == 10000
     assert first["metadata"]["parent"] == {"code": "75056", "nom": "Paris"}

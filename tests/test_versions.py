@@ -12,6 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 from conftest import RAW_2021, run_doit
+from test_ops import Stub
 
 from rules import versions
 from rules.paths import Paths
@@ -53,8 +54,8 @@ class Project:
         if remote:
             self.args += ["push=1", f"remote={remote}"]
 
-    def doit(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return run_doit(self.paths, *self.args, *args, check=check)
+    def doit(self, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+        return run_doit(self.paths, *self.args, *args, check=check, env=env)
 
     def change_a_price(self) -> None:
         raw = self.source / RAW_2021.name
@@ -174,6 +175,16 @@ def test_rollback_flow_with_a_bare_remote(tmp_path: Path) -> None:
     assert tree_files(remote, "gh-pages") == files(project.paths.site)
     purge = orjson.loads((project.paths.build / "purge.json").read_bytes())
     assert purge["version"] == v1 and purge["paths"]
+    # ... and the CDN purge of exactly those files, against a local stand-in for Cloudflare.
+    cloudflare = Stub()
+    try:
+        env = {"CF_ZONE": "zone", "CF_API_TOKEN": "token-xyz", "CF_API_BASE": cloudflare.url}
+        out = project.doit("purge", "site_url=https://x.example", env=env).stdout
+        sent = [url for _, _, body in cloudflare.calls for url in body["files"]]
+        assert "https://x.example/data/villes/01065.json" in sent and "token-xyz" not in out
+        assert len(sent) >= len(purge["paths"]) and f"URLs of {v1}" in out
+    finally:
+        cloudflare.close()
 
 
 def test_a_fresh_checkout_continues_the_history_from_the_deploy_branch(project: Project) -> None:
