@@ -16,6 +16,8 @@ from doit.tools import config_changed
 
 from rules import (
     datagouv,
+    gate,
+    health,
     method,
     notify,
     places,
@@ -33,12 +35,13 @@ from rules.doitedge import Reporter, guarded, or_exit
 from rules.errors import ImmoStatsError
 from rules.method import Method
 from rules.paths import ROOT, SAMPLE_SOURCE, Paths
-from rules.settings import Settings
+from rules.settings import Settings, read_vars
 
 P = Paths.of(get_var("build_dir", "build"), get_var("site_dir", "site"))
 P.build.mkdir(parents=True, exist_ok=True)  # doit does not create its dep_file's folder
 SETTINGS = or_exit(lambda: Settings.from_vars(get_var))
 METHOD = or_exit(lambda: Method.from_vars(get_var))
+LIMITS = or_exit(lambda: gate.Limits(**read_vars(gate.Limits, get_var)))
 SCOPE = SETTINGS.scope()
 PLACES = places.all_places(SCOPE)
 SOURCE = get_var("source", str(SAMPLE_SOURCE))
@@ -59,8 +62,10 @@ PUB = versions.Publishing(
     deploy_branch=get_var("deploy_branch", "gh-pages"),
     push=get_var("push", "0").lower() in ("1", "true", "yes"),
     remote=get_var("remote", "origin"),
+    github_repo=get_var("github_repo", ""),
 )
 or_exit(lambda: versions.check_command_line(sys.argv[1:], PUB))
+GITHUB_REPO = PUB.github_repo
 BUILD = [
     *(["check", "download"] if FOLLOW else []),
     "load",
@@ -69,6 +74,7 @@ BUILD = [
     "fingerprint",
     "render",
     "sitefiles",
+    "health",
 ]
 
 DOIT_CONFIG = {
@@ -79,7 +85,7 @@ DOIT_CONFIG = {
     "verbosity": 2,
     "minversion": "0.37.0",
 }
-TEMPLATES = sorted({*render.PAGE_TEMPLATES.values(), *sitefiles.STATIC_PAGES})
+TEMPLATES = sorted({*render.PAGE_TEMPLATES.values(), *sitefiles.STATIC_PAGES, "admin.html"})
 
 
 def _source_files() -> list:
@@ -217,17 +223,23 @@ def task_sitefiles():
     }
 
 
+def task_gate():
+    """Quality gate: compare the new data with the last published version; a failure blocks publish."""
+    return {"actions": [(guarded(gate.run), [P, LIMITS])], "task_dep": BUILD, "uptodate": [False]}
+
+
 def task_publish():
-    """Build, then commit site/ as backup/<YYYY.MM.DD.N> and move the deploy branch (push=1 to push)."""
+    """Build, pass the gate, then commit site/ as backup/<YYYY.MM.DD.N> and move the deploy branch."""
     return {
         "actions": [(guarded(_publish), [])],
-        "task_dep": BUILD,
+        "task_dep": [*BUILD, "gate"],
         "uptodate": [False],
     }
 
 
 def _publish() -> None:
     done = versions.publish(P, PUB)
+    gate.accept(P)
     print(
         f"published {done['version']}: {done['cities_updated']} communes updated, "
         f"{done['new_transactions']} new sales, {done['files_changed']} files changed ({done['commit'][:10]})"
@@ -279,5 +291,29 @@ def task_notify():
 
 def _notify() -> None:
     status = get_var("status", "success")
-    fields = notify.summary(versions.read_record(PUB), status, get_var("error", ""))
+    checks = gate.result(P)
+    held = "" if not checks or checks["passed"] else "quality gate: " + "; ".join(checks["failed"])
+    fields = notify.summary(versions.read_record(PUB), status, get_var("error", "") or held)
     notify.send(fields, "success" if status == "success" else "failure")
+
+
+def task_health():
+    """site/api/health.json and the admin dashboard site/admin/ (not indexed), from the build's files."""
+    return {
+        "actions": [(guarded(_health), [])],
+        "file_dep": [
+            P.store_manifest,
+            P.changes,
+            P.release,
+            P.site_config,
+            render.fingerprint_path(P, "admin.html"),
+            health.__file__,
+        ],
+        "targets": [P.site / "api" / "health.json", P.site / "admin" / "index.html"],
+        "uptodate": [config_changed({"github_repo": GITHUB_REPO})],
+        "clean": True,
+    }
+
+
+def _health() -> None:
+    health.write(P, versions.read_record(PUB), GITHUB_REPO)

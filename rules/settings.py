@@ -22,9 +22,14 @@ def read_vars(cls: type, get: Getter) -> dict[str, object]:
         if raw is None:
             continue
         try:
-            values[f.name] = int(raw) if f.type in ("int", int) else raw
+            if f.type in ("int", int):
+                values[f.name] = int(raw)
+            elif f.type in ("float", float):
+                values[f.name] = float(raw)
+            else:
+                values[f.name] = raw
         except ValueError:
-            raise ConfigError(f"{f.name}={raw}: expected a whole number") from None
+            raise ConfigError(f"{f.name}={raw}: expected a number") from None
     return values
 
 

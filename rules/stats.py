@@ -63,6 +63,11 @@ def run(paths: Paths, method: Method, settings: Settings, log: Log = print) -> d
     }
     write_if_changed(paths.release, canonical_json(release))
     changes["unknown_communes"] = dict(tables["unknown"])
+    communes = [d for (level, _), d in docs.items() if level == "commune"]
+    changes["communes"] = len(communes)
+    changes["published_communes"] = sum(
+        1 for d in communes if any(s["published"] for s in d["current_stats"].values())
+    )
     write_atomic(paths.changes, canonical_json(changes))
     _report(changes, log)
     return changes

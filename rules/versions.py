@@ -24,6 +24,7 @@ from typing import Any
 import git
 import orjson
 
+from rules import health
 from rules.errors import ImmoStatsError
 from rules.files import canonical_json, write_atomic
 from rules.paths import ROOT, Paths
@@ -44,6 +45,7 @@ class Publishing:
     deploy_branch: str = "gh-pages"
     push: bool = False
     remote: str = "origin"
+    github_repo: str = ""  # owner/name, for the dashboard's "force update" link
 
 
 def validate(name: str) -> str:
@@ -238,6 +240,8 @@ def publish(paths: Paths, pub: Publishing, now: datetime | None = None) -> dict[
                 "history": [entry, *record.get("history", [])],
             }
             write_atomic(paths.site / "version.json", canonical_json(record))
+            if paths.changes.exists():  # the dashboard names the version going online
+                health.write(paths, record, pub.github_repo)
             tree = _site_tree(repo, paths)
             message = (
                 f"Publish {name}\n\nSource commit: {source}\n"

@@ -152,7 +152,8 @@ def test_full_sitemap_lists_every_page(built: Paths) -> None:
     sitemap = (built.site / "sitemap.xml").read_text()
     pages = {p.relative_to(built.site).parent.as_posix() for p in _pages(built.site)} - {"."}
     listed = set(re.findall(r"<loc>https://immostats\.example/(.*?)/?</loc>", sitemap))
-    assert pages - {"404.html"} - listed <= {""}, sorted(pages - listed)[:5]
+    assert pages - {"404.html", "admin"} - listed <= {""}, sorted(pages - listed)[:5]
+    assert "admin" not in listed
     assert "data" not in " ".join(listed)
 
 
@@ -237,8 +238,8 @@ def test_incremental_rendering(tmp_path: Path) -> None:
 
     with open(project / "templates" / "_search.html", "a") as f:
         f.write("\n")
-    ran = {t for t in _doit(project, paths, *args) if not t.startswith("fingerprint:")}
-    pages = len(list(paths.site.rglob("*.html")))
+    ran = {t for t in _doit(project, paths, *args) if not t.startswith("fingerprint:") and t != "health"}
+    pages = len([p for p in paths.site.rglob("*.html") if p.parent.name != "admin"])  # admin: the health task
     assert len(ran) == pages and all(t.startswith("render:") for t in ran)
     assert _doit(project, paths, *args) == set()
 
@@ -250,3 +251,32 @@ def test_chart_axes_use_round_steps(top: float, expected: tuple[float, int]) -> 
     from rules.charts import _scale
 
     assert _scale(top) == expected
+
+
+def test_health_json_and_the_admin_dashboard(built: Paths) -> None:
+    doc = orjson.loads((built.site / "api" / "health.json").read_bytes())
+    for key in (
+        "last_update",
+        "data_version",
+        "cities_count",
+        "total_transactions",
+        "update_frequency",
+        "next_update",
+        "status",
+    ):
+        assert key in doc
+    assert doc["status"] == "pass" and doc["total_transactions"] == 218 and doc["cities_known"] > 400
+    assert doc["next_update"].endswith("T03:00:00+00:00") and doc["last_run"]["status"] == "success"
+    admin = (built.site / "admin" / "index.html").read_text("utf-8")
+    assert '<meta name="robots" content="noindex, nofollow">' in admin and "Tableau de bord" in admin
+    assert "Disallow: /admin/" in (built.site / "robots.txt").read_text()
+
+
+def test_next_run_follows_the_cron() -> None:
+    from datetime import UTC, datetime
+
+    from rules.health import next_run
+
+    assert next_run(datetime(2026, 11, 24, 10, 0, tzinfo=UTC)) == datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
+    assert next_run(datetime(2026, 11, 30, 2, 59, tzinfo=UTC)) == datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
+    assert next_run(datetime(2026, 11, 30, 3, 0, tzinfo=UTC)) == datetime(2026, 12, 7, 3, 0, tzinfo=UTC)

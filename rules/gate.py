@@ -1,0 +1,127 @@
+"""The quality gate: compare the new build with the last published one before publishing.
+
+A DVF release republishes every year, so a year's rows should not collapse, the share of rows
+that end up as published sales should not swing, unknown commune codes should stay rare, and
+department medians should not jump. A failed check blocks the publish (the previous version
+stays online) and becomes the notification's subject. The profile of what was published is kept
+in `build/published-profile.json` (restored from the cache on CI runners).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import orjson
+
+from rules import places as pl
+from rules.errors import ImmoStatsError
+from rules.files import canonical_json, write_atomic
+from rules.paths import Paths
+
+
+class GateError(ImmoStatsError):
+    """The new data failed a quality check: not published."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Command-line settings: year_drop=0.2 dep_drop=0.5 kept_points=10 median_factor=1.5 ..."""
+
+    year_drop: float = 0.20  # a year may lose at most 20 % of its rows between releases
+    dep_drop: float = 0.50  # a department-year with >= dep_min_rows rows may lose at most 50 %
+    dep_min_rows: int = 1000
+    kept_points: float = 10.0  # the share of rows that become published sales may move 10 points
+    unknown_share: float = 0.01  # at most 1 % of rows with an unknown commune code
+    median_factor: float = 1.5  # a department median may move at most x1.5 either way
+
+
+def profile(paths: Paths) -> dict[str, Any]:
+    """What the gate compares, from the store (read-only) and the per-place JSON."""
+    con = duckdb.connect(str(paths.db), read_only=True)
+    try:
+        rows = con.execute(
+            "select annee::varchar, coalesce(code_departement, ''), count(*) from dvf_rows group by all"
+        ).fetchall()
+        unknown = con.execute(
+            "select count(*) from dvf_rows d anti join communes c on c.code = d.code_commune"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    france = orjson.loads(pl.json_path(paths, "france", pl.FRANCE).read_bytes())
+    medians = {}
+    for path in sorted((paths.site / "data" / "departements").glob("*.json")):
+        stats = orjson.loads(path.read_bytes())["current_stats"]
+        medians[path.stem] = {t: s.get("median_m2") for t, s in stats.items()}
+    by_year: dict[str, int] = {}
+    for year, _, n in rows:
+        by_year[year] = by_year.get(year, 0) + n
+    return {
+        "rows_by_year": by_year,
+        "rows_by_year_dep": {f"{y}:{d}": n for y, d, n in rows},
+        "sales_by_year": {y: v["total"] for y, v in france["volumes"].items()},
+        "unknown_rows": unknown,
+        "medians": medians,
+    }
+
+
+def checks(new: dict[str, Any], old: dict[str, Any] | None, limits: Limits) -> list[str]:
+    """The failed checks, one sentence each (empty: the release may be published)."""
+    failed = []
+    total = sum(new["rows_by_year"].values())
+    if total and new["unknown_rows"] / total > limits.unknown_share:
+        failed.append(
+            f"{new['unknown_rows']:,} rows ({new['unknown_rows'] / total:.1%}) have an unknown commune code"
+        )
+    if old is None:
+        return failed
+    for year, before in sorted(old["rows_by_year"].items()):
+        after = new["rows_by_year"].get(year, before)  # a year no longer published is kept: no drop
+        if before and (before - after) / before > limits.year_drop:
+            failed.append(f"{year}: {before:,} -> {after:,} rows ({(after - before) / before:+.0%})")
+    for key, before in sorted(old["rows_by_year_dep"].items()):
+        after = new["rows_by_year_dep"].get(key, before)
+        if before >= limits.dep_min_rows and (before - after) / before > limits.dep_drop:
+            year, dep = key.split(":")
+            failed.append(f"{year}, département {dep}: {before:,} -> {after:,} rows")
+    for year in sorted(set(old["sales_by_year"]) & set(new["sales_by_year"])):
+        was = _share(old["sales_by_year"][year], old["rows_by_year"].get(year))
+        now = _share(new["sales_by_year"][year], new["rows_by_year"].get(year))
+        if was is not None and now is not None and abs(now - was) > limits.kept_points:
+            failed.append(f"{year}: {was:.0f} % of rows became published sales, now {now:.0f} %")
+    for dep, types in sorted(new["medians"].items()):
+        for typ, now in types.items():
+            was = old["medians"].get(dep, {}).get(typ)
+            if was and now and max(now / was, was / now) > limits.median_factor:
+                failed.append(f"département {dep}, {typ}: median {was:,} -> {now:,} EUR/m2")
+    return failed
+
+
+def _share(sales: int, rows: int | None) -> float | None:
+    return 100.0 * sales / rows if rows else None
+
+
+def run(paths: Paths, limits: Limits) -> None:
+    """The `gate` task: write build/gate.json; fail with the list of failed checks."""
+    new = profile(paths)
+    published = paths.build / "published-profile.json"
+    old = orjson.loads(published.read_bytes()) if published.exists() else None
+    failed = checks(new, old, limits)
+    write_atomic(paths.build / "profile.json", canonical_json(new))
+    write_atomic(paths.build / "gate.json", canonical_json({"passed": not failed, "failed": failed}))
+    if failed:
+        shown = "; ".join(failed[:5]) + (f"; and {len(failed) - 5} more" if len(failed) > 5 else "")
+        raise GateError(f"quality gate: not published, the previous version stays online: {shown}")
+
+
+def accept(paths: Paths) -> None:
+    """After a successful publish, its profile is what the next release is compared with."""
+    current = paths.build / "profile.json"
+    if current.exists():
+        write_atomic(paths.build / "published-profile.json", current.read_bytes())
+
+
+def result(paths: Paths) -> dict[str, Any] | None:
+    path = paths.build / "gate.json"
+    return orjson.loads(path.read_bytes()) if path.exists() else None

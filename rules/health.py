@@ -1,0 +1,97 @@
+"""The site's own health: `site/api/health.json` and the admin dashboard `site/admin/index.html`.
+
+Written by the build (its inputs are build files, so a no-change `doit` does not rewrite them)
+and by `publish`, just before its snapshot, so they name the version going online. The JSON has
+the seed's fields and, in the health+json spirit, a pass/warn/fail status with a staleness rule
+(monitors re-apply it with `warn_after_days` / `fail_after_days`, since the file is static).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import duckdb
+import orjson
+
+from rules.files import canonical_json, write_if_changed
+from rules.paths import Paths
+from rules.render import env
+from rules.site import load as load_site
+
+WARN_AFTER_DAYS, FAIL_AFTER_DAYS = 8, 15  # a weekly run: one missed run warns, two fail
+CRON = "lundi 03:00 UTC"
+
+
+def next_run(after: datetime) -> datetime:
+    """The next Monday 03:00 UTC strictly after `after` (the workflow's cron)."""
+    day = after.replace(hour=3, minute=0, second=0, microsecond=0) + timedelta(days=(7 - after.weekday()) % 7)
+    return day if day > after else day + timedelta(days=7)
+
+
+def _last_runs(paths: Paths) -> list[tuple]:
+    con = duckdb.connect(str(paths.db), read_only=True)
+    try:
+        return con.execute(
+            """select batch_id, status, min(started), max(completed), sum(rows_imported), any_value(error)
+               from update_log group by batch_id, status order by batch_id desc limit 5"""
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def document(paths: Paths, record: dict[str, Any] | None) -> dict[str, Any]:
+    changes = orjson.loads(paths.changes.read_bytes())
+    store = orjson.loads(paths.store_manifest.read_bytes())
+    release = orjson.loads(paths.release.read_bytes())
+    runs = _last_runs(paths)
+    success = next((r for r in runs if r[1] == "success"), None)
+    last_update = (
+        success[3] if success else datetime.fromisoformat(changes["started_at"]).replace(tzinfo=None)
+    )
+    age = (datetime.fromisoformat(changes["started_at"]).replace(tzinfo=None) - last_update).days
+    status = "pass" if age < WARN_AFTER_DAYS else ("warn" if age < FAIL_AFTER_DAYS else "fail")
+    if runs and runs[0][1] == "failed":
+        status = "warn" if status == "pass" else status
+    counts = changes["counts"]
+    return {
+        "status": status,
+        "last_update": last_update.replace(tzinfo=UTC).isoformat(),
+        "next_update": next_run(last_update.replace(tzinfo=UTC)).isoformat(),
+        "update_frequency": f"hebdomadaire ({CRON})",
+        "data_version": release["text"],
+        "cities_count": changes.get("published_communes", 0),
+        "cities_known": changes.get("communes", 0),
+        "total_transactions": store["rows"],
+        "sales_published": changes["sales"],
+        "warn_after_days": WARN_AFTER_DAYS,
+        "fail_after_days": FAIL_AFTER_DAYS,
+        "last_run": {
+            "status": runs[0][1] if runs else "none",
+            "rows_imported": int(runs[0][4] or 0) if runs else 0,
+            "error": runs[0][5] if runs else None,
+            "places_written": counts["written"],
+            "places_unchanged": counts["unchanged"],
+            "unknown_commune_rows": sum(changes.get("unknown_communes", {}).values()),
+        },
+        "version": (record or {}).get("current"),
+        "recent_versions": (record or {}).get("history", [])[:10],
+    }
+
+
+def write(paths: Paths, record: dict[str, Any] | None, github_repo: str = "") -> None:
+    """Write health.json and the admin page (each only when its bytes change)."""
+    doc = document(paths, record)
+    write_if_changed(paths.site / "api" / "health.json", canonical_json(doc))
+    site = load_site(paths.site_config)
+    html = (
+        env()
+        .get_template("admin.html")
+        .render(
+            site=site,
+            url="/admin/",
+            health=doc,
+            github_repo=github_repo,
+        )
+    )
+    write_if_changed(paths.site / "admin" / "index.html", html.encode("utf-8"))
