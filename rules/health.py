@@ -69,6 +69,9 @@ def document(paths: Paths, record: dict[str, Any] | None) -> dict[str, Any]:
         "last_run": {
             "status": runs[0][1] if runs else "none",
             "rows_imported": int(runs[0][4] or 0) if runs else 0,
+            "import_seconds": round((runs[0][3] - runs[0][2]).total_seconds(), 1)
+            if runs and runs[0][3]
+            else None,
             "error": runs[0][5] if runs else None,
             "places_written": counts["written"],
             "places_unchanged": counts["unchanged"],

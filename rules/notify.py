@@ -26,6 +26,7 @@ def summary(record: dict[str, Any] | None, status: str, error: str = "") -> dict
         "Statut": "réussi" if status == "success" else "échec",
         "Communes mises à jour": str(changes.get("cities_updated", "—")),
         "Nouvelles ventes": str(changes.get("new_transactions", "—")),
+        "Pages modifiées": str(changes.get("pages_rerendered", "—")),
         "Fichiers modifiés": str(changes.get("files_changed", "—")),
         "Durée du build": f"{changes['build_time']} s" if changes.get("build_time") is not None else "—",
     }

@@ -379,6 +379,7 @@ def _changes(
             build_time = round((now - datetime.fromisoformat(started)).total_seconds(), 1)
     return {
         "cities_updated": sum(1 for _, p in changed if p.startswith("data/villes/")),
+        "pages_rerendered": sum(1 for _, p in changed if p.endswith(".html")),
         "new_transactions": sales(tree) - sales(parent),
         "files_changed": len(changed),
         "build_time": build_time,

@@ -109,7 +109,7 @@ def test_purge_not_configured_does_nothing(tmp_path: Path) -> None:
     assert "not configured" in lines[-1]
 
 
-RECORD = {
+RECORD: dict = {
     "history": [
         {
             "version": "2026.11.24.1",

@@ -267,6 +267,7 @@ def test_health_json_and_the_admin_dashboard(built: Paths) -> None:
         assert key in doc
     assert doc["status"] == "pass" and doc["total_transactions"] == 218 and doc["cities_known"] > 400
     assert doc["next_update"].endswith("T03:00:00+00:00") and doc["last_run"]["status"] == "success"
+    assert doc["last_run"]["import_seconds"] >= 0
     admin = (built.site / "admin" / "index.html").read_text("utf-8")
     assert '<meta name="robots" content="noindex, nofollow">' in admin and "Tableau de bord" in admin
     assert "Disallow: /admin/" in (built.site / "robots.txt").read_text()

@@ -92,6 +92,10 @@ def test_publish_change_publish_and_roll_back(project: Project) -> None:
     record = project.record()
     assert (record["current"], record["previous"]) == (v2, v1)
     assert record["history"][0]["changes"]["cities_updated"] == 1  # BUELLAS
+    html_changed = {
+        k for k in first.keys() | second.keys() if k.endswith(".html") and first.get(k) != second.get(k)
+    }
+    assert record["history"][0]["changes"]["pages_rerendered"] == len(html_changed) > 0
     message = git(repo, "log", "-1", "--format=%B", f"backup/{v2}")
     assert f"Source commit: {head}" in message and "Data manifest: sha256:" in message and "duckdb" in message
 
