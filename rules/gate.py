@@ -15,7 +15,6 @@ from typing import Any
 import duckdb
 import orjson
 
-from rules import places as pl
 from rules.errors import ImmoStatsError
 from rules.files import canonical_json, write_atomic
 from rules.paths import Paths
@@ -32,7 +31,7 @@ class Limits:
     year_drop: float = 0.20  # a year may lose at most 20 % of its rows between releases
     dep_drop: float = 0.50  # a department-year with >= dep_min_rows rows may lose at most 50 %
     dep_min_rows: int = 1000
-    kept_points: float = 10.0  # the share of rows that become published sales may move 10 points
+    kept_points: float = 10.0  # the share of a year's rows left after each filter may move 10 points
     unknown_share: float = 0.01  # at most 1 % of rows with an unknown commune code
     median_factor: float = 1.5  # a department median may move at most x1.5 either way
 
@@ -49,7 +48,7 @@ def profile(paths: Paths) -> dict[str, Any]:
         ).fetchone()[0]
     finally:
         con.close()
-    france = orjson.loads(pl.json_path(paths, "france", pl.FRANCE).read_bytes())
+    funnel = orjson.loads(paths.changes.read_bytes())["funnel"]
     medians = {}
     for path in sorted((paths.site / "data" / "departements").glob("*.json")):
         stats = orjson.loads(path.read_bytes())["current_stats"]
@@ -60,7 +59,7 @@ def profile(paths: Paths) -> dict[str, Any]:
     return {
         "rows_by_year": by_year,
         "rows_by_year_dep": {f"{y}:{d}": n for y, d, n in rows},
-        "sales_by_year": {y: v["total"] for y, v in france["volumes"].items()},
+        "funnel": funnel,
         "unknown_rows": unknown,
         "medians": medians,
     }
@@ -85,17 +84,26 @@ def checks(new: dict[str, Any], old: dict[str, Any] | None, limits: Limits) -> l
         if before >= limits.dep_min_rows and (before - after) / before > limits.dep_drop:
             year, dep = key.split(":")
             failed.append(f"{year}, département {dep}: {before:,} -> {after:,} rows")
-    for year in sorted(set(old["sales_by_year"]) & set(new["sales_by_year"])):
-        was = _share(old["sales_by_year"][year], old["rows_by_year"].get(year))
-        now = _share(new["sales_by_year"][year], new["rows_by_year"].get(year))
-        if was is not None and now is not None and abs(now - was) > limits.kept_points:
-            failed.append(f"{year}: {was:.0f} % of rows became published sales, now {now:.0f} %")
+    for year in sorted(set(old["funnel"]) & set(new["funnel"])):
+        for step in STEPS:
+            was = _share(old["funnel"][year][step], old["funnel"][year]["rows"])
+            now = _share(new["funnel"][year][step], new["funnel"][year]["rows"])
+            if was is not None and now is not None and abs(now - was) > limits.kept_points:
+                failed.append(f"{year}: {was:.0f} % of rows {STEPS[step]}, now {now:.0f} %")
     for dep, types in sorted(new["medians"].items()):
         for typ, now in types.items():
             was = old["medians"].get(dep, {}).get(typ)
             if was and now and max(now / was, was / now) > limits.median_factor:
                 failed.append(f"département {dep}, {typ}: median {was:,} -> {now:,} EUR/m2")
     return failed
+
+
+STEPS = {
+    "deduped": "left after removing duplicates",
+    "natures_kept": "were sales (Vente, VEFA, Adjudication)",
+    "single_good": "were single-flat or single-house sales",
+    "priced": "became published sales",
+}
 
 
 def _share(sales: int, rows: int | None) -> float | None:

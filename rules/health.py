@@ -76,6 +76,10 @@ def document(paths: Paths, record: dict[str, Any] | None) -> dict[str, Any]:
             "places_written": counts["written"],
             "places_unchanged": counts["unchanged"],
             "unknown_commune_rows": sum(changes.get("unknown_communes", {}).values()),
+            "stages": {  # rows left after each step of the method, all years
+                step: sum(year[step] for year in changes.get("funnel", {}).values())
+                for step in ("rows", "deduped", "natures_kept", "single_good", "priced")
+            },
         },
         "version": (record or {}).get("current"),
         "recent_versions": (record or {}).get("history", [])[:10],

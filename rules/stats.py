@@ -28,7 +28,10 @@ from rules.store import SQL_DIR, connect, sql
 SQL_FILES = [
     SQL_DIR / f"{n}.sql"
     for n in (
+        "sales_deduped",
+        "sales_single_good",
         "sales",
+        "filter_funnel",
         "place_sales",
         "place_headline",
         "place_period",
@@ -63,6 +66,8 @@ def run(paths: Paths, method: Method, settings: Settings, log: Log = print) -> d
     }
     write_if_changed(paths.release, canonical_json(release))
     changes["unknown_communes"] = dict(tables["unknown"])
+    steps = ("rows", "deduped", "natures_kept", "single_good", "priced")
+    changes["funnel"] = {year: dict(zip(steps, counts, strict=True)) for year, *counts in tables["funnel"]}
     communes = [d for (level, _), d in docs.items() if level == "commune"]
     changes["communes"] = len(communes)
     changes["published_communes"] = sum(
@@ -108,6 +113,7 @@ def _fetch(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
             "select * from place_recent order by code, date desc, type, surface, prix, pieces"
         ).fetchall(),
         "unknown": con.execute("select code, rows from unknown_communes order by code").fetchall(),
+        "funnel": con.execute("select * from filter_funnel order by annee").fetchall(),
     }
 
 

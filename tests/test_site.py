@@ -268,6 +268,12 @@ def test_health_json_and_the_admin_dashboard(built: Paths) -> None:
     assert doc["status"] == "pass" and doc["total_transactions"] == 218 and doc["cities_known"] > 400
     assert doc["next_update"].endswith("T03:00:00+00:00") and doc["last_run"]["status"] == "success"
     assert doc["last_run"]["import_seconds"] >= 0
+    stages = doc["last_run"]["stages"]
+    assert (
+        stages["rows"] == 218
+        and stages["rows"] >= stages["deduped"] >= stages["single_good"] >= stages["priced"]
+    )
+    assert stages["priced"] == doc["sales_published"]
     admin = (built.site / "admin" / "index.html").read_text("utf-8")
     assert '<meta name="robots" content="noindex, nofollow">' in admin and "Tableau de bord" in admin
     assert "Disallow: /admin/" in (built.site / "robots.txt").read_text()

@@ -1,30 +1,14 @@
 -- Single-good sales of one flat or one house, with their price per m2 and their places.
--- Etalab "Statistiques DVF": exact duplicates removed (on the columns below: a house repeated on
--- several culture lines is one row); Vente, VEFA, Adjudication only; dependencies (3) and land
--- (no type) removed BEFORE counting goods, so they never make a sale multi-good; a mutation is
--- kept only if exactly one good is left; price/m2 = value / built surface, NULL (0 or missing)
--- and >= max_price_m2 dropped. A mutation is identified within its source file.
+-- Etalab "Statistiques DVF" steps 1-4 are sales_deduped and sales_single_good; here step 5:
+-- price/m2 = value / built surface, NULL (0 or missing) and >= max_price_m2 dropped.
 -- Places: a former (merged) code counts for its current commune; an arrondissement of Paris,
 -- Lyon or Marseille for itself and for its city. Unknown codes are reported, not published.
 create or replace temp table sales as
-with deduped as (
-    select distinct
-        source_sha256, id_mutation, date_mutation, code_commune, id_parcelle, nature_mutation,
-        code_type_local, valeur_fonciere, surface_reelle_bati, nombre_pieces_principales
-    from dvf_rows
-    where nature_mutation in ('Vente', 'Vente en l''état futur d''achèvement', 'Adjudication')
-      and code_type_local in (1, 2, 4)
-),
-single_good as (
-    select *
-    from deduped
-    qualify count(*) over (partition by source_sha256, id_mutation) = 1
-),
-priced as (
+with priced as (
     select
         *,
         valeur_fonciere / surface_reelle_bati as prix_m2
-    from single_good
+    from sales_single_good
     where code_type_local in (1, 2)
       and valeur_fonciere is not null
       and surface_reelle_bati is not null

@@ -1,0 +1,33 @@
+-- Rows left after each step of the method, per year: what the quality gate compares between
+-- releases, and the per-stage counts of health.json.
+create or replace temp table filter_funnel as
+with raw as (
+    select annee, count(*)::bigint as n from dvf_rows group by all
+),
+deduped as (
+    select
+        annee,
+        count(*)::bigint as deduped,
+        count(*) filter (
+            where nature_mutation in ('Vente', 'Vente en l''état futur d''achèvement', 'Adjudication')
+        )::bigint as natures_kept
+    from sales_deduped
+    group by all
+),
+single as (
+    select annee, count(*)::bigint as n from sales_single_good where code_type_local in (1, 2) group by all
+),
+published as (
+    select annee, count(*)::bigint as n from sales group by all
+)
+select
+    raw.annee::varchar as annee,
+    raw.n as rows,
+    coalesce(deduped.deduped, 0) as deduped,
+    coalesce(deduped.natures_kept, 0) as natures_kept,
+    coalesce(single.n, 0) as single_good,
+    coalesce(published.n, 0) as priced
+from raw
+left join deduped using (annee)
+left join single using (annee)
+left join published using (annee);
