@@ -59,7 +59,3 @@ class Reporter(ExecutedOnlyReporter):
             sys.stderr.flush()
             return
         super().add_failure(task, fail)
-
-    def complete_run(self) -> None:
-        """Only unexpected failures (bugs) reach here with details; expected ones were one line."""
-        super().complete_run()

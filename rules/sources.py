@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import codecs
 import gzip
-import hashlib
 import sys
 import time
 import zipfile
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from rules.errors import ConfigError, InputError
+from rules.files import sha256_file
 
 RAW_FIRST_COLUMN = ("Code service CH", "Identifiant de document")
 RAW_HEADER = [
@@ -161,7 +161,7 @@ def check(path: Path, tmp: Path, sha: str | None = None) -> CheckedFile:
     """
     if path.stat().st_size == 0:
         raise InputError(path, "empty file (0 bytes)")
-    sha = sha or _sha256(path)
+    sha = sha or sha256_file(path)
     _reject_html_bytes(path)
     with _open_payload(path) as stream:
         compressed = stream is not None
@@ -178,14 +178,6 @@ def check(path: Path, tmp: Path, sha: str | None = None) -> CheckedFile:
     if rows <= 0:
         raise InputError(path, "header only, no data rows", 1)
     return CheckedFile(path, sha, fmt, data_path, rows=rows)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(_CHUNK):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _reject_html_bytes(path: Path) -> None:

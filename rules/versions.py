@@ -26,7 +26,7 @@ import orjson
 
 from rules import health
 from rules.errors import ImmoStatsError
-from rules.files import canonical_json, write_atomic
+from rules.files import canonical_json, sha256_file, write_atomic
 from rules.paths import ROOT, Paths
 
 VERSION_RE = re.compile(r"(\d{4})\.(\d{2})\.(\d{2})\.([1-9]\d{0,3})")
@@ -243,9 +243,9 @@ def publish(paths: Paths, pub: Publishing, now: datetime | None = None) -> dict[
             if paths.changes.exists():  # the dashboard names the version going online
                 health.write(paths, record, pub.github_repo)
             tree = _site_tree(repo, paths)
+            manifest = sha256_file(paths.data_manifest) if paths.data_manifest.exists() else "none"
             message = (
-                f"Publish {name}\n\nSource commit: {source}\n"
-                f"Data manifest: sha256:{_sha256(paths.data_manifest)}\n"
+                f"Publish {name}\n\nSource commit: {source}\nData manifest: sha256:{manifest}\n"
                 f"Release: {release}\nTools: {_tool_versions()}\n"
             )
             commit = repo.git.commit_tree(tree, "-m", message, *(["-p", parent] if parent else []))
@@ -420,12 +420,6 @@ def describe(paths: Paths, pub: Publishing) -> list[str]:
             f"{changes.get('new_transactions', '?')} new sales  ({mark})"
         )
     return lines or ["no published version yet (doit publish)"]
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "none"
 
 
 def _iso(moment: datetime) -> str:
