@@ -99,7 +99,7 @@ def page_path(paths: Paths, level: str, code: str) -> Path:
 
 
 def url(level: str, code: str) -> str:
-    folder = {"commune": "ville", "departement": "departement", "region": "region"}.get(level)
+    folder = _PAGE_FOLDERS.get(level)
     return f"/{folder}/{code}/" if folder else "/"
 
 
@@ -117,19 +117,16 @@ def render_place(paths: Paths, level: str, code: str) -> bool:
 
 
 def render_static(paths: Paths, name: str, target: str, with_release: bool = False) -> bool:
-    """Render a page that is not a place (methodology, legal notice, 404)."""
-    site = load_site(paths.site_config)
-    france = orjson.loads(pl.json_path(paths, "france", pl.FRANCE).read_bytes())
-    html = (
-        env()
-        .get_template(name)
-        .render(
-            site=site,
-            url="/" + target.removesuffix("index.html"),
-            release=release_text(paths),
-            method=france["metadata"]["method"],
-        )
-    )
+    """Render a page that is not a place (methodology, legal notice, 404). Only the pages that
+    state the DVF release read build/release.json, and only they declare it as an input."""
+    context: dict[str, Any] = {
+        "site": load_site(paths.site_config),
+        "url": "/" + target.removesuffix("index.html"),
+    }
+    if with_release:
+        release = orjson.loads(paths.release.read_bytes())
+        context.update(release=release["text"], method=release["method"])
+    html = env().get_template(name).render(context)
     return write_if_changed(paths.site / target, html.encode("utf-8"))
 
 

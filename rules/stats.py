@@ -23,7 +23,7 @@ from rules.fr import date_fr, nombre
 from rules.method import Method
 from rules.paths import Paths
 from rules.settings import Settings
-from rules.store import SQL_DIR, connect, sql
+from rules.store import SQL_DIR, connect, set_variables, sql
 
 SQL_FILES = [
     SQL_DIR / f"{n}.sql"
@@ -88,16 +88,18 @@ def _window(con: duckdb.DuckDBPyConnection, method: Method) -> dict[str, int]:
 
 
 def _compute(con: duckdb.DuckDBPyConnection, method: Method, window: dict[str, int]) -> None:
-    for name, value in (
-        ("min_value", method.min_value),
-        ("max_price_m2", method.max_price_m2),
-        ("window_from", window["from"]),
-        ("window_to", window["to"]),
-        ("window_label", f"{window['from']}-{window['to']}"),
-        ("recent_sales", method.recent_sales),
-        ("grade_min", method.grade_min),
-    ):
-        con.execute(f"set variable {name} = ?", [value])
+    set_variables(
+        con,
+        {
+            "min_value": method.min_value,
+            "max_price_m2": method.max_price_m2,
+            "window_from": window["from"],
+            "window_to": window["to"],
+            "window_label": f"{window['from']}-{window['to']}",
+            "recent_sales": method.recent_sales,
+            "grade_min": method.grade_min,
+        },
+    )
     for path in SQL_FILES:
         con.execute(sql(path.stem))
 

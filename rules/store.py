@@ -74,6 +74,12 @@ def sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text("utf-8")
 
 
+def set_variables(con: duckdb.DuckDBPyConnection, values: dict[str, object]) -> None:
+    """Hand values to the SQL files, which read them with getvariable(): no SQL is formatted."""
+    for name, value in values.items():
+        con.execute(f"set variable {name} = ?", [value])
+
+
 def connect(paths: Paths, settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the store with bounded memory and a spill folder inside build/."""
     paths.build.mkdir(parents=True, exist_ok=True)
@@ -138,7 +144,7 @@ def _import_batch(
             cf = check(path, paths.tmp, result.sha256)
             checked.append(cf)
             _stage(con, cf, batch_id)
-            _store_file(con, cf, batch_id, result)
+            _store_file(con, cf, result)
             result.fmt, result.rows, result.seconds = cf.fmt, cf.rows, time.monotonic() - t0
         current = None
         for _, r in todo:
@@ -203,21 +209,23 @@ def _load_referential(con: duckdb.DuckDBPyConnection) -> None:
         ("departements", reference.DEPARTEMENTS),
         ("regions", reference.REGIONS),
     ):
-        con.execute(f"set variable {name}_csv = ?", [str(path)])
+        set_variables(con, {f"{name}_csv": str(path)})
         con.execute(sql(name))
 
 
 def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> None:
     """Read one checked file into `incoming_rows`, refusing the first value we cannot store."""
-    for name, value in (
-        ("src", str(cf.data_path)),
-        ("decimal_re", DECIMAL_RE),
-        ("batch_id", batch_id),
-        ("source_file", cf.name),
-        ("source_sha256", cf.sha256),
-        ("source_format", cf.fmt),
-    ):
-        con.execute(f"set variable {name} = ?", [value])
+    set_variables(
+        con,
+        {
+            "src": str(cf.data_path),
+            "decimal_re": DECIMAL_RE,
+            "batch_id": batch_id,
+            "source_file": cf.name,
+            "source_sha256": cf.sha256,
+            "source_format": cf.fmt,
+        },
+    )
     con.execute(sql(f"{cf.fmt}_lines"))
     read = con.execute(f"select count(*) from {cf.fmt}_lines").fetchone()[0]
     if read != cf.rows:  # never import a file DuckDB read differently from its lines
@@ -232,7 +240,7 @@ def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> No
     con.execute(sql("incoming_rows"))
 
 
-def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int, result: FileResult) -> None:
+def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileResult) -> None:
     """Insert the file's rows, then replace the older rows of the periods it covers.
 
     Two files of one batch must not cover the same period and department: rows would double."""
