@@ -1,26 +1,32 @@
 """ImmoStats: DVF -> DuckDB -> per-place JSON -> static site.
 
 Run `doit` (a second run does nothing and prints nothing); `doit list` shows the steps.
-Command-line variables: build_dir=, site_dir=, source= (a DVF file or folder; default: the
-real sample in tests/data/sample), site_url=, departements=, memory_limit=, threads=, and the
-statistics settings of rules/method.py (min_value=, grade_min=, ...).
+Settings are `name=value` on the command line, or `IMMOSTATS_NAME` in the environment (what the
+workflow uses): build_dir=, site_dir=, source= (a DVF file or folder; default: the real sample
+in tests/data/sample), site_url=, departements=, memory_limit=, threads=, the statistics settings
+of rules/method.py (min_value=, grade_min=, ...) and the publishing ones of rules/publishing.py.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sys
+from functools import cache
 from pathlib import Path
 
 from doit import get_var
 from doit.tools import config_changed
 
 from rules import (
+    buildlock,
     datagouv,
     gate,
     health,
+    history,
     method,
     notify,
     places,
+    publishing,
     purge,
     reference,
     render,
@@ -29,40 +35,34 @@ from rules import (
     sources,
     stats,
     store,
+    tidy,
     versions,
 )
-from rules.doitedge import Reporter, guarded, or_exit
+from rules.doitedge import Reporter, github_output, guarded, or_exit
 from rules.errors import ImmoStatsError
 from rules.method import Method
 from rules.paths import ROOT, SAMPLE_SOURCE, Paths
-from rules.settings import Settings, read_vars
+from rules.settings import Settings, environment_fallback, read_vars
 
-P = Paths.of(get_var("build_dir", "build"), get_var("site_dir", "site"))
+var = environment_fallback(get_var)
+P = Paths.of(var("build_dir", "build"), var("site_dir", "site"))
 P.build.mkdir(parents=True, exist_ok=True)  # doit does not create its dep_file's folder
-SETTINGS = or_exit(lambda: Settings.from_vars(get_var))
-METHOD = or_exit(lambda: Method.from_vars(get_var))
-LIMITS = or_exit(lambda: gate.Limits(**read_vars(gate.Limits, get_var)))
+or_exit(lambda: buildlock.hold(P.lock, sys.argv[1:]))  # one doit at a time on this build/
+SETTINGS = or_exit(lambda: Settings.from_vars(var))
+METHOD = or_exit(lambda: Method.from_vars(var))
+LIMITS = or_exit(lambda: gate.Limits(**read_vars(gate.Limits, var)))
 SCOPE = SETTINGS.scope()
 PLACES = places.all_places(SCOPE)
-SOURCE = get_var("source", str(SAMPLE_SOURCE))
+SOURCE = var("source", str(SAMPLE_SOURCE))
 FOLLOW = SOURCE == "datagouv"  # production: follow data.gouv.fr; otherwise a local file or folder
-REMOTE = or_exit(
-    lambda: datagouv.Remote(
-        api=get_var("datagouv_api", datagouv.DEFAULT_API),
-        dataset=get_var("dataset", datagouv.DEFAULT_DATASET),
-        connect_timeout=float(get_var("connect_timeout", "10")),
-        read_timeout=float(get_var("read_timeout", "60")),
-        retries=int(get_var("retries", "4")),
-        backoff=float(get_var("backoff", "2")),
+REMOTE = or_exit(lambda: datagouv.Remote(**read_vars(datagouv.Remote, var, names={"api": "datagouv_api"})))
+SITE_URL = var("site_url", site.DEFAULT_URL)
+PUB = or_exit(
+    lambda: publishing.Publishing(
+        repo=Path(var("repo", str(ROOT))).resolve(),
+        push=var("push", "0").lower() in ("1", "true", "yes"),
+        **read_vars(publishing.Publishing, var, skip={"repo", "push"}),
     )
-)
-SITE_URL = get_var("site_url", site.DEFAULT_URL)
-PUB = versions.Publishing(
-    repo=Path(get_var("repo", str(ROOT))).resolve(),
-    deploy_branch=get_var("deploy_branch", "gh-pages"),
-    push=get_var("push", "0").lower() in ("1", "true", "yes"),
-    remote=get_var("remote", "origin"),
-    github_repo=get_var("github_repo", ""),
 )
 or_exit(lambda: versions.check_command_line(sys.argv[1:], PUB))
 GITHUB_REPO = PUB.github_repo
@@ -75,6 +75,7 @@ BUILD = [
     "render",
     "sitefiles",
     "health",
+    "tidy",
 ]
 
 DOIT_CONFIG = {
@@ -123,11 +124,20 @@ def task_download():
 
 
 def task_load():
-    """Import the DVF source into the DuckDB history store (build/dvf.duckdb)."""
+    """Import the DVF source into the history store (build/dvf.duckdb), first rebuilt from the
+    history branch in git when it is missing or older than what was published."""
     files = _source_files()
     return {
         "actions": [(guarded(_load), [files])],
-        "file_dep": [*files, *store.SQL_FILES, *reference.FILES, store.__file__, sources.__file__],
+        "file_dep": [
+            *files,
+            *store.SQL_FILES,
+            *history.SQL_FILES,
+            *reference.FILES,
+            store.__file__,
+            sources.__file__,
+            history.__file__,
+        ],
         "targets": [P.db, P.store_manifest],
         "uptodate": [config_changed({"source": SOURCE, "memory_limit": SETTINGS.memory_limit})],
         "clean": True,
@@ -135,11 +145,23 @@ def task_load():
 
 
 def _load(files: list) -> None:
+    history.ensure_store(P, SETTINGS, PUB)
     if FOLLOW:
         store.import_files(P, datagouv.downloaded_files(P), SETTINGS)
         datagouv.mark_imported(P)
     else:
         store.import_files(P, files or sources.discover(SOURCE), SETTINGS)
+
+
+def task_history():
+    """Mirror the store as Parquet in build/history/, rewriting only the periods that changed: what
+    publish commits to the history branch (a plain build does not need it)."""
+    return {
+        "actions": [(guarded(history.export), [P, SETTINGS])],
+        "file_dep": [P.store_manifest, *history.SQL_FILES, history.__file__],
+        "targets": [P.history_manifest],
+        "clean": True,
+    }
 
 
 def task_stats():
@@ -165,7 +187,7 @@ def task_assets():
     return {
         "actions": [(guarded(site.build_assets), [P, SITE_URL, SCOPE])],
         "file_dep": [*site.ASSET_SOURCES.values(), site.__file__],
-        "targets": [P.site_config],
+        "targets": [P.site_config, *site.asset_files(P)],
         "uptodate": [config_changed({"url": SITE_URL, "departements": sorted(SCOPE)})],
         "clean": True,
     }
@@ -186,6 +208,13 @@ def task_fingerprint():
 
 def task_render():
     """One page per place, re-rendered only when its JSON or its template's fingerprint changes."""
+    yield from _render_tasks()
+
+
+@cache
+def _render_tasks() -> list[dict]:
+    """Made once per run: doit reads them, and so does the list of the site's files."""
+    tasks = []
     fingerprint = {
         level: str(render.fingerprint_path(P, name)) for level, name in render.PAGE_TEMPLATES.items()
     }
@@ -193,24 +222,31 @@ def task_render():
         deps = [places.json_file(P, level, code), fingerprint[level]]
         if level == "france":
             deps.append(P.release)  # the home page states the DVF release
-        yield {
-            "name": code if level == "commune" else f"{level}-{code}".lower(),
-            "actions": [(guarded(render.render_place), [P, level, code])],
-            "file_dep": deps,
-            "targets": [render.page_file(P, level, code)],
-            "clean": True,
-        }
+        tasks.append(
+            {
+                "name": code if level == "commune" else f"{level}-{code}".lower(),
+                "actions": [(guarded(render.render_place), [P, level, code])],
+                "file_dep": deps,
+                "targets": [render.page_file(P, level, code)],
+                "clean": True,
+            }
+        )
     for name, target in sitefiles.STATIC_PAGES.items():
-        yield {
-            "name": name.removesuffix(".html"),
-            "actions": [(guarded(render.render_static), [P, name, target, name in sitefiles.RELEASE_PAGES])],
-            "file_dep": [
-                render.fingerprint_path(P, name),
-                *([P.release] if name in sitefiles.RELEASE_PAGES else []),
-            ],
-            "targets": [P.site / target],
-            "clean": True,
-        }
+        tasks.append(
+            {
+                "name": name.removesuffix(".html"),
+                "actions": [
+                    (guarded(render.render_static), [P, name, target, name in sitefiles.RELEASE_PAGES])
+                ],
+                "file_dep": [
+                    render.fingerprint_path(P, name),
+                    *([P.release] if name in sitefiles.RELEASE_PAGES else []),
+                ],
+                "targets": [P.site / target],
+                "clean": True,
+            }
+        )
+    return tasks
 
 
 def task_sitefiles():
@@ -218,31 +254,62 @@ def task_sitefiles():
     return {
         "actions": [(guarded(sitefiles.write), [P])],
         "file_dep": [*reference.FILES, sitefiles.__file__, places.__file__, P.site_config],
-        "targets": sitefiles.targets(P),
+        "targets": sitefiles.targets(P, PLACES),
         "clean": True,
     }
 
 
+def task_tidy():
+    """Remove from site/ what the build no longer declares (a narrower scope, an old asset) and
+    the leftovers of a killed write; runs when the set of the site's files changes."""
+    declared = sorted(_site_files())
+    digest = hashlib.sha256("\n".join(declared).encode()).hexdigest()
+    return {
+        "actions": [(guarded(tidy.remove_undeclared), [P.site, set(declared)])],
+        "uptodate": [config_changed({"site_files": digest})],
+    }
+
+
+@cache
+def _site_files() -> frozenset[str]:
+    """Every file of the site, as declared by the build tasks (paths under site/)."""
+    tasks = [task_stats(), task_assets(), *_render_tasks(), task_sitefiles(), task_health()]
+    prefix = f"{P.site}/"
+    return frozenset(
+        str(t).removeprefix(prefix) for task in tasks for t in task["targets"] if str(t).startswith(prefix)
+    )
+
+
 def task_gate():
-    """Quality gate: compare the new data with the last published version; a failure blocks publish."""
-    return {"actions": [(guarded(gate.run), [P, LIMITS])], "task_dep": BUILD, "uptodate": [False]}
+    """Quality gate: compare the new data with the version online; a failure blocks publish."""
+    return {"actions": [(guarded(_gate), [])], "task_dep": BUILD, "uptodate": [False]}
+
+
+def _gate() -> None:
+    gate.run(P, LIMITS, versions.published_profile(PUB))
 
 
 def task_publish():
-    """Build, pass the gate, then commit site/ as backup/<YYYY.MM.DD.N> and move the deploy branch."""
+    """Build, pass the gate, then put the site online as backup/<YYYY.MM.DD.N> and the deploy branch."""
     return {
         "actions": [(guarded(_publish), [])],
-        "task_dep": [*BUILD, "gate"],
+        "task_dep": [*BUILD, "history", "gate"],
         "uptodate": [False],
     }
 
 
 def _publish() -> None:
-    done = versions.publish(P, PUB)
-    gate.accept(P)
+    done = versions.publish(P, PUB, set(_site_files()))
+    github_output(version=done["version"] or "")
+    if done["version"] is None:
+        kept = "; its history in git is updated" if done["history_only"] else ""
+        print(f"nothing to publish: the site online ({done['current']}) is identical to this build{kept}")
+        return
+    where = f"pushed to {PUB.remote}" if PUB.push else "not pushed (push=1 pushes)"
     print(
         f"published {done['version']}: {done['cities_updated']} communes updated, "
-        f"{done['new_transactions']} new sales, {done['files_changed']} files changed ({done['commit'][:10]})"
+        f"{done['new_transactions']} new sales, {done['files_changed']} files changed "
+        f"({done['commit'][:10]}, {where})"
     )
 
 
@@ -260,7 +327,7 @@ def task_rollback():
 
 
 def _list_versions() -> None:
-    print("\n".join(versions.describe(P, PUB)))
+    print("\n".join(versions.describe(PUB)))
     print("roll back with: doit rollback:<version> (or doit rollback:previous)")
 
 
@@ -268,11 +335,17 @@ def _rollback(name: str) -> None:
     if not versions.requested(sys.argv[1:], name):
         return  # part of `doit rollback`, which only lists
     done = versions.rollback(P, PUB, name)
-    print(f"rolled back to {done['version']}: {done['files_changed']} files restored ({done['commit'][:10]})")
+    if done.get("unchanged"):
+        print(f"{done['version']} is already online")
+        return
+    print(
+        f"rolled back to {done['version']}: {done['files_changed']} files changed online "
+        f"({done['commit'][:10]})"
+    )
 
 
 def task_purge():
-    """Purge from Cloudflare the URLs the last publish or rollback changed (CF_* from the environment)."""
+    """Purge from Cloudflare the URLs that changed online since the last purge (CF_* from the environment)."""
     return {
         "actions": [(guarded(_purge), [])],
         "uptodate": [False],
@@ -280,8 +353,8 @@ def task_purge():
 
 
 def _purge() -> None:
-    batch = int(get_var("purge_batch", "30"))
-    purge.purge(P.build / "purge.json", P.build / "purged.json", SITE_URL, purge.Cloudflare.from_env(), batch)
+    batch, wait = int(var("purge_batch", "30")), float(var("purge_wait", "600"))
+    purge.purge(PUB, SITE_URL, purge.Cloudflare.from_env(), batch, wait=wait)
 
 
 def task_notify():
@@ -290,10 +363,10 @@ def task_notify():
 
 
 def _notify() -> None:
-    status = get_var("status", "success")
+    status = var("status", "success")
     checks = gate.result(P)
     held = "" if not checks or checks["passed"] else "quality gate: " + "; ".join(checks["failed"])
-    fields = notify.summary(versions.read_record(PUB), status, get_var("error", "") or held)
+    fields = notify.summary(versions.read_record(PUB), status, var("error", "") or held)
     notify.send(fields, "success" if status == "success" else "failure")
 
 

@@ -24,6 +24,7 @@ import orjson
 import requests
 
 from rules import store
+from rules.doitedge import github_output
 from rules.errors import ImmoStatsError
 from rules.files import canonical_json, write_if_changed
 from rules.paths import Paths
@@ -103,7 +104,7 @@ def check(manifest: Path, imported: Path, remote: Remote, log: Log = print) -> b
         )
     else:
         log(f"data.gouv.fr: DVF is up to date ({len(now)} files, updated {release['last_update'] or '?'})")
-    _github_output(bool(news or gone))
+    github_output(has_updates="true" if news or gone else "false")
     return bool(news or gone)
 
 
@@ -149,13 +150,6 @@ def _by_id(release: dict) -> dict[str, dict]:
         r["id"]: {k: r[k] for k in ("url", "checksum", "filesize", "last_modified", "file")}
         for r in release["resources"]
     }
-
-
-def _github_output(has_updates: bool) -> None:
-    target = os.environ.get("GITHUB_OUTPUT")
-    if target:
-        with open(target, "a", encoding="utf-8") as f:
-            f.write(f"has_updates={'true' if has_updates else 'false'}\n")
 
 
 def download(manifest: Path, raw: Path, local: Path, remote: Remote, log: Log = print) -> list[Path]:

@@ -7,6 +7,7 @@ other exception is a bug and keeps its traceback.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,8 @@ from doit.exceptions import TaskFailed
 from doit.reporter import ExecutedOnlyReporter
 
 from rules.errors import ImmoStatsError
+
+INTERRUPTED = "interrupted (Ctrl-C): stopped; the next run finishes or undoes what this one left"
 
 
 def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -26,6 +29,8 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             result = fn(*args, **kwargs)
         except ImmoStatsError as e:
             return TaskFailed(str(e))
+        except KeyboardInterrupt:  # Ctrl-C: the run stops here, in one line, with no traceback
+            return TaskFailed(INTERRUPTED)
         return result if isinstance(result, dict | TaskFailed) else None
 
     return action
@@ -59,3 +64,11 @@ class Reporter(ExecutedOnlyReporter):
             sys.stderr.flush()
             return
         super().add_failure(task, fail)
+
+
+def github_output(**values: str) -> None:
+    """Step outputs for GitHub Actions (`name=value` lines in $GITHUB_OUTPUT); nothing elsewhere."""
+    target = os.environ.get("GITHUB_OUTPUT")
+    if target:
+        with open(target, "a", encoding="utf-8") as f:
+            f.writelines(f"{name}={value}\n" for name, value in values.items())

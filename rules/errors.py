@@ -6,6 +6,8 @@ into one line for the person running `doit`.
 
 from __future__ import annotations
 
+import re
+
 
 class ImmoStatsError(Exception):
     """Base of every error that is the input's or the setting's fault, not a bug."""
@@ -24,3 +26,11 @@ class InputError(ImmoStatsError):
 
 class ConfigError(ImmoStatsError):
     """A command-line variable or setting has a value we cannot use."""
+
+
+_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
+
+
+def redact(text: str) -> str:
+    """Credentials in URLs (`https://x-access-token:...@github.com`) never reach a message."""
+    return _CREDENTIALS.sub(r"\1***@", text)

@@ -3,8 +3,8 @@
 A DVF release republishes every year, so a year's rows should not collapse, the share of rows
 that end up as published sales should not swing, unknown commune codes should stay rare, and
 department medians should not jump. A failed check blocks the publish (the previous version
-stays online) and becomes the notification's subject. The profile of what was published is kept
-in `build/published-profile.json` (restored from the cache on CI runners).
+stays online) and becomes the notification's subject. The profile of what was published goes
+online with it (`api/profile.json` on the deploy branch), so the comparison survives any cache.
 """
 
 from __future__ import annotations
@@ -110,26 +110,18 @@ def _share(sales: int, rows: int | None) -> float | None:
     return 100.0 * sales / rows if rows else None
 
 
-def run(paths: Paths, limits: Limits) -> None:
-    """The `gate` task: write build/gate.json; fail with the list of failed checks."""
+def run(paths: Paths, limits: Limits, old: dict[str, Any] | None) -> None:
+    """The `gate` task: compare this build with `old`, the profile of the version online (read
+    from the deploy branch, so a runner that lost its cache still has it); write build/gate.json
+    and the profile publish puts online with the site; fail with the list of failed checks."""
     new = profile(paths)
-    published = paths.build / "published-profile.json"
-    old = orjson.loads(published.read_bytes()) if published.exists() else None
     failed = checks(new, old, limits)
-    write_atomic(paths.build / "profile.json", canonical_json(new))
-    write_atomic(paths.build / "gate.json", canonical_json({"passed": not failed, "failed": failed}))
+    write_atomic(paths.profile, canonical_json(new))
+    write_atomic(paths.gate_result, canonical_json({"passed": not failed, "failed": failed}))
     if failed:
         shown = "; ".join(failed[:5]) + (f"; and {len(failed) - 5} more" if len(failed) > 5 else "")
         raise GateError(f"quality gate: not published, the previous version stays online: {shown}")
 
 
-def accept(paths: Paths) -> None:
-    """After a successful publish, its profile is what the next release is compared with."""
-    current = paths.build / "profile.json"
-    if current.exists():
-        write_atomic(paths.build / "published-profile.json", current.read_bytes())
-
-
 def result(paths: Paths) -> dict[str, Any] | None:
-    path = paths.build / "gate.json"
-    return orjson.loads(path.read_bytes()) if path.exists() else None
+    return orjson.loads(paths.gate_result.read_bytes()) if paths.gate_result.exists() else None

@@ -1,7 +1,7 @@
 """The site's own health: `site/api/health.json` and the admin dashboard `site/admin/index.html`.
 
-Written by the build (its inputs are build files, so a no-change `doit` does not rewrite them)
-and by `publish`, just before its snapshot, so they name the version going online. The JSON has
+Written by the build (its inputs are build files, so a no-change `doit` does not rewrite them);
+`publish` puts into the deploy commit a copy rendered for the version going online. The JSON has
 the seed's fields and, in the health+json spirit, a pass/warn/fail status with a staleness rule
 (monitors re-apply it with `warn_after_days` / `fail_after_days`, since the file is static).
 """
@@ -82,23 +82,31 @@ def document(paths: Paths, record: dict[str, Any] | None) -> dict[str, Any]:
             },
         },
         "version": (record or {}).get("current"),
+        "repository_bytes": _repository_bytes(record),
         "recent_versions": (record or {}).get("history", [])[:10],
     }
 
 
-def write(paths: Paths, record: dict[str, Any] | None, github_repo: str = "") -> None:
-    """Write health.json and the admin page (each only when its bytes change)."""
+def render(paths: Paths, record: dict[str, Any] | None, github_repo: str = "") -> dict[str, bytes]:
+    """health.json and the admin page, as bytes by path under site/."""
     doc = document(paths, record)
-    write_if_changed(paths.site / "api" / "health.json", canonical_json(doc))
-    site = load_site(paths.site_config)
     html = (
         env()
         .get_template("admin.html")
-        .render(
-            site=site,
-            url="/admin/",
-            health=doc,
-            github_repo=github_repo,
-        )
+        .render(site=load_site(paths.site_config), url="/admin/", health=doc, github_repo=github_repo)
     )
-    write_if_changed(paths.site / "admin" / "index.html", html.encode("utf-8"))
+    return {"api/health.json": canonical_json(doc), "admin/index.html": html.encode("utf-8")}
+
+
+def _repository_bytes(record: dict[str, Any] | None) -> int | None:
+    """The size of the git repository (versions and history) when the last version was published."""
+    for entry in (record or {}).get("history", []):
+        if entry.get("kind") == "publish":
+            return entry.get("changes", {}).get("repository_bytes")
+    return None
+
+
+def write(paths: Paths, record: dict[str, Any] | None, github_repo: str = "") -> None:
+    """Write health.json and the admin page into site/ (each only when its bytes change)."""
+    for relative, data in render(paths, record, github_repo).items():
+        write_if_changed(paths.site_file(relative), data)

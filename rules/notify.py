@@ -29,10 +29,15 @@ def summary(record: dict[str, Any] | None, status: str, error: str = "") -> dict
         "Pages modifiées": str(changes.get("pages_rerendered", "—")),
         "Fichiers modifiés": str(changes.get("files_changed", "—")),
         "Durée du build": f"{changes['build_time']} s" if changes.get("build_time") is not None else "—",
+        "Taille du dépôt": _megabytes(changes.get("repository_bytes")),
     }
     if error:
         fields["Erreur"] = error
     return fields
+
+
+def _megabytes(size: int | None) -> str:
+    return f"{size / 1e6:,.0f} Mo".replace(",", "\u202f") if size else "—"
 
 
 def slack_payload(fields: dict[str, str], status: str) -> dict[str, Any]:

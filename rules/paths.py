@@ -12,6 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SOURCE = ROOT / "tests" / "data" / "sample"
 TEMPLATES = ROOT / "templates"
+WORKFLOW = ROOT / ".github" / "workflows" / "update-data.yml"
+HISTORY_MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -81,3 +83,44 @@ class Paths:
     def downloads(self) -> Path:
         """The files held in build/raw/ and where they came from."""
         return self.build / "downloads.json"
+
+    @property
+    def lock(self) -> Path:
+        """Held (flock) by every doit that writes build/ or site/, for its whole run."""
+        return self.build / "lock"
+
+    @property
+    def history(self) -> Path:
+        """The store as Parquet partitions: what the history branch in git holds."""
+        return self.build / "history"
+
+    @property
+    def history_manifest(self) -> Path:
+        return self.history / HISTORY_MANIFEST
+
+    @property
+    def history_index(self) -> Path:
+        """git's private index for build/history/ (its stat cache makes the next commit cheap)."""
+        return self.build / "history.index"
+
+    @property
+    def publish_index(self) -> Path:
+        """git's private index for site/ (its stat cache makes the next snapshot cheap)."""
+        return self.build / "publish.index"
+
+    @property
+    def scratch_index(self) -> Path:
+        """git's throwaway index for a tree that adds the version's own files to the site's."""
+        return self.build / "scratch.index"
+
+    @property
+    def profile(self) -> Path:
+        """What the quality gate measured on this build; published with it as api/profile.json."""
+        return self.build / "profile.json"
+
+    @property
+    def gate_result(self) -> Path:
+        return self.build / "gate.json"
+
+    def site_file(self, relative: str) -> Path:
+        return self.site / relative

@@ -1,4 +1,4 @@
-"""Purge from Cloudflare's cache only the URLs whose files changed in the last publish or rollback.
+"""Purge from Cloudflare's cache only the URLs whose files changed online since the last purge.
 
 Secrets come from the environment (CF_ZONE, then CF_API_TOKEN, or the legacy CF_EMAIL and
 CF_API_KEY); the API base from CF_API_BASE (default Cloudflare's), so tests use a local server.
@@ -12,13 +12,14 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import UTC, datetime
 
-import orjson
 import requests
 
+from rules import versions
 from rules.errors import ImmoStatsError
-from rules.files import canonical_json, write_atomic
+from rules.gitrepo import GitError, RefUpdate
+from rules.publishing import NOTES_REF, Publishing
 
 DEFAULT_API = "https://api.cloudflare.com/client/v4"
 Log = Callable[[str], None]
@@ -63,43 +64,92 @@ def urls(site_url: str, paths: list[str]) -> list[str]:
 
 
 def purge(
-    purge_file: Path,
-    done_file: Path,
+    pub: Publishing,
     site_url: str,
     cf: Cloudflare | None,
     batch: int = 30,
     retries: int = 4,
     backoff: float = 2.0,
     log: Log = print,
+    wait: float = 0.0,
 ) -> int:
-    """Purge the URLs listed by the last publish/rollback, once; returns how many were purged.
+    """Purge every URL that changed online since the last purge; returns how many were purged.
 
-    `cf` is None when Cloudflare is not configured (see Cloudflare.from_env)."""
+    What changed is read from git, not from build/: the files that differ between the deploy
+    commit last purged (marked with a note, pushed with push=1) and the one online now, so a lost
+    cache, a failed purge or a publish nobody purged never leaves stale pages in the CDN. The very
+    first purge of a site, with nothing marked, purges everything. `cf` is None when Cloudflare is
+    not configured (see Cloudflare.from_env).
+
+    A pushed branch is not online yet: GitHub Pages deploys it a minute or so later, and a purge
+    before that lets the CDN fetch the old pages again. So, with `wait` > 0, the purge first waits
+    (up to `wait` seconds) until the host serves the version online (`version.json`)."""
     if cf is None:
         log("CDN purge: not configured (CF_ZONE with CF_API_TOKEN, or CF_EMAIL with CF_API_KEY)")
         return 0
-    if not purge_file.exists():
+    repo = versions.open_repo(pub)
+    online = versions.sync(repo, pub)
+    if online.deploy is None:
         log("CDN purge: nothing published yet")
         return 0
-    todo = orjson.loads(purge_file.read_bytes())
-    if done_file.exists() and orjson.loads(done_file.read_bytes()) == todo:
-        log(f"CDN purge: {todo['version']} already purged")
+    marked = repo.annotated(NOTES_REF)
+    last = next((c for c in repo.first_parents(online.deploy) if c in marked), None)
+    record = repo.read_json(online.deploy, versions.RECORD) or {}
+    current = record.get("current") or online.deploy[:10]
+    if last == online.deploy:
+        log(f"CDN purge: {current} already purged")
         return 0
-    targets = urls(site_url, todo["paths"])
-    for i in range(0, len(targets), batch):
-        _call(cf, targets[i : i + batch], retries, backoff)
-    write_atomic(done_file, canonical_json(todo))
-    log(f"CDN purge: {len(targets)} URLs of {todo['version']} in {-(-len(targets) // batch)} calls")
-    return len(targets)
+    if wait > 0:
+        wait_until_served(site_url, record.get("current"), wait, log)
+    if last is None:
+        _call(cf, {"purge_everything": True}, retries, backoff)
+        count, what = -1, "everything (no earlier purge recorded)"
+    else:
+        targets = urls(site_url, [path for _, path in repo.diff(last, online.deploy)])
+        for i in range(0, len(targets), batch):
+            _call(cf, {"files": targets[i : i + batch]}, retries, backoff)
+        count, what = len(targets), f"{len(targets)} URLs in {-(-len(targets) // batch)} calls"
+    notes = repo.note(online.notes, online.deploy, message=f"purged {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}")
+    try:
+        versions.apply(repo, pub, [RefUpdate(NOTES_REF, notes, online.notes)])
+    except GitError as e:  # purged all the same: the next purge repeats these URLs, nothing is missed
+        log(f"warning: the purge of {current} is done but could not be recorded: {e}")
+    log(f"CDN purge: {what}, up to {current}")
+    return count
 
 
-def _call(cf: Cloudflare, files: list[str], retries: int, backoff: float) -> None:
+def wait_until_served(
+    site_url: str, version: str | None, timeout: float, log: Log, every: float = 5.0
+) -> None:
+    """Poll the host's version.json, past any cache (a query string the CDN has never seen), until
+    it names `version`."""
+    url = f"{site_url.rstrip('/')}/version.json"
+    started = time.monotonic()
+    while True:
+        try:
+            resp = requests.get(url, params={"v": f"{version}.{time.time_ns()}"}, timeout=(10, 30))
+            served = resp.json().get("current") if resp.status_code == 200 else f"HTTP {resp.status_code}"
+        except (requests.exceptions.RequestException, ValueError, AttributeError):
+            served = "nothing readable"
+        if served == version:
+            if time.monotonic() - started > every:
+                log(f"CDN purge: {url} serves {version} after {time.monotonic() - started:.0f} s")
+            return
+        if time.monotonic() - started > timeout:
+            raise PurgeError(
+                f"CDN purge: {url} still serves {served} after {timeout:g} s, not {version}; "
+                "nothing purged (the next purge covers it; purge_wait=0 does not wait)"
+            )
+        time.sleep(every)
+
+
+def _call(cf: Cloudflare, body: dict, retries: int, backoff: float) -> None:
     url = f"{cf.api}/zones/{cf.zone}/purge_cache"
     delay = backoff
     for attempt in range(1, retries + 1):
         problem, wait = "", None
         try:
-            resp = requests.post(url, json={"files": files}, headers=cf.headers, timeout=(10, 60))
+            resp = requests.post(url, json=body, headers=cf.headers, timeout=(10, 60))
         except requests.exceptions.RequestException as e:
             problem = f"connection failed ({type(e).__name__})"
         else:

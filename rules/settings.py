@@ -5,6 +5,7 @@ Each can be set on the command line (`doit memory_limit=2GB`); `Settings.from_va
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 
@@ -14,11 +15,30 @@ from rules.places import parse_scope
 Getter = Callable[[str, str | None], str | None]
 
 
-def read_vars(cls: type, get: Getter) -> dict[str, object]:
-    """The dataclass fields given on the command line (`name=value`), whole numbers checked."""
+def environment_fallback(get: Getter) -> Getter:
+    """`name=value` from the command line, else `IMMOSTATS_NAME` from the environment (how the
+    workflow passes repository variables; an empty value counts as unset), else the default."""
+
+    def var(name: str, default: str | None = None) -> str | None:
+        value = get(name, None)
+        if value is None:
+            value = os.environ.get(f"IMMOSTATS_{name.upper()}") or None
+        return default if value is None else value
+
+    return var
+
+
+def read_vars(
+    cls: type, get: Getter, names: dict[str, str] | None = None, skip: frozenset[str] | set[str] = frozenset()
+) -> dict[str, object]:
+    """The dataclass fields that were set (`name=value`, or the variable `names` gives a field),
+    numbers checked."""
     values: dict[str, object] = {}
     for f in fields(cls):
-        raw = get(f.name, None)
+        if f.name in skip:
+            continue
+        name = (names or {}).get(f.name, f.name)
+        raw = get(name, None)
         if raw is None:
             continue
         try:
@@ -29,7 +49,7 @@ def read_vars(cls: type, get: Getter) -> dict[str, object]:
             else:
                 values[f.name] = raw
         except ValueError:
-            raise ConfigError(f"{f.name}={raw}: expected a number") from None
+            raise ConfigError(f"{name}={raw}: expected a number") from None
     return values
 
 

@@ -35,19 +35,32 @@ class SiteConfig:
         return "/" + self.assets[name]
 
 
-def build_assets(paths: Paths, url: str, scope: frozenset[str]) -> None:
-    """Minify and hash the assets, remove stale hashed copies, write build/site.json."""
-    out = paths.site / "assets"
-    names: dict[str, str] = {}
+@cache
+def assets() -> dict[str, tuple[str, bytes]]:
+    """{source name: (path under site/, minified bytes)}, named by content hash. Computed when
+    dodo.py loads (two small files), so every asset is a declared target: a site/ emptied, or an
+    asset deleted, is rebuilt complete."""
+    out = {}
     for name, src in ASSET_SOURCES.items():
         text = src.read_text("utf-8")
         data = (rcssmin.cssmin(text) if name.endswith(".css") else rjsmin.jsmin(text)).encode("utf-8")
         stem, ext = name.rsplit(".", 1)
-        hashed = f"{stem}.{hashlib.sha256(data).hexdigest()[:12]}.{ext}"
-        write_if_changed(out / hashed, data)
-        names[name] = f"assets/{hashed}"
+        out[name] = (f"assets/{stem}.{hashlib.sha256(data).hexdigest()[:12]}.{ext}", data)
+    return out
+
+
+def asset_files(paths: Paths) -> list[Path]:
+    return [paths.site_file(relative) for relative, _ in assets().values()]
+
+
+def build_assets(paths: Paths, url: str, scope: frozenset[str]) -> None:
+    """Write the hashed assets, remove stale hashed copies, write build/site.json."""
+    names: dict[str, str] = {}
+    for name, (relative, data) in assets().items():
+        write_if_changed(paths.site_file(relative), data)
+        names[name] = relative
     keep = {Path(v).name for v in names.values()}
-    for stale in out.glob("app.*"):
+    for stale in (paths.site / "assets").glob("app.*"):
         if stale.name not in keep:
             stale.unlink()
     config = {"url": url.rstrip("/"), "scope": sorted(scope), "assets": names}

@@ -1,4 +1,6 @@
-"""Site-wide files: the search index, sitemaps, robots.txt and the `_headers` rules.
+"""Site-wide files: the search index, sitemaps, robots.txt, the `_headers` rules and `.nojekyll`
+(without it GitHub Pages runs Jekyll over the deploy branch, which drops `_headers` and takes
+minutes over 70,000 files).
 
 They depend on the referential and the site settings only, never on sales, so a new DVF
 release does not rewrite them.
@@ -44,12 +46,16 @@ HEADERS = f"""\
 """
 
 
-def targets(paths: Paths) -> list[Path]:
+def targets(paths: Paths, places: dict[tuple[str, str], pl.Place]) -> list[Path]:
+    """Every file `write` produces, the split sitemaps included."""
+    chunks = -(-len(page_urls(places)) // SITEMAP_MAX)
     return [
         paths.site / "data" / "recherche.json",
         paths.site / "robots.txt",
         paths.site / "_headers",
         paths.site / "sitemap.xml",
+        *(paths.site / f"sitemap-{i}.xml" for i in range(1, chunks + 1) if chunks > 1),
+        paths.site / ".nojekyll",
     ]
 
 
@@ -60,6 +66,7 @@ def write(paths: Paths) -> None:
     write_if_changed(paths.site / "data" / "recherche.json", canonical_json(search_index(places)))
     write_if_changed(paths.site / "robots.txt", robots(site.url).encode())
     write_if_changed(paths.site / "_headers", HEADERS.encode())
+    write_if_changed(paths.site / ".nojekyll", b"")  # GitHub Pages: serve the files as they are
     _write_sitemaps(paths, site.url, page_urls(places))
 
 

@@ -120,7 +120,7 @@ def import_files(paths: Paths, files: list[Path], settings: Settings, log: Log =
         if todo:
             _import_batch(con, paths, todo, log)
         else:
-            _load_referential(con)
+            load_referential(con)
         write_if_changed(paths.store_manifest, canonical_json(store_state(con)))
         return results
     finally:
@@ -136,7 +136,7 @@ def _import_batch(
     current: Path | None = None
     try:
         con.execute("begin transaction")
-        _load_referential(con)
+        load_referential(con)
         con.execute(sql("batch_periods"))
         for path, result in todo:
             current = path
@@ -203,7 +203,7 @@ def record_failure(paths: Paths, settings: Settings, source: str, error: ImmoSta
         con.close()
 
 
-def _load_referential(con: duckdb.DuckDBPyConnection) -> None:
+def load_referential(con: duckdb.DuckDBPyConnection) -> None:
     for name, path in (
         ("communes", reference.COMMUNES),
         ("departements", reference.DEPARTEMENTS),

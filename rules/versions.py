@@ -1,51 +1,59 @@
 """Published versions of the site in git: publish, list, roll back.
 
-A version `YYYY.MM.DD.N` is a commit whose tree is exactly `site/`, kept as branch
-`backup/<version>` of the project's repository; the deploy branch (default `gh-pages`) moves to
-it, its parent being the previous deploy commit, so the deploy branch's history is the site's.
-Nothing touches the checked-out branch, its index or the working tree (except `versions/` and
-`site/`): trees are written through a private index (`build/publish.index`, whose stat cache makes
-the next snapshot cheap) with `site/` as the work tree. Bulk work goes through git itself
-(`repo.git`): GitPython's pure-Python index takes minutes for 70,000 files.
+A version `YYYY.MM.DD.N` is a deploy commit (see `rules.publishing` for the refs). Its tree is
+exactly the files the build declared, plus `version.json`, `api/profile.json` and the health
+files naming that version; `site/` itself is never written by publish or rollback, so a doit
+build and its records always agree with `site/`.
+
+Crash safety comes from one rule: nothing is current until its refs moved, and refs move in one
+step. With `push=1` that step is one atomic push (the remote takes every ref or none), after
+which local refs are set to match; every command starts by fetching the remote and mirroring
+it, so a run killed after its push is finished by the next one, and a run killed before it
+left only unreachable objects. Without a remote, the step is one `update-ref` transaction.
+Publishing a site identical to the one online creates no version, so running publish again
+after an interruption ends where an uninterrupted run would.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import sqlite3
-import subprocess
-from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
-import git
 import orjson
 
-from rules import health
+from rules import gate, health, retention
 from rules.errors import ImmoStatsError
 from rules.files import canonical_json, sha256_file, write_atomic
-from rules.paths import ROOT, Paths
+from rules.gitrepo import GitError, GitRepo, RefUpdate
+from rules.paths import HISTORY_MANIFEST, Paths
+from rules.publishing import BACKUP_PREFIX, NOTES_REF, Publishing
 
 VERSION_RE = re.compile(r"(\d{4})\.(\d{2})\.(\d{2})\.([1-9]\d{0,3})")
-BACKUP_PREFIX = "backup/"
+RECORD = "version.json"
+PROFILE = "api/profile.json"
+HEALTH = ("api/health.json", "admin/index.html")
+DEPLOY_FILES = (RECORD, PROFILE, *HEALTH)  # written by publish for the version going online
+TEMP_FILES = ("**/.*.tmp",)  # a killed atomic write's leftovers: never part of a tree
+EMPTY_RECORD: dict[str, Any] = {"current": None, "previous": None, "history": []}
 
 
 class VersionError(ImmoStatsError):
     """A version name is malformed or unknown, or the repository is not in a state to publish."""
 
 
-@dataclass(frozen=True)
-class Publishing:
-    """Where and how versions are kept (settings: repo=, deploy_branch=, push=, remote=)."""
+@dataclass
+class Online:
+    """What is published, as the remote (or, without one, the local repository) has it."""
 
-    repo: Path = ROOT
-    deploy_branch: str = "gh-pages"
-    push: bool = False
-    remote: str = "origin"
-    github_repo: str = ""  # owner/name, for the dashboard's "force update" link
+    deploy: str | None
+    history: str | None
+    notes: str | None
+    versions: dict[str, str] = field(default_factory=dict)  # name -> backup commit
+
+    def names(self) -> list[str]:
+        return sorted(self.versions, key=_version_key)
 
 
 def validate(name: str) -> str:
@@ -64,112 +72,106 @@ def validate(name: str) -> str:
     return name
 
 
-def _repo(pub: Publishing) -> git.Repo:
-    try:
-        return git.Repo(pub.repo)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise VersionError(f"repo={pub.repo}: not a git repository") from None
+def _version_key(name: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in name.split("."))
+
+
+def open_repo(pub: Publishing) -> GitRepo:
+    """The repository, refusing a deploy or history branch that is the one checked out (moving it
+    would move the project's own code to the site)."""
+    repo = GitRepo(pub.repo)
+    current = repo.current_branch()
+    for setting, branch in (("deploy_branch", pub.deploy_branch), ("history_branch", pub.history_branch)):
+        if branch == current:
+            raise VersionError(f"{setting}={branch} is the checked-out branch of {pub.repo}: choose another")
+    return repo
+
+
+def _backups(refs: dict[str, str], prefix: str) -> dict[str, str]:
+    names = {ref.removeprefix(prefix): sha for ref, sha in refs.items() if ref.startswith(prefix)}
+    return {n: sha for n, sha in names.items() if VERSION_RE.fullmatch(n)}
 
 
 def list_versions(pub: Publishing) -> list[str]:
-    """Published versions, oldest first (from the backup branches)."""
+    """Published versions, oldest first, from local backup branches and the remote's as last
+    fetched (a fresh clone has only those). Cheap: no network, for doit's task list."""
     try:
-        out = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(pub.repo),
-                "for-each-ref",
-                "--format=%(refname:strip=3)",
-                f"refs/heads/{BACKUP_PREFIX}",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    except (subprocess.CalledProcessError, FileNotFoundError):
+        repo = GitRepo(pub.repo)
+        refs = repo.refs(f"refs/heads/{BACKUP_PREFIX}", pub.tracking(BACKUP_PREFIX))
+    except GitError:
         return []
-    names = [n for n in out.split() if VERSION_RE.fullmatch(n)]
-    return sorted(names, key=lambda n: tuple(int(x) for x in n.split(".")))
+    names = {**_backups(refs, f"refs/heads/{BACKUP_PREFIX}"), **_backups(refs, pub.tracking(BACKUP_PREFIX))}
+    return sorted(names, key=_version_key)
 
 
-class Lock:
-    """One publish or rollback at a time: an exclusive lock file holding the owner's pid.
-
-    A lock left by a process that no longer exists is taken over; a live one refuses."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self) -> Lock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                owner = self._owner()
-                if owner and _alive(owner):
-                    raise VersionError(
-                        f"another publish or rollback is running (pid {owner}, lock {self.path}); "
-                        "try again later"
-                    ) from None
-                self.path.unlink(missing_ok=True)  # stale: its process is gone
-                continue
-            with os.fdopen(fd, "w") as f:
-                f.write(str(os.getpid()))
-            return self
-        raise VersionError(f"cannot take the publish lock {self.path}")
-
-    def _owner(self) -> int | None:
-        try:
-            return int(self.path.read_text().strip() or 0) or None
-        except (OSError, ValueError):
-            return None
-
-    def __exit__(self, *exc: object) -> None:
-        self.path.unlink(missing_ok=True)
+def sync(repo: GitRepo, pub: Publishing) -> Online:
+    """Fetch the remote (push=1) and make local refs mirror it; return what is online."""
+    if pub.push:
+        repo.fetch(
+            pub.remote,
+            [f"+refs/heads/*:{pub.tracking('*')}", f"+refs/notes/*:refs/remotes/{pub.remote}/notes/*"],
+        )
+        mirrored = {ref: pub.tracking_of(ref) for ref in (pub.deploy_ref, pub.history_ref, NOTES_REF)}
+        remote = repo.refs(pub.tracking(""), f"refs/remotes/{pub.remote}/notes/")
+        local = repo.refs(pub.deploy_ref, pub.history_ref, NOTES_REF, f"refs/heads/{BACKUP_PREFIX}")
+        for name in _backups(remote, pub.tracking(BACKUP_PREFIX)):
+            mirrored[pub.backup_ref(name)] = pub.tracking(BACKUP_PREFIX + name)
+        updates = [
+            RefUpdate(mine, remote[theirs], None)
+            for mine, theirs in mirrored.items()
+            if theirs in remote and local.get(mine) != remote[theirs]
+        ]
+        if pub.tracking(pub.deploy_branch) in remote:  # an established remote: its backups are the list
+            updates += [
+                RefUpdate(ref, None, None) for ref in local if ref not in mirrored and "/backup/" in ref
+            ]
+        repo.update_refs(updates, check_old=False)
+    refs = repo.refs(pub.deploy_ref, pub.history_ref, NOTES_REF, f"refs/heads/{BACKUP_PREFIX}")
+    online = Online(
+        deploy=refs.get(pub.deploy_ref),
+        history=refs.get(pub.history_ref),
+        notes=refs.get(NOTES_REF),
+        versions=_backups(refs, f"refs/heads/{BACKUP_PREFIX}"),
+    )
+    _write_record(pub, repo.read_json(online.deploy, RECORD))
+    return online
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _site_tree(repo: git.Repo, paths: Paths) -> str:
-    """The git tree of site/ as it is on disk, through the private index (only changed files are hashed)."""
-    env = {"GIT_INDEX_FILE": str(paths.build / "publish.index"), "GIT_WORK_TREE": str(paths.site)}
-    with repo.git.custom_environment(**env):
-        repo.git.add("--all", "--force", "--", ".")
-        return repo.git.write_tree()
-
-
-def _read_version_file(repo: git.Repo, paths: Paths, pub: Publishing) -> dict[str, Any]:
-    """versions/version.json, or (on a fresh checkout) the copy on the deploy branch, or a new one."""
-    local = pub.repo / "versions" / "version.json"
-    if local.exists():
-        return orjson.loads(local.read_bytes())
-    try:
-        return orjson.loads(repo.git.show(f"{pub.deploy_branch}:version.json"))
-    except git.GitCommandError:
-        return {"current": None, "previous": None, "history": []}
+def apply(repo: GitRepo, pub: Publishing, updates: list[RefUpdate]) -> None:
+    """The commit point: push every ref atomically (push=1), then move the local refs to match."""
+    if not updates:
+        return
+    if pub.push:
+        repo.push(pub.remote, updates)
+        tracking = [RefUpdate(pub.tracking_of(u.ref), u.new, None) for u in updates]
+        repo.update_refs([RefUpdate(u.ref, u.new, None) for u in updates] + tracking, check_old=False)
+    else:
+        repo.update_refs(updates)
 
 
 def read_record(pub: Publishing) -> dict[str, Any] | None:
-    """versions/version.json as the last publish or rollback left it, if any."""
-    path = pub.repo / "versions" / "version.json"
-    return orjson.loads(path.read_bytes()) if path.exists() else None
-
-
-def _head(repo: git.Repo, branch: str) -> str | None:
+    """The record of what is online: the deploy branch's version.json (versions/version.json as
+    a fallback when git cannot be read)."""
     try:
-        return repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}")
-    except git.GitCommandError:
-        return None
+        repo = GitRepo(pub.repo)
+        tip = repo.rev(pub.deploy_ref) or repo.rev(pub.tracking(pub.deploy_branch))
+        record = repo.read_json(tip, RECORD) if tip else None
+    except GitError:
+        record = None
+    if record is None and pub.record_file.exists():
+        record = orjson.loads(pub.record_file.read_bytes())
+    return record
+
+
+def _write_record(pub: Publishing, record: dict[str, Any] | None) -> None:
+    if record is not None:
+        write_atomic(pub.record_file, canonical_json(record))
+
+
+def published_profile(pub: Publishing) -> dict[str, Any] | None:
+    """What the quality gate measured on the version online (None before the first publish)."""
+    repo = open_repo(pub)
+    return repo.read_json(sync(repo, pub).deploy, PROFILE)
 
 
 def _next_name(existing: list[str], today: date) -> str:
@@ -178,133 +180,143 @@ def _next_name(existing: list[str], today: date) -> str:
     return f"{prefix}{n}"
 
 
-def _changed_paths(repo: git.Repo, old: str | None, new: str) -> list[tuple[str, str]]:
-    """(status, path) of files that differ between two trees or commits (A, M, D)."""
-    if old is None:
-        out = repo.git.ls_tree("-r", "-z", "--name-only", new)
-        return [("A", p) for p in out.split("\0") if p]
-    out = repo.git.diff("--name-status", "--no-renames", "-z", old, new)
-    parts = [p for p in out.split("\0") if p]
-    return list(zip(parts[0::2], parts[1::2], strict=True))
+def site_tree(repo: GitRepo, paths: Paths, declared: set[str]) -> str:
+    """The tree of exactly the files the build declares, as they are in site/.
+
+    Temp files of a killed write never enter it; a missing declared file, or a file the build
+    did not declare (a stale page of a narrower scope, a stray copy), refuses the publish."""
+    tree = repo.tree_from_dir(paths.publish_index, paths.site, exclude=TEMP_FILES)
+    indexed = set(repo.index_paths(paths.publish_index))
+    if missing := sorted(declared - indexed):
+        raise VersionError(
+            f"publish: the build is incomplete: {len(missing):,} declared files are missing from "
+            f"{paths.site} (e.g. {', '.join(missing[:3])}); run doit"
+        )
+    if extra := sorted(indexed - declared):
+        raise VersionError(
+            f"publish: {paths.site} holds {len(extra):,} files the build did not produce "
+            f"(e.g. {', '.join(extra[:3])}); delete them or run doit, which removes them"
+        )
+    return tree
 
 
-def _json_at(repo: git.Repo, rev: str | None, path: str) -> dict | None:
-    if rev is None:
-        return None
-    try:
-        return orjson.loads(repo.git.show(f"{rev}:{path}"))
-    except git.GitCommandError:
-        return None
+def publish(paths: Paths, pub: Publishing, declared: set[str], now: datetime | None = None) -> dict[str, Any]:
+    """Put the built site online as a new version, with the history it was built from.
 
-
-def _tool_versions() -> str:
-    import doit
-    import duckdb
-    import jinja2
-
-    return (
-        f"duckdb {duckdb.__version__}, doit {'.'.join(map(str, doit.__version__))}, "
-        f"jinja2 {jinja2.__version__}, gitpython {git.__version__}"
-    )
-
-
-def publish(paths: Paths, pub: Publishing, now: datetime | None = None) -> dict[str, Any]:
-    """Snapshot site/ as a new version, move the deploy branch to it, record it in version.json."""
+    `declared` is every file under site/ the build declares (paths relative to site/). The
+    caller holds the build lock, so site/ cannot change while its tree is taken."""
     now = now or datetime.now(UTC)
-    if not (paths.site / "index.html").exists():
-        raise VersionError(f"publish: {paths.site} holds no built site; run doit first")
-    with Lock(paths.build / "publish.lock"):
-        repo = _repo(pub)
-        try:
-            name = _next_name(list_versions(pub), now.date())
-            parent = _head(repo, pub.deploy_branch)
-            record = _read_version_file(repo, paths, pub)
-            release = orjson.loads(paths.release.read_bytes())["text"] if paths.release.exists() else ""
-            source = repo.head.commit.hexsha if repo.head.is_valid() else "none"
-            # The changes are those of the built site; version.json is then added to the snapshot.
-            built = _site_tree(repo, paths)
-            changed = [c for c in _changed_paths(repo, parent, built) if c[1] != "version.json"]
-            entry: dict[str, Any] = {
-                "version": name,
-                "date": _iso(now),
-                "kind": "publish",
-                "source_commit": source,
-                "changes": _changes(repo, parent, built, changed, paths, now),
-            }
-            record = {
-                **record,
-                "current": name,
-                "previous": record.get("current"),
-                "release": release,
-                "commit": source,
-                "history": [entry, *record.get("history", [])],
-            }
-            write_atomic(paths.site / "version.json", canonical_json(record))
-            if paths.changes.exists():  # the dashboard names the version going online
-                health.write(paths, record, pub.github_repo)
-            tree = _site_tree(repo, paths)
-            manifest = sha256_file(paths.data_manifest) if paths.data_manifest.exists() else "none"
-            message = (
-                f"Publish {name}\n\nSource commit: {source}\nData manifest: sha256:{manifest}\n"
-                f"Release: {release}\nTools: {_tool_versions()}\n"
-            )
-            commit = repo.git.commit_tree(tree, "-m", message, *(["-p", parent] if parent else []))
-            repo.git.update_ref(f"refs/heads/{BACKUP_PREFIX}{name}", commit, "")
-            repo.git.update_ref(f"refs/heads/{pub.deploy_branch}", commit, parent or "")
-        except git.GitCommandError as e:
-            raise VersionError(f"publish: git failed: {_git_error(e)}") from None
-        entry["commit"] = commit  # known only now: in versions/version.json, not in the snapshot
-        purge = [p for _, p in changed] + ["version.json"]
-        _finish(paths, pub, repo, record, purge, [f"{BACKUP_PREFIX}{name}", pub.deploy_branch])
-        return {"version": name, "commit": commit, **entry["changes"]}
+    repo = open_repo(pub)
+    online = sync(repo, pub)
+    record = repo.read_json(online.deploy, RECORD) or dict(EMPTY_RECORD)
+    built = site_tree(repo, paths, declared)
+    changed = repo.diff(online.deploy, built, exclude=DEPLOY_FILES)
+    name = _next_name(online.names() + list_versions(pub), now.date())
+    history_tree, history = _history_commit(repo, paths, online, name)
+    if online.deploy and not changed:  # the same site: no new version, but keep the history durable
+        if history != online.history:
+            apply(repo, pub, [RefUpdate(pub.history_ref, history, online.history)])
+        return {"version": None, "current": record.get("current"), "history_only": history != online.history}
+    entry: dict[str, Any] = {
+        "version": name,
+        "date": _iso(now),
+        "kind": "publish",
+        "source_commit": repo.head_commit(),
+        "changes": {**_changes(repo, online.deploy, built, changed, paths, now), "repository_bytes": 0},
+    }
+    record = {
+        **record,
+        "current": name,
+        "previous": record.get("current"),
+        "release": _release_text(paths),
+        "commit": entry["source_commit"],
+        "history": [entry, *record.get("history", [])],
+    }
+    entry["changes"]["repository_bytes"] = repo.size_bytes()
+    tree = repo.tree_with(built, _deploy_files(paths, pub, record), paths.scratch_index)
+    manifest = sha256_file(paths.data_manifest) if paths.data_manifest.exists() else "none"
+    message = (
+        f"Publish {name}\n\nSource commit: {entry['source_commit']}\nData manifest: sha256:{manifest}\n"
+        f"History tree: {history_tree or 'none'}\nRelease: {record['release']}\n"
+        f"Tools: {_tool_versions()}\n"
+    )
+    commit = repo.commit(tree, online.deploy, message)
+    updates = [
+        RefUpdate(pub.backup_ref(name), commit, None),
+        RefUpdate(pub.deploy_ref, commit, online.deploy),
+    ]
+    if history != online.history:
+        updates.append(RefUpdate(pub.history_ref, history, online.history))
+    versions = {**online.versions, name: commit}
+    updates = retention.prune(repo, pub, online, versions, updates, record)
+    apply(repo, pub, updates)
+    _write_record(pub, record)
+    online_now = next(u.new for u in updates if u.ref == pub.deploy_ref)  # rewritten when pruned
+    return {"version": name, "commit": online_now, **entry["changes"]}
+
+
+def _history_commit(repo: GitRepo, paths: Paths, online: Online, name: str) -> tuple[str | None, str | None]:
+    """The history branch's commit for this publish: the tip, or a new commit when the store's
+    partitions changed since."""
+    if not (paths.history / HISTORY_MANIFEST).exists():
+        return None, online.history
+    tree = repo.tree_from_dir(paths.history_index, paths.history, exclude=TEMP_FILES)
+    if online.history and repo.tree_of(online.history) == tree:
+        return tree, online.history
+    manifest = orjson.loads((paths.history / HISTORY_MANIFEST).read_bytes())
+    message = (
+        f"History for {name}\n\n{manifest['rows']:,} DVF rows in {len(manifest['partitions'])} partitions; "
+        f"last import {manifest.get('last_import') or 'none'}\n"
+    )
+    return tree, repo.commit(tree, online.history, message)
+
+
+def _deploy_files(paths: Paths, pub: Publishing, record: dict[str, Any]) -> dict[str, bytes]:
+    """The files that name the version going online: the record, the gate's profile, health."""
+    profile = paths.profile.read_bytes() if paths.profile.exists() else canonical_json(gate.profile(paths))
+    return {RECORD: canonical_json(record), PROFILE: profile, **health.render(paths, record, pub.github_repo)}
+
+
+def _release_text(paths: Paths) -> str:
+    return orjson.loads(paths.release.read_bytes())["text"] if paths.release.exists() else ""
 
 
 def rollback(paths: Paths, pub: Publishing, target: str, now: datetime | None = None) -> dict[str, Any]:
-    """Restore site/ to exactly `target` (or "previous"), move the deploy branch to a new commit
-    "Rollback to <version>" with that tree, and record it. The next doit rebuilds from the store."""
+    """Put `target` (a version, or "previous") back online: a new deploy commit "Rollback to
+    <version>" with that version's tree and an updated record. site/ and the build are not
+    touched: they stay the build of the current data, and the next publish supersedes this."""
     now = now or datetime.now(UTC)
-    with Lock(paths.build / "publish.lock"):
-        repo = _repo(pub)
-        record = _read_version_file(repo, paths, pub)
-        name = resolve(target, record, list_versions(pub))
-        try:
-            wanted = repo.git.rev_parse(f"refs/heads/{BACKUP_PREFIX}{name}^{{tree}}")
-            on_disk = _site_tree(repo, paths)
-            changed = _changed_paths(repo, on_disk, wanted)
-            _restore(repo, paths, changed, wanted)
-            parent = _head(repo, pub.deploy_branch)
-            message = f"Rollback to {name}\n\nFrom: {record.get('current')}\nTools: {_tool_versions()}\n"
-            commit = repo.git.commit_tree(wanted, "-m", message, *(["-p", parent] if parent else []))
-            repo.git.update_ref(f"refs/heads/{pub.deploy_branch}", commit, parent or "")
-        except git.GitCommandError as e:
-            raise VersionError(f"rollback: git failed: {_git_error(e)}") from None
-        entry = {
-            "version": name,
-            "date": _iso(now),
-            "kind": "rollback",
-            "from": record.get("current"),
-            "commit": commit,
-            "changes": {"files_changed": len(changed)},
-        }
-        record = {
-            **record,
-            "current": name,
-            "previous": record.get("current"),
-            "history": [entry, *record["history"]],
-        }
-        _finish(paths, pub, repo, record, [p for _, p in changed], [pub.deploy_branch])
-        forget_build_state(paths)
-        return {"version": name, "commit": commit, "files_changed": len(changed)}
-
-
-def forget_build_state(paths: Paths) -> None:
-    """`doit forget` for every task, so the next doit rebuilds everything from the store instead
-    of mixing the restored version's pages with newer ones. dodo.py pins doit's sqlite3 backend,
-    which keeps one row per task in table `doit`; the running doit only re-adds its own rows."""
-    if paths.doit_db.exists():
-        with closing(sqlite3.connect(paths.doit_db, timeout=30)) as con:
-            con.execute("delete from doit")
-            con.commit()
+    repo = open_repo(pub)
+    online = sync(repo, pub)
+    record = repo.read_json(online.deploy, RECORD) or dict(EMPTY_RECORD)
+    name = resolve(target, record, online.names())
+    wanted = online.versions[name]
+    if (
+        online.deploy
+        and record.get("current") == name
+        and not repo.diff(online.deploy, wanted, exclude=(RECORD,))
+    ):
+        return {"version": name, "commit": online.deploy, "files_changed": 0, "unchanged": True}
+    changed = repo.diff(online.deploy, wanted, exclude=(RECORD,))
+    entry = {
+        "version": name,
+        "date": _iso(now),
+        "kind": "rollback",
+        "from": record.get("current"),
+        "changes": {"files_changed": len(changed) + 1},
+    }
+    record = {
+        **record,
+        "current": name,
+        "previous": record.get("current"),
+        "history": [entry, *record["history"]],
+    }
+    tree = repo.tree_with(repo.tree_of(wanted), {RECORD: canonical_json(record)}, paths.scratch_index)
+    message = f"Rollback to {name}\n\nFrom: {entry['from']}\nTools: {_tool_versions()}\n"
+    commit = repo.commit(tree, online.deploy, message)
+    apply(repo, pub, [RefUpdate(pub.deploy_ref, commit, online.deploy)])
+    _write_record(pub, record)
+    return {"version": name, "commit": commit, "files_changed": len(changed) + 1}
 
 
 def resolve(target: str, record: dict[str, Any], known: list[str]) -> str:
@@ -313,6 +325,8 @@ def resolve(target: str, record: dict[str, Any], known: list[str]) -> str:
         name = record.get("previous")
         if not name:
             raise VersionError("rollback: there is no previous version to go back to")
+        if name not in known:
+            raise VersionError(f"rollback: the previous version {name} is no longer kept")
         return name
     validate(target)
     if target not in known:
@@ -321,55 +335,13 @@ def resolve(target: str, record: dict[str, Any], known: list[str]) -> str:
     return target
 
 
-def _restore(repo: git.Repo, paths: Paths, changed: list[tuple[str, str]], tree: str) -> None:
-    """Make site/ equal `tree` by writing and deleting only the paths that differ."""
-    for status, path in changed:
-        if status == "D":
-            (paths.site / path).unlink(missing_ok=True)
-    wanted = {p for s, p in changed if s != "D"}
-    if wanted:
-        listing = repo.git.ls_tree("-r", "-z", tree)
-        blobs = {}
-        for item in listing.split("\0"):
-            if item:
-                meta, path = item.split("\t", 1)
-                if path in wanted:
-                    blobs[path] = meta.split()[2]
-        for path, data in _cat_blobs(repo, blobs):
-            write_atomic(paths.site / path, data)
-    for folder in sorted(
-        {(paths.site / p).parent for s, p in changed if s == "D"}, key=lambda d: -len(d.parts)
-    ):
-        while folder != paths.site and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-            folder = folder.parent
-
-
-def _cat_blobs(repo: git.Repo, blobs: dict[str, str]) -> list[tuple[str, bytes]]:
-    """Read many blobs with one `git cat-file --batch` process."""
-    order = list(blobs.items())
-    proc = subprocess.run(
-        ["git", "-C", repo.working_dir, "cat-file", "--batch"],
-        input="".join(f"{sha}\n" for _, sha in order).encode(),
-        capture_output=True,
-        check=True,
-    )
-    out, pos, result = proc.stdout, 0, []
-    for path, _ in order:
-        header_end = out.index(b"\n", pos)
-        size = int(out[pos:header_end].split()[2])
-        result.append((path, out[header_end + 1 : header_end + 1 + size]))
-        pos = header_end + 1 + size + 1
-    return result
-
-
 def _changes(
-    repo: git.Repo, parent: str | None, tree: str, changed: list[tuple[str, str]], paths: Paths, now: datetime
+    repo: GitRepo, parent: str | None, tree: str, changed: list[tuple[str, str]], paths: Paths, now: datetime
 ) -> dict[str, Any]:
-    """What this version changes against the previous one: communes, sales, files, build time."""
+    """What this version changes against the one online: communes, sales, files, build time."""
 
     def sales(rev: str | None) -> int:
-        doc = _json_at(repo, rev, "data/france.json")
+        doc = repo.read_json(rev, "data/france.json")
         return doc["metadata"]["period"]["sales"] if doc and doc["metadata"]["period"] else 0
 
     build_time = None
@@ -381,40 +353,33 @@ def _changes(
         "cities_updated": sum(1 for _, p in changed if p.startswith("data/villes/")),
         "pages_rerendered": sum(1 for _, p in changed if p.endswith(".html")),
         "new_transactions": sales(tree) - sales(parent),
-        "files_changed": len(changed),
+        "files_changed": len(changed) + len(DEPLOY_FILES),
         "build_time": build_time,
     }
 
 
-def _finish(
-    paths: Paths, pub: Publishing, repo: git.Repo, record: dict[str, Any], purge: list[str], refs: list[str]
-) -> None:
-    """Write versions/version.json and the purge list, then push when configured."""
-    write_atomic(pub.repo / "versions" / "version.json", canonical_json(record))
-    write_atomic(
-        paths.build / "purge.json", canonical_json({"version": record["current"], "paths": sorted(purge)})
-    )
-    if pub.push:
-        try:
-            repo.git.push(pub.remote, *(f"refs/heads/{r}:refs/heads/{r}" for r in refs))
-        except git.GitCommandError as e:
-            raise VersionError(f"push to {pub.remote} failed: {_git_error(e)}") from None
-
-
-def describe(paths: Paths, pub: Publishing) -> list[str]:
+def describe(pub: Publishing) -> list[str]:
     """One line per version, newest first, saying what rolling back to it would change."""
-    repo = _repo(pub)
-    record = _read_version_file(repo, paths, pub)
-    deploy = _head(repo, pub.deploy_branch)
-    by_name = {}
+    repo = open_repo(pub)
+    online = sync(repo, pub)
+    record = repo.read_json(online.deploy, RECORD) or EMPTY_RECORD
+    by_name: dict[str, dict] = {}
     for entry in reversed(record.get("history", [])):
-        by_name.setdefault(entry["version"], entry)
+        if entry.get("kind") == "publish":
+            by_name[entry["version"]] = entry
     lines = []
-    for name in reversed(list_versions(pub)):
+    for name in reversed(online.names()):
         entry = by_name.get(name, {})
         changes = entry.get("changes", {})
-        diff = len(_changed_paths(repo, deploy, f"{BACKUP_PREFIX}{name}")) if deploy else 0
-        mark = "current" if name == record.get("current") else f"would change {diff} files"
+        if name == record.get("current"):
+            mark = "current"
+        else:
+            diff = (
+                len(repo.diff(online.deploy, online.versions[name], exclude=(RECORD,)))
+                if online.deploy
+                else 0
+            )
+            mark = f"would change {diff} files"
         lines.append(
             f"{name}  {entry.get('date', '?')}  {changes.get('cities_updated', '?')} communes updated, "
             f"{changes.get('new_transactions', '?')} new sales  ({mark})"
@@ -426,9 +391,16 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _git_error(e: git.GitCommandError) -> str:
-    text = (e.stderr or str(e)).strip().splitlines()
-    return text[-1].strip().removeprefix("stderr: ").strip("'") if text else str(e)
+def _tool_versions() -> str:
+    import doit
+    import duckdb
+    import git
+    import jinja2
+
+    return (
+        f"duckdb {duckdb.__version__}, doit {'.'.join(map(str, doit.__version__))}, "
+        f"jinja2 {jinja2.__version__}, gitpython {git.__version__}"
+    )
 
 
 def check_command_line(argv: list[str], pub: Publishing) -> None:

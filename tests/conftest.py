@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
@@ -70,7 +72,11 @@ def paths(tmp_path: Path) -> Paths:
 def run_doit(
     paths: Paths, *args: str, check: bool = True, env: dict | None = None
 ) -> subprocess.CompletedProcess:
-    """Run the real `doit` on the project's dodo.py, pointed at `paths` (extra environment in `env`)."""
+    """Run the real `doit` on the project's dodo.py, pointed at `paths` (extra environment in `env`).
+
+    Without `repo=`, the build sees no git repository: a developer's own published history in
+    the project's repository never leaks into a test's store."""
+    isolated = [] if any(a.startswith("repo=") for a in args) else [f"repo={paths.build.parent / 'no-repo'}"]
     cmd = [
         sys.executable,
         "-m",
@@ -78,11 +84,13 @@ def run_doit(
         "-f",
         str(ROOT / "dodo.py"),
         *args,
+        *isolated,
         f"build_dir={paths.build}",
         f"site_dir={paths.site}",
     ]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("IMMOSTATS_")}
     proc = subprocess.run(
-        cmd, capture_output=True, text=True, cwd=ROOT, timeout=600, env={**os.environ, **(env or {})}
+        cmd, capture_output=True, text=True, cwd=ROOT, timeout=600, env={**clean, **(env or {})}
     )
     if check and proc.returncode != 0:
         raise AssertionError(
@@ -113,3 +121,17 @@ def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+class LocalServer:
+    """A real HTTP server on 127.0.0.1 (a free port), serving `handler` from a thread: the
+    stand-ins for data.gouv.fr, Cloudflare, Slack and the host are built on it."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

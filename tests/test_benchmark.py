@@ -37,4 +37,9 @@ def test_benchmark_runs_end_to_end_at_a_small_scale(tmp_path: Path) -> None:
     assert release["communes"] > 0 and release["pages_rerendered"] > 0
     assert release["unexpected_pages"] == [], "only the touched communes and their aggregates re-render"
     assert results["site_files"] > 2 * 150
+    git = results["git"]
+    assert (
+        git["history_partitions"] == 4 and git["history_mb"] > 0 and git["restore_s"] > 0
+    )  # 2 years x 2 halves
+    assert git["after_release_mb"] >= git["after_first_version_mb"] > 0
     assert "| full render |" in run.report(results)

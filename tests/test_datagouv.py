@@ -5,16 +5,15 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
-import threading
 import time
 import zipfile
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import orjson
 import pytest
-from conftest import DATA, RAW_2020, RAW_2021, query, run_doit, tables
+from conftest import DATA, RAW_2020, RAW_2021, LocalServer, query, run_doit, tables
 
 from rules import datagouv
 from rules.paths import Paths
@@ -39,9 +38,8 @@ class DataGouv:
         self.requests: list[str] = []
         self.api_plan: list[str] = []
         self.release: dict[str, tuple[str, bytes]] = {}  # year -> (url path, bytes)
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.server = LocalServer(self._handler())
+        self.base = self.server.url
 
     def publish(self, year: str, text: str, stamp: str = "20260405-002306") -> None:
         path = f"/resources/{SLUG}/{stamp}/valeursfoncieres-{year}.txt.zip"
@@ -135,8 +133,7 @@ class DataGouv:
         return Handler
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.close()
 
 
 @pytest.fixture

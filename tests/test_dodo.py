@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import pytest
 from conftest import RAW_2021, query, run_doit, tables
 
 from rules.paths import Paths
@@ -11,6 +13,7 @@ from rules.paths import Paths
 AIN = "departements=01"  # the sample's department: a small site keeps these tests fast
 
 
+@pytest.mark.france
 def test_fresh_build_then_a_second_run_does_nothing_and_prints_nothing(paths: Paths) -> None:
     first = run_doit(paths)  # the README's build: all of France, from the shipped sample
     assert ".  load" in first.stdout and ".  stats" in first.stdout
@@ -48,3 +51,21 @@ def test_a_bad_setting_is_one_line_before_any_task_runs(paths: Paths) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: departements=01,XX: unknown department code XX"
     assert proc.stdout == ""
+
+
+def _files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_an_emptied_site_is_rebuilt_complete(paths: Paths) -> None:
+    """A runner whose build/ comes from a cache and whose site/ does not: nothing may go missing."""
+    run_doit(paths, AIN)
+    before = _files(paths.site)
+    assert any(p.startswith("assets/app.") and p.endswith(".css") for p in before)
+    shutil.rmtree(paths.site / "assets")
+    assert run_doit(paths, AIN).stdout == ".  assets\n"
+    assert _files(paths.site) == before
+    shutil.rmtree(paths.site)
+    run_doit(paths, AIN)
+    assert _files(paths.site) == before
+    assert run_doit(paths, AIN).stdout == ""

@@ -3,16 +3,19 @@ Cloudflare, Slack and Discord."""
 
 from __future__ import annotations
 
-import threading
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import orjson
 import pytest
+from conftest import LocalServer
 
 from rules import notify, purge
-from rules.files import canonical_json
+from rules.publishing import Publishing
 
 SECRET = "cf-secret-token-123"
 
@@ -40,13 +43,11 @@ class Stub:
                 self.end_headers()
                 self.wfile.write(reply)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.server = LocalServer(Handler)
+        self.url = self.server.url
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.close()
 
 
 @pytest.fixture
@@ -56,39 +57,74 @@ def stub() -> Iterator[Stub]:
     s.close()
 
 
-def _purge_files(tmp: Path, n: int) -> tuple[Path, Path]:
-    todo = tmp / "purge.json"
-    paths = [f"ville/{i:05d}/index.html" for i in range(n // 2)] + [
-        f"data/villes/{i:05d}.json" for i in range(n - n // 2)
-    ]
-    todo.write_bytes(canonical_json({"version": "2026.11.24.1", "paths": paths}))
-    return todo, tmp / "purged.json"
+def deploy(repo: Path, files: dict[str, str], branch: str = "gh-pages") -> str:
+    """A deploy commit of `files` on top of `branch`, made with git itself (as a publish would)."""
+    work, index = repo.parent / "deploy-work", repo.parent / "deploy.index"
+    shutil.rmtree(work, ignore_errors=True)
+    for path, text in files.items():
+        (work / path).parent.mkdir(parents=True, exist_ok=True)
+        (work / path).write_text(text)
+    env = {**os.environ, "GIT_INDEX_FILE": str(index), "GIT_WORK_TREE": str(work)}
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(repo), *args], env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    git("add", "--all", "--force", ".")
+    parent = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "-q", "--verify", branch], capture_output=True, text=True
+    ).stdout.strip()
+    commit = git("commit-tree", git("write-tree"), *(["-p", parent] if parent else []), "-m", "deploy")
+    git("update-ref", f"refs/heads/{branch}", commit)
+    return commit
 
 
-def test_purge_batches_changed_urls_with_the_token(stub: Stub, tmp_path: Path) -> None:
-    todo, done = _purge_files(tmp_path, 50)
+def site_files(n: int, version: str) -> dict[str, str]:
+    files = {f"ville/{i:05d}/index.html": version for i in range(n // 2)}
+    files.update({f"data/villes/{i:05d}.json": version for i in range(n - n // 2)})
+    return {"index.html": "home", **files}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    path = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
+    return path
+
+
+def test_purge_batches_what_changed_online_since_the_last_purge(stub: Stub, repo: Path) -> None:
+    pub = Publishing(repo=repo)
     env = {"CF_ZONE": "zone1", "CF_API_TOKEN": SECRET, "CF_API_BASE": stub.url}
     lines: list[str] = []
-    n = purge.purge(
-        todo, done, "https://x.example", purge.Cloudflare.from_env(env), batch=30, log=lines.append
-    )
-    assert n == 75  # 25 pages (file and folder URL) + 25 JSON files
-    assert [len(c[2]["files"]) for c in stub.calls] == [30, 30, 15]
+    deploy(repo, site_files(50, "v1"))
+    assert purge.purge(pub, "https://x.example", purge.Cloudflare.from_env(env), log=lines.append) == -1
+    assert [c[2] for c in stub.calls] == [{"purge_everything": True}]  # nothing marked yet
+    deploy(repo, site_files(50, "v2"))  # two publishes nobody purged: both are covered
+    deploy(repo, {**site_files(50, "v2"), "index.html": "home 3"})
+    stub.calls.clear()
+    n = purge.purge(pub, "https://x.example", purge.Cloudflare.from_env(env), batch=30, log=lines.append)
+    assert n == 77  # 25 pages (file and folder URL) + 25 JSON files + the home page (/ and /index.html)
+    assert [len(c[2]["files"]) for c in stub.calls] == [30, 30, 17]
     assert all(c[0] == "/zones/zone1/purge_cache" for c in stub.calls)
     assert all(c[1]["Authorization"] == f"Bearer {SECRET}" for c in stub.calls)
     assert "https://x.example/ville/00000/" in stub.calls[0][2]["files"]
     assert SECRET not in " ".join(lines)
-    purge.purge(todo, done, "https://x.example", cf=purge.Cloudflare.from_env(env), log=lines.append)
+    purge.purge(pub, "https://x.example", purge.Cloudflare.from_env(env), log=lines.append)
     assert len(stub.calls) == 3 and "already purged" in lines[-1]
 
 
-def test_purge_retries_429_and_5xx_and_checks_success(stub: Stub, tmp_path: Path) -> None:
-    todo, done = _purge_files(tmp_path, 4)
+def test_purge_retries_429_and_5xx_and_checks_success(stub: Stub, repo: Path) -> None:
+    pub = Publishing(repo=repo)
     cf = purge.Cloudflare("z", {"X-Auth-Email": "a@b.example", "X-Auth-Key": SECRET}, stub.url)
+    deploy(repo, site_files(4, "v1"))
+    purge.purge(pub, "https://x.example", cf=cf, log=lambda _: None)
+    deploy(repo, site_files(4, "v2"))
+    stub.calls.clear()
     stub.replies = [(429, b"{}", {"Retry-After": "0"}), (502, b"bad gateway", {})]
-    assert purge.purge(todo, done, "https://x.example", cf=cf, backoff=0.01, log=lambda _: None) == 6
+    assert purge.purge(pub, "https://x.example", cf=cf, backoff=0.01, log=lambda _: None) == 6
     assert len(stub.calls) == 3 and stub.calls[0][1]["X-Auth-Key"] == SECRET
-    done.unlink()
+    deploy(repo, site_files(4, "v3"))
     stub.replies = [
         (
             200,
@@ -97,15 +133,23 @@ def test_purge_retries_429_and_5xx_and_checks_success(stub: Stub, tmp_path: Path
         )
     ]
     with pytest.raises(purge.PurgeError, match="1012") as info:
-        purge.purge(todo, done, "https://x.example", cf=cf, backoff=0.01, log=lambda _: None)
-    assert SECRET not in str(info.value) and not done.exists()
+        purge.purge(pub, "https://x.example", cf=cf, backoff=0.01, log=lambda _: None)
+    assert SECRET not in str(info.value)
+    stub.calls.clear()
+    purge.purge(pub, "https://x.example", cf=cf, log=lambda _: None)  # the failed purge is repeated
+    assert len(stub.calls[0][2]["files"]) == 6
 
 
-def test_purge_not_configured_does_nothing(tmp_path: Path) -> None:
-    todo, done = _purge_files(tmp_path, 4)
+def test_purge_not_configured_does_nothing(repo: Path) -> None:
+    deploy(repo, site_files(4, "v1"))
     lines: list[str] = []
     assert purge.Cloudflare.from_env({"CF_ZONE": "z"}) is None
-    assert purge.purge(todo, done, "https://x.example", purge.Cloudflare.from_env({}), log=lines.append) == 0
+    assert (
+        purge.purge(
+            Publishing(repo=repo), "https://x.example", purge.Cloudflare.from_env({}), log=lines.append
+        )
+        == 0
+    )
     assert "not configured" in lines[-1]
 
 

@@ -1,7 +1,8 @@
-"""Publish and rollback on real git repositories in temporary folders."""
+"""Publish and rollback on real git repositories (and bare remotes) in temporary folders."""
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import shutil
@@ -14,8 +15,11 @@ import pytest
 from conftest import RAW_2021, run_doit
 from test_ops import Stub
 
-from rules import versions
+from rules import purge, versions
 from rules.paths import Paths
+from rules.publishing import Publishing
+
+DEPLOY = set(versions.DEPLOY_FILES)  # written by publish for the version going online
 
 
 def git(repo: Path, *args: str) -> str:
@@ -36,8 +40,13 @@ def tree_files(repo: Path, rev: str) -> dict[str, bytes]:
         return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
 
 
+def without_deploy_files(tree: dict[str, bytes]) -> dict[str, bytes]:
+    return {k: v for k, v in tree.items() if k not in DEPLOY}
+
+
 class Project:
-    """A git repository with the site inside it (ignored on main), and a DVF source folder."""
+    """A git repository with the site inside it (ignored on main), a DVF source folder and,
+    optionally, a bare remote `origin` that it pushes to."""
 
     def __init__(self, tmp: Path, remote: Path | None = None) -> None:
         self.repo, self.source = tmp / "repo", tmp / "source"
@@ -52,17 +61,21 @@ class Project:
         self.paths = Paths.of(tmp / "build", self.repo / "site")
         self.args = [f"repo={self.repo}", "departements=01", f"source={self.source}"]
         if remote:
-            self.args += ["push=1", f"remote={remote}"]
+            git(self.repo, "remote", "add", "origin", str(remote))
+            self.args += ["push=1"]
 
     def doit(self, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
         return run_doit(self.paths, *self.args, *args, check=check, env=env)
 
-    def change_a_price(self) -> None:
+    def change_a_price(self, price: int = 214332) -> None:
         raw = self.source / RAW_2021.name
-        raw.write_text(raw.read_text("utf-8").replace("204332,00", "214332,00"), encoding="utf-8")
+        raw.write_text(RAW_2021.read_text("utf-8").replace("204332,00", f"{price},00"), encoding="utf-8")
 
     def record(self) -> dict:
         return orjson.loads((self.repo / "versions" / "version.json").read_bytes())
+
+    def versions(self) -> list[str]:
+        return versions.list_versions(Publishing(repo=self.repo))
 
 
 @pytest.fixture
@@ -77,60 +90,64 @@ def test_publish_change_publish_and_roll_back(project: Project) -> None:
     head, status = git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain")
 
     out = project.doit("publish").stdout
-    v1 = versions.list_versions(versions.Publishing(repo=repo))[0]
-    assert f"published {v1}:" in out and v1.endswith(".1")
+    (v1,) = project.versions()
+    assert f"published {v1}:" in out and v1.endswith(".1") and "not pushed" in out
     first = files(project.paths.site)
-    assert tree_files(repo, f"backup/{v1}") == first  # the branch holds exactly site/
+    online = tree_files(repo, f"backup/{v1}")
+    assert DEPLOY <= online.keys()
+    assert without_deploy_files(online) == without_deploy_files(first)  # exactly site/, plus the record
     assert git(repo, "rev-parse", "gh-pages") == git(repo, "rev-parse", f"backup/{v1}")
+    assert orjson.loads(online["version.json"])["current"] == v1
+    assert orjson.loads(online["api/health.json"])["version"] == v1  # health names the version online
+
+    assert "nothing to publish" in project.doit("publish").stdout  # the same site: no new version
+    assert project.versions() == [v1]
 
     project.change_a_price()
     project.doit("publish")
     v2 = v1[:-1] + "2"  # published twice the same day
+    assert project.versions() == [v1, v2]
     second = files(project.paths.site)
-    assert tree_files(repo, "gh-pages") == second != first
+    assert (
+        without_deploy_files(tree_files(repo, "gh-pages"))
+        == without_deploy_files(second)
+        != (without_deploy_files(first))
+    )
     assert git(repo, "rev-parse", "gh-pages^") == git(repo, "rev-parse", f"backup/{v1}")  # deploy history
     record = project.record()
     assert (record["current"], record["previous"]) == (v2, v1)
     assert record["history"][0]["changes"]["cities_updated"] == 1  # BUELLAS
     html_changed = {
-        k for k in first.keys() | second.keys() if k.endswith(".html") and first.get(k) != second.get(k)
+        k
+        for k in first.keys() | second.keys()
+        if k.endswith(".html") and k not in DEPLOY and first.get(k) != second.get(k)
     }
-    assert record["history"][0]["changes"]["pages_rerendered"] == len(html_changed) > 0
+    assert record["history"][0]["changes"]["pages_rerendered"] == len(html_changed)
     message = git(repo, "log", "-1", "--format=%B", f"backup/{v2}")
     assert f"Source commit: {head}" in message and "Data manifest: sha256:" in message and "duckdb" in message
+    assert f"History tree: {git(repo, 'rev-parse', 'dvf-history^{tree}')}" in message
 
     out = project.doit(f"rollback:{v1}").stdout
     assert f"rolled back to {v1}" in out
-    assert files(project.paths.site) == first  # byte-identical, nothing left over
-    assert git(repo, "rev-parse", "gh-pages^{tree}") == git(repo, "rev-parse", f"backup/{v1}^{{tree}}")
+    assert without_deploy_files(tree_files(repo, "gh-pages")) == without_deploy_files(first)
     assert git(repo, "log", "-1", "--format=%s", "gh-pages") == f"Rollback to {v1}"
     record = project.record()
     assert (record["current"], record["previous"]) == (v1, v2)
     assert record["history"][0]["kind"] == "rollback" and record["history"][0]["from"] == v2
-    purge = orjson.loads((project.paths.build / "purge.json").read_bytes())
-    assert purge["paths"] == sorted(k for k in first.keys() | second.keys() if first.get(k) != second.get(k))
-    assert "data/villes/01065.json" in purge["paths"]
+    assert orjson.loads(tree_files(repo, "gh-pages")["version.json"]) == record  # the record is online
+    assert files(project.paths.site) == second  # site/ stays the build of the current data...
+    assert project.doit().stdout == ""  # ...so the build has nothing to redo
 
     project.doit("rollback:previous")
-    assert files(project.paths.site) == second
+    assert without_deploy_files(tree_files(repo, "gh-pages")) == without_deploy_files(second)
     project.doit(f"rollback:{v1}")
-    project.doit(f"rollback:{v1}")  # twice: still exactly v1
-    assert files(project.paths.site) == first
+    assert "already online" in project.doit(f"rollback:{v1}").stdout  # twice: still exactly v1
+    assert without_deploy_files(tree_files(repo, "gh-pages")) == without_deploy_files(first)
 
     # The main branch, its index and the working tree's own changes were never touched.
     assert git(repo, "rev-parse", "HEAD") == head
     assert git(repo, "status", "--porcelain") == status
     assert git(repo, "branch", "--show-current") == "main"
-
-    # After a rollback, the next doit rebuilds from the store: current data everywhere, no mix.
-    ran = project.doit().stdout
-    assert ".  stats" in ran
-    rebuilt = files(project.paths.site)
-    deploy_state = {"version.json", "api/health.json", "admin/index.html"}  # name the version online
-    assert {k: v for k, v in rebuilt.items() if k not in deploy_state} == {
-        k: v for k, v in second.items() if k not in deploy_state
-    }
-    assert project.doit().stdout == ""
 
 
 def test_bad_or_unknown_versions_are_one_error_and_change_nothing(project: Project) -> None:
@@ -150,55 +167,171 @@ def test_bad_or_unknown_versions_are_one_error_and_change_nothing(project: Proje
     assert git(project.repo, "show-ref") == refs and files(project.paths.site) == site
 
 
-def test_publish_is_refused_while_another_holds_the_lock(project: Project) -> None:
+def test_the_build_lock_is_the_kernels_not_a_pid_file(project: Project) -> None:
     project.doit()
-    lock = project.paths.build / "publish.lock"
-    lock.write_text(str(os.getpid()))  # a live process: this test
+    lock = project.paths.build / "lock"
+    lock.write_text(f"pid {os.getpid()}: doit publish\n")  # a live pid in the file holds nothing
+    project.doit("publish")
+    with open(lock, "a") as held:  # a real holder: this process takes the lock
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        proc = project.doit("publish", check=False)
+        listed = project.doit("list")  # reading commands never wait for the lock
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip().startswith(f"error: another doit is running on {project.paths.build}")
+    assert "publish" in listed.stdout
+    project.change_a_price()
+    project.doit("publish")  # released (or its holder killed): the next run goes ahead
+    assert len(project.versions()) == 2
+
+
+def test_deploy_or_history_branch_equal_to_the_checked_out_one_is_refused(project: Project) -> None:
+    before = git(project.repo, "show-ref")
+    for setting in ("deploy_branch=main", "history_branch=main"):
+        proc = project.doit("publish", setting, check=False)
+        assert proc.returncode == 1
+        assert f"error: {setting} is the checked-out branch of {project.repo}" in proc.stderr
+    assert git(project.repo, "show-ref") == before
+    proc = project.doit("publish", "deploy_branch=backup/x", check=False)
+    assert proc.returncode == 2 and "deploy_branch=backup/x: not a usable branch name" in proc.stderr
+
+
+def test_publish_takes_exactly_the_declared_files(project: Project) -> None:
+    project.doit()
+    site = project.paths.site
+    (site / "ville" / "01053" / ".index.html.t5owc1el.tmp").write_text("half a page")  # a killed write
+    project.doit("publish")
+    online = tree_files(project.repo, "gh-pages")
+    assert not [p for p in online if p.endswith(".tmp")]
+    (site / "ville" / "99999").mkdir()
+    (site / "ville" / "99999" / "index.html").write_text("stray")
+    project.change_a_price()
     proc = project.doit("publish", check=False)
-    assert proc.returncode != 0 and "another publish or rollback is running" in proc.stderr
-    assert versions.list_versions(versions.Publishing(repo=project.repo)) == []
-    lock.write_text("999999999")  # a process that is gone: a stale lock is taken over
+    assert proc.returncode == 1
+    assert "files the build did not produce (e.g. ville/01053/.index.html.t5owc1el.tmp" not in proc.stderr
+    assert f"{site} holds 1 files the build did not produce (e.g. ville/99999/index.html)" in proc.stderr
+    assert len(project.versions()) == 1
+
+
+def test_a_narrower_scope_removes_what_it_no_longer_builds(project: Project) -> None:
+    project.doit("departements=01,75")
+    assert (project.paths.site / "ville" / "75056" / "index.html").exists()
+    project.doit()  # back to the Ain alone
+    assert not (project.paths.site / "ville" / "75056").exists()
+    assert not (project.paths.site / "data" / "villes" / "75056.json").exists()
     project.doit("publish")
-    assert len(versions.list_versions(versions.Publishing(repo=project.repo))) == 1
-    assert not lock.exists()
+    assert not [p for p in tree_files(project.repo, "gh-pages") if "75056" in p]
 
 
-def test_rollback_flow_with_a_bare_remote(tmp_path: Path) -> None:
+def test_rollback_and_publish_with_a_bare_remote(tmp_path: Path) -> None:
     remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
     project = Project(tmp_path, remote=remote)
-    project.doit("publish")
+    assert "pushed to origin" in project.doit("publish").stdout
     project.change_a_price()
     project.doit("publish")
-    v1, v2 = versions.list_versions(versions.Publishing(repo=project.repo))
-    assert git(remote, "rev-parse", "gh-pages") == git(project.repo, "rev-parse", "gh-pages")
-    assert git(remote, "rev-parse", f"backup/{v2}") == git(project.repo, "rev-parse", f"backup/{v2}")
-    # restore, commit, push, and the list of files to purge from the CDN
+    v1, v2 = project.versions()
+    for ref in ("gh-pages", f"backup/{v1}", f"backup/{v2}", "dvf-history"):
+        assert git(remote, "rev-parse", ref) == git(project.repo, "rev-parse", ref)
     project.doit(f"rollback:{v1}")
     assert git(remote, "rev-parse", "gh-pages") == git(project.repo, "rev-parse", "gh-pages")
     assert git(remote, "log", "-1", "--format=%s", "gh-pages") == f"Rollback to {v1}"
-    assert tree_files(remote, "gh-pages") == files(project.paths.site)
-    purge = orjson.loads((project.paths.build / "purge.json").read_bytes())
-    assert purge["version"] == v1 and purge["paths"]
-    # ... and the CDN purge of exactly those files, against a local stand-in for Cloudflare.
+    assert without_deploy_files(tree_files(remote, "gh-pages")) == without_deploy_files(
+        tree_files(remote, f"backup/{v1}")
+    )
+
+
+def test_a_rejected_push_is_one_line_and_records_nothing(tmp_path: Path) -> None:
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    project = Project(tmp_path, remote=remote)
+    project.doit("publish")
+    hook = remote / "hooks" / "pre-receive"  # the remote refuses every push from now on
+    hook.write_text(
+        "#!/bin/sh\necho 'GH006: Protected branch update failed for refs/heads/gh-pages.' >&2\nexit 1\n"
+    )
+    hook.chmod(0o755)
+    git(project.repo, "remote", "set-url", "origin", f"file://x-access-token:ghs_SECRET123@{remote}")
+    refs, record = git(project.repo, "show-ref"), project.record()
+    project.change_a_price()
+    proc = project.doit("publish", check=False)
+    assert proc.returncode == 1
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("error: push to origin (file://***@") and "failed" in line
+    assert "ghs_SECRET123" not in proc.stdout + proc.stderr
+    assert git(project.repo, "show-ref") == refs and project.record() == record  # not online: not current
+
+
+def test_a_fresh_clone_continues_the_published_history(tmp_path: Path) -> None:
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    (tmp_path / "a").mkdir()
+    project = Project(tmp_path / "a", remote=remote)
+    git(project.repo, "push", "-q", "origin", "main")
+    project.doit("publish")
+    (v1,) = project.versions()
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(remote), str(clone))
+    assert git(clone, "branch", "--list") == "* main"  # only origin/* refs, as actions/checkout leaves
+    paths = Paths.of(tmp_path / "fresh-build", clone / "site")
+    project.change_a_price()
+    args = (f"repo={clone}", "departements=01", f"source={project.source}", "push=1")
+    assert versions.list_versions(Publishing(repo=clone)) == [v1]
+    out = run_doit(paths, "publish", *args).stdout
+    v2 = v1[:-1] + "2"
+    assert f"published {v2}" in out  # the name continues, it does not collide
+    assert git(remote, "rev-parse", "gh-pages^") == git(remote, "rev-parse", f"backup/{v1}")  # fast-forward
+    history = [h["version"] for h in orjson.loads(tree_files(remote, "gh-pages")["version.json"])["history"]]
+    assert history == [v2, v1]
+
+
+def test_retention_keeps_the_last_versions_and_the_history_they_need(tmp_path: Path) -> None:
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    project = Project(tmp_path, remote=remote)
+    project.args.append("keep_versions=2")
     cloudflare = Stub()
+    env = {"CF_ZONE": "zone", "CF_API_TOKEN": "t", "CF_API_BASE": cloudflare.url}
     try:
-        env = {"CF_ZONE": "zone", "CF_API_TOKEN": "token-xyz", "CF_API_BASE": cloudflare.url}
-        out = project.doit("purge", "site_url=https://x.example", env=env).stdout
-        sent = [url for _, _, body in cloudflare.calls for url in body["files"]]
-        assert "https://x.example/data/villes/01065.json" in sent and "token-xyz" not in out
-        assert len(sent) >= len(purge["paths"]) and f"URLs of {v1}" in out
+        project.doit("publish")
+        project.change_a_price(214332)
+        project.doit("publish")
+        project.doit("purge", "site_url=https://x.example", "purge_wait=0", env=env)  # marks v2 as purged
+        v1, v2 = project.versions()
+        assert len(git(remote, "rev-list", "gh-pages").split()) == 2
+        project.change_a_price(224332)
+        project.doit("publish")  # a third version: v1 goes, the deploy chain now starts at v2
+        v3 = project.record()["current"]
+        assert project.versions() == [v2, v3]
+        backups = git(remote, "for-each-ref", "--format=%(refname:short)", "refs/heads/backup/").split()
+        assert backups == [f"backup/{v2}", f"backup/{v3}"]
+        chain = git(remote, "rev-list", "gh-pages").split()
+        assert len(chain) == 2 and git(remote, "rev-parse", f"backup/{v2}") == chain[1]
+        assert "Earlier versions pruned (keep_versions=2)." in git(
+            remote, "log", "-1", "--format=%B", chain[1]
+        )
+        site = without_deploy_files(files(project.paths.site))
+        assert without_deploy_files(tree_files(remote, "gh-pages")) == site  # online: unchanged
+        assert len(git(remote, "rev-list", "dvf-history").split()) == 2  # keep_history=2: the last two
+        for ref in ("gh-pages", "dvf-history", f"backup/{v2}", f"backup/{v3}"):
+            assert git(project.repo, "rev-parse", ref) == git(remote, "rev-parse", ref)
+        cloudflare.calls.clear()  # the purge mark followed v2 to its rewritten commit: v2 -> v3 only
+        project.doit("purge", "site_url=https://x.example", "purge_wait=0", env=env)
+        sent = sorted(u for _, _, body in cloudflare.calls for u in body["files"])
+        changed = git(remote, "diff", "--name-only", chain[1], chain[0]).splitlines()
+        assert sent == purge.urls("https://x.example", changed)
+        project.doit("rollback:previous")
+        assert without_deploy_files(tree_files(remote, "gh-pages")) == without_deploy_files(
+            tree_files(remote, f"backup/{v2}")
+        )
+        proc = project.doit(f"rollback:{v1}", check=False)
+        assert proc.returncode == 2 and f"no published version {v1}" in proc.stderr
+        rows = orjson.loads(tree_files(remote, "dvf-history")["manifest.json"])["rows"]
+        project.change_a_price(234332)
+        project.doit("publish", "keep_history=1")  # the history branch down to its tip: every row kept
+        assert len(git(remote, "rev-list", "dvf-history").split()) == 1
+        assert orjson.loads(tree_files(remote, "dvf-history")["manifest.json"])["rows"] == rows
     finally:
         cloudflare.close()
-
-
-def test_a_fresh_checkout_continues_the_history_from_the_deploy_branch(project: Project) -> None:
-    project.doit("publish")
-    (project.repo / "versions" / "version.json").unlink()  # a CI runner starts without it
-    project.change_a_price()
-    project.doit("publish")
-    history = [h["version"] for h in project.record()["history"]]
-    assert len(history) == 2 and history[0].endswith(".2") and history[1].endswith(".1")
 
 
 def test_version_names_are_validated_before_git() -> None:

@@ -24,7 +24,7 @@ def test_conventions() -> None:
     assert '- cron: "0 3 * * 1"' in text  # Monday 03:00 UTC
     assert "workflow_dispatch:" in text and "force:" in text
     assert "cancel-in-progress: false" in text
-    assert "::set-output" not in text and "$GITHUB_OUTPUT" in text and "$GITHUB_STEP_SUMMARY" in text
+    assert "::set-output" not in text and "$GITHUB_STEP_SUMMARY" in text  # doit writes $GITHUB_OUTPUT
     assert re.search(r"Notify\n\s+if: always\(\)", text)
 
 

@@ -140,7 +140,8 @@ expanded as (
         ) as t(r)
 )
 select *,
-    row_number() over (order by day, h, r.type nulls last, r.culture) as ord,
+    -- A total order: rows equal on all of these print as the same line, so ties cannot move bytes.
+    row_number() over (order by day, h, r.type nulls last, r.culture nulls last, r.surf nulls last, r.land nulls last) as ord,
     (hash(h, 'dup') % 100) < 5 and r.type = 3 as duplicated
 from expanded
 """

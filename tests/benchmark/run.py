@@ -3,14 +3,17 @@
     python tests/benchmark/run.py --scale france   # or a department (01) or a region (r84)
 
 Runs in a temporary folder (or --out DIR), prints a table and saves it as benchmark.json there:
-import rows/s, statistics and JSON export, full render pages/s, a no-change `doit`, a new release
-in which 1,250 communes get 15,420 new sales (end to end, and which pages were re-rendered),
-publish of the whole site to a backup branch, peak memory, site size and number of files.
+import rows/s, statistics and JSON export, full render pages/s, a no-change `doit`, a publish of
+the whole site, a new release in which 1,250 communes get 15,420 new sales (end to end, which
+pages were re-rendered, its publish), the size of the history branch and of the repository
+(packed, as a remote stores it) and what the release adds, the restore of the store from git (a
+lost cache), the actions/cache entry, peak memory, site size and number of files.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import platform
@@ -107,6 +110,32 @@ def expected_renders(codes: list[str]) -> set[str]:
     return out
 
 
+def _packed_mb(repo: Path) -> float:
+    """The repository as a remote stores it: every object packed."""
+    subprocess.run(["git", "-C", str(repo), "gc", "-q", "--prune=now"], check=True)
+    return round(sum(p.stat().st_size for p in (repo / ".git" / "objects" / "pack").glob("*.pack")) / 1e6, 1)
+
+
+def _folder_mb(folder: Path) -> float:
+    return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6, 1)
+
+
+def _compressed_mb(base: Path, folders: list[str], exclude: list[str]) -> float:
+    """What actions/cache stores: a zstd tarball."""
+    tar = subprocess.run(
+        ["tar", "-C", str(base), *(f"--exclude={e}" for e in exclude), "-cf", "-", *folders],
+        capture_output=True,
+        check=True,
+    ).stdout
+    if shutil.which("zstd"):
+        packed = subprocess.run(
+            ["zstd", "-3", "-T0", "-c"], input=tar, capture_output=True, check=True
+        ).stdout
+    else:  # close enough where zstd is not installed
+        packed = gzip.compress(tar, compresslevel=3)
+    return round(len(packed) / 1e6, 1)
+
+
 def run(out: Path, scale: str, years: int) -> dict:
     bench = Bench(out, scale)
     r = bench.results
@@ -132,6 +161,17 @@ def run(out: Path, scale: str, years: int) -> dict:
         noop.append(seconds)
     r["noop_s"] = round(statistics.median(noop), 2)
 
+    repo = out / "repo"
+    repo.mkdir(exist_ok=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    seconds, _ = bench.doit("history")  # the Parquet mirror publish commits, timed apart
+    export_s = round(seconds, 1)
+    seconds, _ = bench.doit("publish")
+    r["publish_s"] = round(seconds, 1)
+    r["git"] = {"after_first_version_mb": _packed_mb(repo), "history_mb": _folder_mb(bench.build / "history")}
+    r["git"]["export_s"] = export_s
+    r["git"]["history_partitions"] = len(list((bench.build / "history" / "rows").glob("*.parquet")))
+
     release = generate(bench.source, scale, 1, extra=RELEASE)  # the last year, republished with new sales
     seconds, stdout = bench.doit()
     ran = {t for t in executed(stdout) if t.startswith("render:")}
@@ -145,11 +185,20 @@ def run(out: Path, scale: str, years: int) -> dict:
         "unexpected_pages": sorted(ran - wanted)[:10],
     }
 
-    repo = out / "repo"
-    repo.mkdir(exist_ok=True)
-    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    seconds, _ = bench.doit("history")
+    r["git"]["release_export_s"] = round(seconds, 1)
     seconds, _ = bench.doit("publish")
-    r["publish_s"] = round(seconds, 1)
+    r["release"]["publish_s"] = round(seconds, 1)
+    r["git"]["after_release_mb"] = _packed_mb(repo)
+    r["git"]["release_adds_mb"] = round(r["git"]["after_release_mb"] - r["git"]["after_first_version_mb"], 1)
+
+    # A runner whose cache is gone: the store comes back from the history branch.
+    (bench.build / "dvf.duckdb").rename(bench.build / "dvf.duckdb.kept")
+    seconds, stdout = bench.doit("load")
+    if "history: restored" not in stdout:
+        raise SystemExit(f"the store was not restored from git:\n{stdout[:500]}")
+    r["git"]["restore_s"] = round(seconds, 1)
+    r["cache_mb"] = _compressed_mb(out, ["build", "site"], exclude=["build/tmp", "build/dvf.duckdb.kept"])
 
     files = [p for p in bench.site.rglob("*") if p.is_file()]
     r["site_files"], r["site_mb"] = len(files), round(sum(p.stat().st_size for p in files) / 1e6, 1)
@@ -164,7 +213,8 @@ TABLE = [
     ("full render", "render_pages_per_s", "{:,} pages/s"),
     ("cold build (import + stats + render)", "cold_build_s", "{} s"),
     ("no-change doit (median of 3)", "noop_s", "{} s"),
-    ("publish whole site to a backup branch", "publish_s", "{} s"),
+    ("publish the whole site (first version)", "publish_s", "{} s"),
+    ("actions/cache entry (build/ and site/, zstd)", "cache_mb", "{:,} MB"),
     ("peak memory (largest process)", "peak_memory_mb", "{:,} MB"),
     ("site size", "site_mb", "{} MB"),
     ("site files", "site_files", "{:,}"),
@@ -180,7 +230,16 @@ def report(r: dict) -> str:
         f"{rel['seconds']} s end to end, {rel['pages_rerendered']:,} pages re-rendered "
         f"(at most {rel['pages_expected_at_most']:,} expected)"
     )
-    lines.append(f"| {label} | {value} |")
+    lines.append(f"| {label} | {value}; publish {rel['publish_s']} s |")
+    g = r["git"]
+    lines.append(
+        f"| git: history branch | {g['history_mb']} MB in {g['history_partitions']:,} partitions, written in "
+        f"{g['export_s']} s ({g['release_export_s']} s for the release); restored in {g['restore_s']} s |"
+    )
+    lines.append(
+        f"| git: repository (packed) | {g['after_first_version_mb']} MB after the first version, "
+        f"+{g['release_adds_mb']} MB for the release |"
+    )
     m = r["machine"]
     lines.append(
         f"\nMachine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, "

@@ -1,0 +1,239 @@
+"""The history store in git: DuckDB's rows as content-addressed Parquet partitions.
+
+`build/history/` mirrors the store: one Parquet file per stored period (year, half-year,
+department), the import log, and `manifest.json`. A partition is rewritten only when its rows
+change (its signature: row count, batches and source files), and its bytes depend on its rows
+alone (a total order, one writer), so git stores each state of a period once. `doit publish`
+commits the folder to the history branch and pushes it with the site. A runner whose cache is
+gone (or older than what was published) rebuilds `build/dvf.duckdb` from that branch before
+importing, so years that DVF no longer publishes stay in the store, and in the figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+
+from rules.files import canonical_json, sha256_file, write_atomic, write_if_changed
+from rules.gitrepo import GitError, GitRepo
+from rules.paths import HISTORY_MANIFEST, Paths
+from rules.publishing import Publishing
+from rules.settings import Settings
+from rules.store import SQL_DIR, connect, load_referential, set_variables, sql
+
+SQL_FILES = [
+    SQL_DIR / f"{n}.sql"
+    for n in ("history_partitions", "history_partition", "history_update_log", "last_import")
+]
+SCHEMA = 1
+ROWS = "rows"
+UPDATE_LOG = "update_log.parquet"
+Log = Callable[[str], None]
+
+
+def partition_name(annee: int, semestre: int, departement: str | None) -> str:
+    """`2021-1-01`; a department code that is not plain letters and digits (hostile data) is
+    named by its hash, so no value from a DVF file ever becomes part of a path."""
+    dep = departement if departement and re.fullmatch(r"[0-9A-Za-z]{1,3}", departement) else None
+    if dep is None:
+        dep = "x" + hashlib.sha256(str(departement).encode()).hexdigest()[:12]
+    return f"{annee}-{semestre}-{dep}"
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        doc = orjson.loads((folder / HISTORY_MANIFEST).read_bytes())
+    except (FileNotFoundError, orjson.JSONDecodeError):
+        return {}
+    return doc if isinstance(doc, dict) and doc.get("schema") == SCHEMA else {}
+
+
+def export(paths: Paths, settings: Settings, log: Log = print) -> dict[str, Any]:
+    """Bring build/history/ in line with the store, writing only the partitions that changed."""
+    folder = paths.history
+    (folder / ROWS).mkdir(parents=True, exist_ok=True)
+    before = read_manifest(folder).get("partitions", {})
+    started = time.monotonic()
+    con = connect(paths, settings)
+    try:
+        stored = con.execute(sql("history_partitions")).fetchall()
+        todo = []
+        for annee, semestre, dep, _, signature in stored:
+            old = before.get(partition_name(annee, semestre, dep))
+            file = folder / ROWS / f"{partition_name(annee, semestre, dep)}.parquet"
+            if not (old and old["signature"] == signature and _intact(file, old)):
+                todo.append((annee, semestre, dep))
+        _write_partitions(con, folder, todo)
+        partitions = {}
+        for annee, semestre, dep, rows, signature in stored:
+            name = partition_name(annee, semestre, dep)
+            file, old = folder / ROWS / f"{name}.parquet", before.get(name)
+            partitions[name] = {
+                "annee": annee,
+                "semestre": semestre,
+                "departement": dep,
+                "rows": rows,
+                "signature": signature,
+                "bytes": file.stat().st_size,
+                "sha256": sha256_file(file) if (annee, semestre, dep) in todo or not old else old["sha256"],
+            }
+        _copy(con, sql("history_update_log"), folder / UPDATE_LOG)
+        last = _last_import(con)
+    finally:
+        con.close()
+    for stale in (folder / ROWS).iterdir():
+        if stale.name.removesuffix(".parquet") not in partitions:
+            stale.unlink()
+    manifest = {
+        "schema": SCHEMA,
+        "last_import": last,
+        "rows": sum(p["rows"] for p in partitions.values()),
+        "partitions": partitions,
+    }
+    write_if_changed(folder / HISTORY_MANIFEST, canonical_json(manifest))
+    if todo:
+        log(
+            f"history: {len(todo):,} of {len(partitions):,} partitions written to {folder} "
+            f"({time.monotonic() - started:.1f} s)"
+        )
+    return manifest
+
+
+def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, todo: list[tuple]) -> None:
+    for annee, semestre, dep in todo:
+        set_variables(con, {"annee": annee, "semestre": semestre, "departement": dep})
+        _copy(
+            con, sql("history_partition"), folder / ROWS / f"{partition_name(annee, semestre, dep)}.parquet"
+        )
+
+
+def _last_import(con: duckdb.DuckDBPyConnection) -> str | None:
+    row = con.execute(sql("last_import")).fetchone()
+    return row[0] if row else None
+
+
+def _intact(file: Path, entry: dict[str, Any]) -> bool:
+    try:
+        return file.stat().st_size == entry["bytes"]
+    except FileNotFoundError:
+        return False
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
+    """COPY a query to Parquet through a temporary file: a kill never leaves half a partition."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    quoted = str(tmp).replace("'", "''")
+    try:
+        con.execute(f"copy ({query.strip().rstrip(';')}) to '{quoted}' (format parquet, compression zstd)")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def published_tip(pub: Publishing) -> tuple[GitRepo, str, str] | None:
+    """The history commit to restore from: the local branch or the remote's (what a fresh clone
+    has), whichever holds the later import; None when there is no history in git."""
+    try:
+        repo = GitRepo(pub.repo)
+    except GitError:
+        return None
+    best: tuple[str, str, str] | None = None
+    for ref in (pub.history_ref, pub.tracking(pub.history_branch)):
+        tip = repo.rev(ref)
+        if tip is None:
+            continue
+        last = (repo.read_json(tip, HISTORY_MANIFEST) or {}).get("last_import") or ""
+        if best is None or last > best[0]:
+            best = (last, tip, ref.removeprefix("refs/heads/").removeprefix("refs/remotes/"))
+    return (repo, best[1], best[2]) if best else None
+
+
+def ensure_store(paths: Paths, settings: Settings, pub: Publishing, log: Log = print) -> bool:
+    """Rebuild build/dvf.duckdb from git when it is missing, or older than the published history.
+
+    Returns True when it restored."""
+    found = published_tip(pub)
+    if found is None:
+        return False
+    repo, tip, where = found
+    theirs = (repo.read_json(tip, HISTORY_MANIFEST) or {}).get("last_import") or ""
+    if paths.db.exists():
+        con = connect(paths, settings, read_only=True)
+        try:
+            ours = _last_import(con) or ""
+        except duckdb.CatalogException:
+            ours = ""
+        finally:
+            con.close()
+        if ours >= theirs:
+            return False
+        log(
+            f"history: the store in {paths.build} ends with an import of {ours or 'nothing'}, "
+            f"the history in git with one of {theirs}: restoring it"
+        )
+    started = time.monotonic()
+    manifest = materialize(repo, tip, paths.history)
+    restore(paths, settings)
+    log(
+        f"history: restored {paths.db.name} from git ({where}): {manifest['rows']:,} rows in "
+        f"{len(manifest['partitions'])} partitions, {time.monotonic() - started:.1f} s"
+    )
+    return True
+
+
+def materialize(repo: GitRepo, rev: str, folder: Path) -> dict[str, Any]:
+    """Make build/history/ equal the history tree at `rev`, reading only files that differ."""
+    wanted = repo.ls_tree(rev)
+    have = (
+        {p.relative_to(folder).as_posix(): p for p in folder.rglob("*") if p.is_file()}
+        if folder.exists()
+        else {}
+    )
+    todo = [path for path, blob in wanted.items() if path not in have or _git_hash(have[path]) != blob]
+    for path, data in zip(todo, repo.cat_blobs([wanted[p] for p in todo]), strict=True):
+        write_atomic(folder / path, data)
+    for path, file in have.items():
+        if path not in wanted:
+            file.unlink()
+    manifest = read_manifest(folder)
+    if not manifest:
+        raise GitError(f"{rev}: the history branch has no readable {HISTORY_MANIFEST}")
+    return manifest
+
+
+def _git_hash(file: Path) -> str:
+    data = file.read_bytes()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def restore(paths: Paths, settings: Settings) -> None:
+    """Build the store from build/history/ into a new file, then swap it in (a kill leaves the
+    old store, or none, never half a store)."""
+    manifest = read_manifest(paths.history)
+    files = [str(paths.history / ROWS / f"{name}.parquet") for name in sorted(manifest["partitions"])]
+    building = paths.db.with_name(paths.db.name + ".restoring")
+    building.unlink(missing_ok=True)
+    con = duckdb.connect(str(building), config={"memory_limit": settings.memory_limit})
+    try:
+        con.execute(sql("dvf_rows"))
+        con.execute(sql("update_log"))
+        if files:
+            con.execute("insert into dvf_rows by name select * from read_parquet(?)", [files])
+        con.execute(
+            "insert into update_log by name select * from read_parquet(?)", [str(paths.history / UPDATE_LOG)]
+        )
+        load_referential(con)
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    for stale in (paths.db, paths.db.with_name(paths.db.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    os.replace(building, paths.db)

@@ -1,0 +1,256 @@
+"""The weekly workflow, run week after week as GitHub runs it: a fresh clone of a bare origin each
+week, build/ and site/ from actions/cache (a hit, then a miss), and stand-ins on 127.0.0.1 for
+data.gouv.fr, Cloudflare and Slack. The steps are read from update-data.yml (see tests/gha.py)."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import orjson
+import pytest
+from conftest import RAW_2020, RAW_2021, LocalServer
+from gha import Cache, Runner, fresh_env
+from test_datagouv import DataGouv
+from test_ops import Stub
+
+from rules import purge
+from rules.paths import ROOT, WORKFLOW
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def deployed(origin: Path, rev: str = "gh-pages") -> dict[str, bytes]:
+    data = subprocess.run(
+        ["git", "-C", str(origin), "archive", "--format=tar", rev], capture_output=True, check=True
+    )
+    with tarfile.open(fileobj=io.BytesIO(data.stdout)) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+
+
+def references(tree: dict[str, bytes]) -> set[str]:
+    """Every site path a deployed page points at: links, assets, and the JSON its scripts load."""
+    found = set()
+    for path, data in tree.items():
+        if not path.endswith(".html"):
+            continue
+        html = data.decode()
+        found.update(re.findall(r'(?:href|src|data-src|data-index)="(/[^"#?]*)"', html))
+        for levels in re.findall(r"data-levels='([^']*)'", html):
+            found.update(orjson.loads(levels).values())
+    return found
+
+
+def resolves(tree: dict[str, bytes], url: str) -> bool:
+    path = url.lstrip("/")
+    return path in tree or f"{path}index.html" in tree or f"{path}/index.html" in tree
+
+
+def rendered(log: str) -> set[str]:
+    return {line.split()[1] for line in log.splitlines() if line.startswith(".  render:")}
+
+
+@pytest.fixture(scope="module")
+def weekly(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("runner")
+    origin = tmp / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
+    seed = tmp / "seed"  # the project as it is in this checkout, committed and pushed to origin
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-z", "-co", "--exclude-standard"],
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for rel in filter(None, listed.split("\0")):
+        if (ROOT / rel).is_file():
+            (seed / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / rel, seed / rel)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(seed)], check=True)
+    git(seed, "add", "-A")
+    git(seed, "-c", "user.name=dev", "-c", "user.email=dev@example.org", "commit", "-qm", "the project")
+    git(seed, "push", "-q", str(origin), "main")
+
+    server, cloudflare, slack, host = DataGouv(), Stub(), Stub(), Host(origin)
+    server.publish("2020", RAW_2020.read_text("utf-8"))
+    server.publish("2021", RAW_2021.read_text("utf-8"))
+    cache = Cache(tmp / "cache")
+    weeks: list[Runner] = []
+
+    def week(**inputs: object) -> Runner:
+        n = len(weeks) + 1
+        home = tmp / f"home-{n}"  # a fresh runner: no git identity, nothing from this machine
+        home.mkdir()
+        workspace = tmp / "work" / "immostats"  # the same path every week, as on GitHub
+        shutil.rmtree(workspace.parent, ignore_errors=True)  # a fresh runner: nothing left over
+        runner = Runner(
+            workflow=WORKFLOW,
+            workspace=workspace,
+            origin=origin,
+            cache=cache,
+            venv=Path(sys.prefix),
+            machine_env={
+                **fresh_env(),
+                "HOME": str(home),
+                # Where "the internet" is, on this runner: the stand-ins.
+                "IMMOSTATS_DATAGOUV_API": f"{server.base}/api/1",
+                "IMMOSTATS_RETRIES": "2",
+                "IMMOSTATS_BACKOFF": "0.01",
+                "IMMOSTATS_PURGE_WAIT": "5",
+                "CF_API_BASE": cloudflare.url,
+            },
+            vars={"SITE_URL": host.url, "DEPARTEMENTS": "01"},
+            secrets={
+                "CF_ZONE": "zone",
+                "CF_API_TOKEN": "cf-secret",
+                "SLACK_WEBHOOK_URL": slack.url + "/hook",
+            },
+            inputs=dict(inputs),
+            run_id=1000 + n,
+        )
+        runner.status = runner.run_job("update")
+        weeks.append(runner)
+        return runner
+
+    yield week, origin, server, cloudflare, slack, cache, host
+    for s in (server, cloudflare, slack, host):
+        s.close()
+
+
+class Host:
+    """GitHub Pages: serves origin's deploy branch, and a new deploy only after one more request
+    (Pages deploys a pushed branch a minute later), so a purge that does not wait is caught."""
+
+    def __init__(self, origin: Path) -> None:
+        self.origin, self.served, self.versions = origin, "", []
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                tip = git(host.origin, "rev-parse", "gh-pages")
+                commit = host.served or tip
+                host.served = tip  # the next request sees the new deploy
+                path = urlsplit(self.path).path.lstrip("/")
+                path = path + "index.html" if path.endswith("/") or not path else path
+                blob = subprocess.run(
+                    ["git", "-C", str(host.origin), "show", f"{commit}:{path}"], capture_output=True
+                )
+                body = blob.stdout if blob.returncode == 0 else b"not found"
+                if path == "version.json":
+                    host.versions.append(orjson.loads(body)["current"])
+                self.send_response(200 if blob.returncode == 0 else 404)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = LocalServer(Handler)
+        self.url = self.server.url
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def check_online(
+    origin: Path, before: str | None, cloudflare: Stub, calls_before: int, site: str
+) -> dict[str, bytes]:
+    """What must hold after every week that published."""
+    tip = git(origin, "rev-parse", "gh-pages")
+    if before:
+        assert git(origin, "merge-base", "--is-ancestor", before, tip) == ""  # a fast-forward
+    tree = deployed(origin)
+    missing = sorted(u for u in references(tree) if not resolves(tree, u))
+    assert not missing, missing[:10]
+    version = orjson.loads(tree["version.json"])["current"]
+    assert git(origin, "rev-parse", f"backup/{version}") == tip
+    sent = [body for _, _, body in cloudflare.calls[calls_before:]]
+    if before is None:
+        assert sent == [{"purge_everything": True}]
+    else:
+        changed = git(origin, "diff", "--name-only", "--no-renames", before, tip).splitlines()
+        assert sorted(u for body in sent for u in body["files"]) == purge.urls(site, changed)
+    return tree
+
+
+def test_five_weeks_on_fresh_runners(weekly) -> None:
+    week, origin, server, cloudflare, slack, cache, host = weekly
+
+    # Week 1: the first release. Nothing in the cache, nothing online.
+    run = week()
+    assert run.status == "success", run.log("Publish") + run.log("Build")
+    assert run.outcome("Restore build/ and site/") == "success" and not cache.keys[:-1]
+    tree = check_online(origin, None, cloudflare, 0, host.url)
+    assert git(origin, "rev-parse", "--verify", "dvf-history") and len(slack.calls) == 1
+    first_tip, calls = git(origin, "rev-parse", "gh-pages"), len(cloudflare.calls)
+
+    # Week 2: nothing new on data.gouv.fr. No download, no build, no publish, no purge, no message.
+    server.requests.clear()
+    run = week()
+    assert run.status == "success" and run.outcome("Build") == "skipped"
+    assert server.file_requests() == [] and git(origin, "rev-parse", "gh-pages") == first_tip
+    assert (len(cloudflare.calls), len(slack.calls)) == (calls, 1)
+
+    # Week 3: a new release (one price corrected), build/ and site/ from the cache: only the places
+    # whose figures moved are rendered again, and only what changed online is purged.
+    server.publish(
+        "2021", RAW_2021.read_text("utf-8").replace("204332,00", "214332,00"), stamp="20261020-000000"
+    )
+    run = week()
+    assert run.status == "success", run.log("Publish") + run.log("Build")
+    assert run.steps["publish"].outputs["version"].endswith(".2")
+    assert host.versions[-2:] == [host.versions[-2], run.steps["publish"].outputs["version"]]
+    assert host.versions[-2] != host.versions[-1]  # the purge waited for the new deploy to be served
+    assert "render:01065" in rendered(run.log("Build"))
+    assert rendered(run.log("Build")) <= {
+        "render:01065",
+        "render:departement-01",
+        "render:region-84",
+        "render:france-fr",
+    }
+    tree = check_online(origin, first_tip, cloudflare, calls, host.url)
+    sales_2020 = orjson.loads(tree["data/france.json"])["volumes"]["2020"]
+    second_tip, calls = git(origin, "rev-parse", "gh-pages"), len(cloudflare.calls)
+
+    # Week 4: the cache is gone, and DVF's window moved: 2020 is no longer published, 2022 is new.
+    cache.clear()
+    server.withdraw("2020")
+    server.publish("2022", RAW_2021.read_text("utf-8").replace("/2021|", "/2022|"), stamp="20261027-000000")
+    run = week()
+    assert run.status == "success", run.log("Publish") + run.log("Build")
+    assert "history: restored dvf.duckdb from git (origin/dvf-history)" in run.log("Build")
+    tree = check_online(origin, second_tip, cloudflare, calls, host.url)
+    volumes = orjson.loads(tree["data/france.json"])["volumes"]
+    assert volumes["2020"] == sales_2020 and "2022" in volumes  # the year DVF dropped is still counted
+    history = orjson.loads(deployed(origin, "dvf-history")["manifest.json"])
+    assert {p["annee"] for p in history["partitions"].values()} == {2020, 2021, 2022}
+    assert len(slack.calls) == 3 and "réussie" in slack.calls[-1][2]["text"]
+    record = orjson.loads(tree["version.json"])
+    assert [h["version"][-1] for h in record["history"]] == ["3", "2", "1"]
+    assert orjson.loads(tree["api/health.json"])["repository_bytes"] > 0
+    third_tip, calls = git(origin, "rev-parse", "gh-pages"), len(cloudflare.calls)
+
+    # Week 5: a broken release (2022 collapses to 5 rows). The gate holds it back, the site online
+    # stays as it was, nothing is purged, and the message says why.
+    lines = RAW_2021.read_text("utf-8").replace("/2021|", "/2022|").splitlines()
+    server.publish("2022", "\n".join(lines[:6]) + "\n", stamp="20261103-000000")
+    run = week()
+    assert run.status == "failure" and run.outcome("Publish") == "failure"
+    assert "quality gate: not published, the previous version stays online: 2022: 41 -> 5 rows" in run.log(
+        "Publish"
+    )
+    assert run.outcome("Purge the CDN") == "skipped" and len(cloudflare.calls) == calls
+    assert git(origin, "rev-parse", "gh-pages") == third_tip
+    message = slack.calls[-1][2]
+    assert "en échec" in message["text"] and "2022: 41 -> 5 rows" in str(message)
