@@ -13,6 +13,8 @@ from typing import Any
 
 import requests
 
+from rules.fr import NNBSP, nombre
+
 COLORS = {"success": 0x2ECC71, "failure": 0xE74C3C}  # green, red (Discord wants an integer)
 Log = Callable[[str], None]
 
@@ -37,7 +39,8 @@ def summary(record: dict[str, Any] | None, status: str, error: str = "") -> dict
 
 
 def _megabytes(size: int | None) -> str:
-    return f"{size / 1e6:,.0f} Mo".replace(",", "\u202f") if size else "—"
+    """412 800 000 -> '412,8 Mo' (French, as the rest of the message)."""
+    return f"{nombre(round(size / 1e6, 1))}{NNBSP}Mo" if size else "—"
 
 
 def slack_payload(fields: dict[str, str], status: str) -> dict[str, Any]:

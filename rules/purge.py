@@ -118,12 +118,11 @@ def purge(
     return count
 
 
-def wait_until_served(
-    site_url: str, version: str | None, timeout: float, log: Log, every: float = 5.0
-) -> None:
+def wait_until_served(site_url: str, version: str | None, timeout: float, log: Log) -> None:
     """Poll the host's version.json, past any cache (a query string the CDN has never seen), until
-    it names `version`."""
+    it names `version`: about 60 tries within `timeout`, at most one every 5 s."""
     url = f"{site_url.rstrip('/')}/version.json"
+    every = min(5.0, max(0.1, timeout / 60))
     started = time.monotonic()
     while True:
         try:

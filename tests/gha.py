@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,7 @@ class Step:
     outcome: str  # success | failure | skipped
     outputs: dict[str, str] = field(default_factory=dict)
     log: str = ""
+    seconds: float = 0.0
 
 
 @dataclass
@@ -117,7 +119,9 @@ class Runner:
                     **{k: self._interpolate(str(v), failed) for k, v in definition.get("env", {}).items()},
                     **{k: self._interpolate(str(v), failed) for k, v in raw.get("env", {}).items()},
                 }
+                started = time.monotonic()
                 step = self._run_step(raw, name, env, failed, definition.get("timeout-minutes", 360))
+                step.seconds = time.monotonic() - started
             failed = failed or step.outcome == "failure"
             self.steps[step_id] = step
             self.ran.append(step)

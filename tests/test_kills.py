@@ -155,24 +155,16 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
     }
 
 
-WRITES = {
-    "fetch",
-    "update-ref",
-    "add",
-    "write-tree",
-    "read-tree",
-    "update-index",
-    "hash-object",
-    "commit-tree",
-    "push",
-    "notes",
-}
+# The git commands after which a kill leaves a different state: the remote mirrored (fetch, update-ref),
+# the private index and objects written (add, write-tree), commits made (commit-tree), the remote
+# moved (push). read-tree, update-index and hash-object only add objects too: the same state as
+# write-tree and commit-tree around them.
+WRITES = {"fetch", "update-ref", "add", "write-tree", "commit-tree", "push"}
 
 
 def _kill_points(trace: list[str]) -> list[int]:
-    """The steps: right after the first call of each git command that writes something (objects,
-    an index, refs, the remote), and after the very last call. A kill after a read leaves the
-    state a kill before the next write does, so these are all the states a kill can leave."""
+    """The steps: right after the first call of each of WRITES, and after the very last call. A
+    kill after a read leaves the state a kill before the next write does."""
     firsts = {sub: i + 1 for i, sub in reversed(list(enumerate(trace))) if sub in WRITES}
     return sorted({*firsts.values(), len(trace)})
 

@@ -16,13 +16,20 @@ from urllib.parse import urlsplit
 
 import orjson
 import pytest
-from conftest import RAW_2020, RAW_2021, LocalServer
+from conftest import PARIS_ROWS, RAW_2021, LocalServer
 from gha import Cache, Runner, fresh_env
 from test_datagouv import DataGouv
 from test_ops import Stub
 
 from rules import purge
 from rules.paths import ROOT, WORKFLOW
+
+
+def paris(year: int, price: int = 300000, rows: int = 5) -> str:
+    """A DVF file in the raw DGFiP format: sales in Paris (a 24-page site keeps the weeks quick)."""
+    header = RAW_2021.read_text("utf-8").splitlines()[0]
+    body = [r.replace("/2021|", f"/{year}|").replace("300000,00", f"{price},00") for r in PARIS_ROWS[:rows]]
+    return "\n".join([header, *body]) + "\n"
 
 
 def git(repo: Path, *args: str) -> str:
@@ -82,8 +89,8 @@ def weekly(tmp_path_factory: pytest.TempPathFactory):
     git(seed, "push", "-q", str(origin), "main")
 
     server, cloudflare, slack, host = DataGouv(), Stub(), Stub(), Host(origin)
-    server.publish("2020", RAW_2020.read_text("utf-8"))
-    server.publish("2021", RAW_2021.read_text("utf-8"))
+    server.publish("2020", paris(2020))
+    server.publish("2021", paris(2021))
     cache = Cache(tmp / "cache")
     weeks: list[Runner] = []
 
@@ -109,7 +116,7 @@ def weekly(tmp_path_factory: pytest.TempPathFactory):
                 "IMMOSTATS_PURGE_WAIT": "5",
                 "CF_API_BASE": cloudflare.url,
             },
-            vars={"SITE_URL": host.url, "DEPARTEMENTS": "01"},
+            vars={"SITE_URL": host.url, "DEPARTEMENTS": "75"},
             secrets={
                 "CF_ZONE": "zone",
                 "CF_API_TOKEN": "cf-secret",
@@ -204,19 +211,18 @@ def test_five_weeks_on_fresh_runners(weekly) -> None:
 
     # Week 3: a new release (one price corrected), build/ and site/ from the cache: only the places
     # whose figures moved are rendered again, and only what changed online is purged.
-    server.publish(
-        "2021", RAW_2021.read_text("utf-8").replace("204332,00", "214332,00"), stamp="20261020-000000"
-    )
+    server.publish("2021", paris(2021, price=310000), stamp="20261020-000000")
     run = week()
     assert run.status == "success", run.log("Publish") + run.log("Build")
     assert run.steps["publish"].outputs["version"].endswith(".2")
     assert host.versions[-2:] == [host.versions[-2], run.steps["publish"].outputs["version"]]
     assert host.versions[-2] != host.versions[-1]  # the purge waited for the new deploy to be served
-    assert "render:01065" in rendered(run.log("Build"))
+    assert "render:75101" in rendered(run.log("Build"))  # the arrondissement whose sale changed
     assert rendered(run.log("Build")) <= {
-        "render:01065",
-        "render:departement-01",
-        "render:region-84",
+        "render:75101",
+        "render:75056",
+        "render:departement-75",
+        "render:region-11",
         "render:france-fr",
     }
     tree = check_online(origin, first_tip, cloudflare, calls, host.url)
@@ -226,7 +232,7 @@ def test_five_weeks_on_fresh_runners(weekly) -> None:
     # Week 4: the cache is gone, and DVF's window moved: 2020 is no longer published, 2022 is new.
     cache.clear()
     server.withdraw("2020")
-    server.publish("2022", RAW_2021.read_text("utf-8").replace("/2021|", "/2022|"), stamp="20261027-000000")
+    server.publish("2022", paris(2022), stamp="20261027-000000")
     run = week()
     assert run.status == "success", run.log("Publish") + run.log("Build")
     assert "history: restored dvf.duckdb from git (origin/dvf-history)" in run.log("Build")
@@ -236,21 +242,21 @@ def test_five_weeks_on_fresh_runners(weekly) -> None:
     history = orjson.loads(deployed(origin, "dvf-history")["manifest.json"])
     assert {p["annee"] for p in history["partitions"].values()} == {2020, 2021, 2022}
     assert len(slack.calls) == 3 and "réussie" in slack.calls[-1][2]["text"]
+    fields = [f["text"] for f in slack.calls[-1][2]["attachments"][0]["blocks"][1]["fields"]]
+    assert any(re.fullmatch("\\*Taille du dépôt\\*\n[0-9,]+\u202fMo", f) for f in fields), fields
     record = orjson.loads(tree["version.json"])
     assert [h["version"][-1] for h in record["history"]] == ["3", "2", "1"]
     assert orjson.loads(tree["api/health.json"])["repository_bytes"] > 0
     third_tip, calls = git(origin, "rev-parse", "gh-pages"), len(cloudflare.calls)
 
-    # Week 5: a broken release (2022 collapses to 5 rows). The gate holds it back, the site online
+    # Week 5: a broken release (2022 collapses to one row). The gate holds it back, the site online
     # stays as it was, nothing is purged, and the message says why.
-    lines = RAW_2021.read_text("utf-8").replace("/2021|", "/2022|").splitlines()
-    server.publish("2022", "\n".join(lines[:6]) + "\n", stamp="20261103-000000")
+    server.publish("2022", paris(2022, rows=1), stamp="20261103-000000")
     run = week()
     assert run.status == "failure" and run.outcome("Publish") == "failure"
-    assert "quality gate: not published, the previous version stays online: 2022: 41 -> 5 rows" in run.log(
-        "Publish"
-    )
+    held = "quality gate: not published, the previous version stays online: 2022: 5 -> 1 rows (-80%)"
+    assert held in run.log("Publish")
     assert run.outcome("Purge the CDN") == "skipped" and len(cloudflare.calls) == calls
     assert git(origin, "rev-parse", "gh-pages") == third_tip
     message = slack.calls[-1][2]
-    assert "en échec" in message["text"] and "2022: 41 -> 5 rows" in str(message)
+    assert "en échec" in message["text"] and "2022: 5 -> 1 rows" in str(message)

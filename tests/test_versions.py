@@ -5,14 +5,13 @@ from __future__ import annotations
 import fcntl
 import io
 import os
-import shutil
 import subprocess
 import tarfile
 from pathlib import Path
 
 import orjson
 import pytest
-from conftest import RAW_2021, run_doit
+from conftest import PARIS_ROWS, RAW_2021, run_doit
 from test_ops import Stub
 
 from rules import purge, versions
@@ -45,8 +44,9 @@ def without_deploy_files(tree: dict[str, bytes]) -> dict[str, bytes]:
 
 
 class Project:
-    """A git repository with the site inside it (ignored on main), a DVF source folder and,
-    optionally, a bare remote `origin` that it pushes to."""
+    """A git repository with the site inside it (ignored on main), a DVF source folder (a few real-
+    format Paris rows: a 24-page site keeps these tests quick) and, optionally, a bare remote
+    `origin` that it pushes to."""
 
     def __init__(self, tmp: Path, remote: Path | None = None) -> None:
         self.repo, self.source = tmp / "repo", tmp / "source"
@@ -57,9 +57,9 @@ class Project:
         (self.repo / "README").write_text("hello\n")
         git(self.repo, "add", "-A")
         git(self.repo, "-c", "user.email=t@example.org", "-c", "user.name=t", "commit", "-qm", "init")
-        shutil.copy(RAW_2021, self.source)
+        self.change_a_price(300000)
         self.paths = Paths.of(tmp / "build", self.repo / "site")
-        self.args = [f"repo={self.repo}", "departements=01", f"source={self.source}"]
+        self.args = [f"repo={self.repo}", "departements=75", f"source={self.source}"]
         if remote:
             git(self.repo, "remote", "add", "origin", str(remote))
             self.args += ["push=1"]
@@ -67,9 +67,11 @@ class Project:
     def doit(self, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
         return run_doit(self.paths, *self.args, *args, check=check, env=env)
 
-    def change_a_price(self, price: int = 214332) -> None:
-        raw = self.source / RAW_2021.name
-        raw.write_text(RAW_2021.read_text("utf-8").replace("204332,00", f"{price},00"), encoding="utf-8")
+    def change_a_price(self, price: int = 310000) -> None:
+        """The first Paris sale (75101), at `price`."""
+        header = RAW_2021.read_text("utf-8").splitlines()[0]
+        rows = [PARIS_ROWS[0].replace("300000,00", f"{price},00"), *PARIS_ROWS[1:]]
+        (self.source / "paris-2021.txt").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
 
     def record(self) -> dict:
         return orjson.loads((self.repo / "versions" / "version.json").read_bytes())
@@ -116,7 +118,7 @@ def test_publish_change_publish_and_roll_back(project: Project) -> None:
     assert git(repo, "rev-parse", "gh-pages^") == git(repo, "rev-parse", f"backup/{v1}")  # deploy history
     record = project.record()
     assert (record["current"], record["previous"]) == (v2, v1)
-    assert record["history"][0]["changes"]["cities_updated"] == 1  # BUELLAS
+    assert record["history"][0]["changes"]["cities_updated"] == 2  # the 1st arrondissement and Paris
     html_changed = {
         k
         for k in first.keys() | second.keys()
@@ -198,7 +200,7 @@ def test_deploy_or_history_branch_equal_to_the_checked_out_one_is_refused(projec
 def test_publish_takes_exactly_the_declared_files(project: Project) -> None:
     project.doit()
     site = project.paths.site
-    (site / "ville" / "01053" / ".index.html.t5owc1el.tmp").write_text("half a page")  # a killed write
+    (site / "ville" / "75056" / ".index.html.t5owc1el.tmp").write_text("half a page")  # a killed write
     project.doit("publish")
     online = tree_files(project.repo, "gh-pages")
     assert not [p for p in online if p.endswith(".tmp")]
@@ -207,19 +209,19 @@ def test_publish_takes_exactly_the_declared_files(project: Project) -> None:
     project.change_a_price()
     proc = project.doit("publish", check=False)
     assert proc.returncode == 1
-    assert "files the build did not produce (e.g. ville/01053/.index.html.t5owc1el.tmp" not in proc.stderr
+    assert "files the build did not produce (e.g. ville/75056/.index.html.t5owc1el.tmp" not in proc.stderr
     assert f"{site} holds 1 files the build did not produce (e.g. ville/99999/index.html)" in proc.stderr
     assert len(project.versions()) == 1
 
 
 def test_a_narrower_scope_removes_what_it_no_longer_builds(project: Project) -> None:
-    project.doit("departements=01,75")
-    assert (project.paths.site / "ville" / "75056" / "index.html").exists()
-    project.doit()  # back to the Ain alone
-    assert not (project.paths.site / "ville" / "75056").exists()
-    assert not (project.paths.site / "data" / "villes" / "75056.json").exists()
+    project.doit("departements=75,976")
+    assert (project.paths.site / "ville" / "97611" / "index.html").exists()
+    project.doit()  # back to Paris alone
+    assert not (project.paths.site / "ville" / "97611").exists()
+    assert not (project.paths.site / "data" / "villes" / "97611.json").exists()
     project.doit("publish")
-    assert not [p for p in tree_files(project.repo, "gh-pages") if "75056" in p]
+    assert not [p for p in tree_files(project.repo, "gh-pages") if "97611" in p]
 
 
 def test_rollback_and_publish_with_a_bare_remote(tmp_path: Path) -> None:
@@ -274,7 +276,7 @@ def test_a_fresh_clone_continues_the_published_history(tmp_path: Path) -> None:
     assert git(clone, "branch", "--list") == "* main"  # only origin/* refs, as actions/checkout leaves
     paths = Paths.of(tmp_path / "fresh-build", clone / "site")
     project.change_a_price()
-    args = (f"repo={clone}", "departements=01", f"source={project.source}", "push=1")
+    args = (f"repo={clone}", "departements=75", f"source={project.source}", "push=1")
     assert versions.list_versions(Publishing(repo=clone)) == [v1]
     out = run_doit(paths, "publish", *args).stdout
     v2 = v1[:-1] + "2"
