@@ -176,10 +176,16 @@ def task_stats():
             method.__file__,
             places.__file__,
         ],
-        "targets": [P.changes, P.data_manifest, P.release, *(places.json_file(P, *key) for key in PLACES)],
+        "targets": [P.changes, P.data_manifest, P.release, *_place_files()],
         "uptodate": [config_changed({**METHOD.as_dict(), "departements": sorted(SCOPE)})],
         "clean": True,
     }
+
+
+@cache
+def _place_files() -> tuple[str, ...]:
+    """The 35,000 per-place JSON files: built once per run, for stats and for the site's file list."""
+    return tuple(places.json_file(P, *key) for key in PLACES)
 
 
 def task_assets():
@@ -254,7 +260,7 @@ def task_sitefiles():
     return {
         "actions": [(guarded(sitefiles.write), [P])],
         "file_dep": [*reference.FILES, sitefiles.__file__, places.__file__, P.site_config],
-        "targets": sitefiles.targets(P, PLACES),
+        "targets": list(_sitefile_targets()),
         "clean": True,
     }
 
@@ -278,6 +284,11 @@ def _site_files() -> frozenset[str]:
     return frozenset(
         str(t).removeprefix(prefix) for task in tasks for t in task["targets"] if str(t).startswith(prefix)
     )
+
+
+@cache
+def _sitefile_targets() -> tuple[Path, ...]:
+    return tuple(sitefiles.targets(P, PLACES))
 
 
 def task_gate():

@@ -175,21 +175,21 @@ class GitRepo:
 
     # -- writing objects (nothing a reader sees until refs move) -----------------------------
 
-    def tree_from_dir(self, index: Path, work: Path, exclude: Iterable[str] = ()) -> str:
-        """The tree of a folder as it is on disk, through a private index whose stat cache means
-        only changed files are read again. Paths matching `exclude` (globs) never enter it."""
+    def tree_from_dir(self, index: Path, work: Path, exclude: Iterable[str] = ()) -> tuple[str, set[str]]:
+        """The tree of a folder as it is on disk, and the paths it holds, through a private index
+        whose stat cache means only changed files are read again. Paths matching `exclude` (globs)
+        never enter it."""
         env = {"GIT_INDEX_FILE": str(index), "GIT_WORK_TREE": str(work)}
         _unlock(index)
         specs = [f":(exclude,glob){g}" for g in exclude]
         self.run("add", "--all", "--force", "--", ".", *specs, env=env)
-        stale = [
-            p for p in self.index_paths(index) if any(fnmatch(p, g) or fnmatch(f"/{p}", g) for g in exclude)
-        ]
+        held = set(self.index_paths(index))
+        stale = sorted(p for p in held if any(fnmatch(p, g) or fnmatch(f"/{p}", g) for g in exclude))
         if stale:  # entered before they were excluded: out of the index too
             self.run(
                 "update-index", "--force-remove", "-z", "--stdin", input="\0".join(stale).encode(), env=env
             )
-        return self.run("write-tree", env=env)
+        return self.run("write-tree", env=env), held.difference(stale)
 
     def index_paths(self, index: Path) -> list[str]:
         out = self.run_bytes("ls-files", "-z", env={"GIT_INDEX_FILE": str(index)})

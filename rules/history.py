@@ -65,12 +65,12 @@ def export(paths: Paths, settings: Settings, log: Log = print) -> dict[str, Any]
     con = connect(paths, settings)
     try:
         stored = con.execute(sql("history_partitions")).fetchall()
-        todo = []
+        todo: set[tuple] = set()
         for annee, semestre, dep, _, signature in stored:
             old = before.get(partition_name(annee, semestre, dep))
             file = folder / ROWS / f"{partition_name(annee, semestre, dep)}.parquet"
             if not (old and old["signature"] == signature and _intact(file, old)):
-                todo.append((annee, semestre, dep))
+                todo.add((annee, semestre, dep))
         _write_partitions(con, folder, todo)
         partitions = {}
         for annee, semestre, dep, rows, signature in stored:
@@ -107,8 +107,8 @@ def export(paths: Paths, settings: Settings, log: Log = print) -> dict[str, Any]
     return manifest
 
 
-def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, todo: list[tuple]) -> None:
-    for annee, semestre, dep in todo:
+def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, todo: set[tuple]) -> None:
+    for annee, semestre, dep in sorted(todo, key=repr):
         set_variables(con, {"annee": annee, "semestre": semestre, "departement": dep})
         _copy(
             con, sql("history_partition"), folder / ROWS / f"{partition_name(annee, semestre, dep)}.parquet"
@@ -138,9 +138,10 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def published_tip(pub: Publishing) -> tuple[GitRepo, str, str] | None:
+def published_tip(pub: Publishing) -> tuple[GitRepo, str, str, str] | None:
     """The history commit to restore from: the local branch or the remote's (what a fresh clone
-    has), whichever holds the later import; None when there is no history in git."""
+    has), whichever holds the later import, with where it is and that import's end; None when
+    there is no history in git."""
     try:
         repo = GitRepo(pub.repo)
     except GitError:
@@ -153,7 +154,7 @@ def published_tip(pub: Publishing) -> tuple[GitRepo, str, str] | None:
         last = (repo.read_json(tip, HISTORY_MANIFEST) or {}).get("last_import") or ""
         if best is None or last > best[0]:
             best = (last, tip, ref.removeprefix("refs/heads/").removeprefix("refs/remotes/"))
-    return (repo, best[1], best[2]) if best else None
+    return (repo, best[1], best[2], best[0]) if best else None
 
 
 def ensure_store(paths: Paths, settings: Settings, pub: Publishing, log: Log = print) -> bool:
@@ -163,8 +164,7 @@ def ensure_store(paths: Paths, settings: Settings, pub: Publishing, log: Log = p
     found = published_tip(pub)
     if found is None:
         return False
-    repo, tip, where = found
-    theirs = (repo.read_json(tip, HISTORY_MANIFEST) or {}).get("last_import") or ""
+    repo, tip, where, theirs = found
     if paths.db.exists():
         con = connect(paths, settings, read_only=True)
         try:

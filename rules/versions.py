@@ -185,8 +185,7 @@ def site_tree(repo: GitRepo, paths: Paths, declared: set[str]) -> str:
 
     Temp files of a killed write never enter it; a missing declared file, or a file the build
     did not declare (a stale page of a narrower scope, a stray copy), refuses the publish."""
-    tree = repo.tree_from_dir(paths.publish_index, paths.site, exclude=TEMP_FILES)
-    indexed = set(repo.index_paths(paths.publish_index))
+    tree, indexed = repo.tree_from_dir(paths.publish_index, paths.site, exclude=TEMP_FILES)
     if missing := sorted(declared - indexed):
         raise VersionError(
             f"publish: the build is incomplete: {len(missing):,} declared files are missing from "
@@ -222,7 +221,10 @@ def publish(paths: Paths, pub: Publishing, declared: set[str], now: datetime | N
         "date": _iso(now),
         "kind": "publish",
         "source_commit": repo.head_commit(),
-        "changes": {**_changes(repo, online.deploy, built, changed, paths, now), "repository_bytes": 0},
+        "changes": {
+            **_changes(repo, online.deploy, built, changed, paths, now),
+            "repository_bytes": repo.size_bytes(),  # with this version's history, before its site commit
+        },
     }
     record = {
         **record,
@@ -232,7 +234,6 @@ def publish(paths: Paths, pub: Publishing, declared: set[str], now: datetime | N
         "commit": entry["source_commit"],
         "history": [entry, *record.get("history", [])],
     }
-    entry["changes"]["repository_bytes"] = repo.size_bytes()
     tree = repo.tree_with(built, _deploy_files(paths, pub, record), paths.scratch_index)
     manifest = sha256_file(paths.data_manifest) if paths.data_manifest.exists() else "none"
     message = (
@@ -260,7 +261,7 @@ def _history_commit(repo: GitRepo, paths: Paths, online: Online, name: str) -> t
     partitions changed since."""
     if not (paths.history / HISTORY_MANIFEST).exists():
         return None, online.history
-    tree = repo.tree_from_dir(paths.history_index, paths.history, exclude=TEMP_FILES)
+    tree, _ = repo.tree_from_dir(paths.history_index, paths.history, exclude=TEMP_FILES)
     if online.history and repo.tree_of(online.history) == tree:
         return tree, online.history
     manifest = orjson.loads((paths.history / HISTORY_MANIFEST).read_bytes())
@@ -291,13 +292,9 @@ def rollback(paths: Paths, pub: Publishing, target: str, now: datetime | None = 
     record = repo.read_json(online.deploy, RECORD) or dict(EMPTY_RECORD)
     name = resolve(target, record, online.names())
     wanted = online.versions[name]
-    if (
-        online.deploy
-        and record.get("current") == name
-        and not repo.diff(online.deploy, wanted, exclude=(RECORD,))
-    ):
-        return {"version": name, "commit": online.deploy, "files_changed": 0, "unchanged": True}
     changed = repo.diff(online.deploy, wanted, exclude=(RECORD,))
+    if online.deploy and record.get("current") == name and not changed:
+        return {"version": name, "commit": online.deploy, "files_changed": 0, "unchanged": True}
     entry = {
         "version": name,
         "date": _iso(now),

@@ -79,7 +79,7 @@ def test_a_hostile_department_code_never_becomes_a_path() -> None:
 
 def _commit_history(repo: Path, paths: Paths, branch: str = "dvf-history") -> None:
     g = GitRepo(repo)
-    tree = g.tree_from_dir(tmp_index := paths.build / "h.index", paths.history)
+    tree, _ = g.tree_from_dir(tmp_index := paths.build / "h.index", paths.history)
     tmp_index.unlink()
     g.run("update-ref", f"refs/heads/{branch}", g.commit(tree, g.rev(f"refs/heads/{branch}"), "history"))
 
