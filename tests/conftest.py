@@ -123,6 +123,20 @@ def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
         con.close()
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """The stand-ins' request handler: logs nothing, answers a request in one call."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in {"Content-Length": str(len(body)), **(headers or {})}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
 class LocalServer:
     """A real HTTP server on 127.0.0.1 (a free port), serving `handler` from a thread: the
     stand-ins for data.gouv.fr, Cloudflare, Slack and the host are built on it."""

@@ -13,6 +13,7 @@ replaced is the install, which would download every package: its `.venv` is the 
 from __future__ import annotations
 
 import hashlib
+import operator
 import os
 import re
 import shutil
@@ -348,18 +349,9 @@ class Expression:
 
     def _compare(self) -> Any:
         left = self._primary()
-        for op in ("==", "!=", "<=", ">=", "<", ">"):
+        for op, compare in _COMPARISONS.items():
             if self._take(op):
-                right = self._primary()
-                a, b = _comparable(left), _comparable(right)
-                return {
-                    "==": a == b,
-                    "!=": a != b,
-                    "<=": a <= b,
-                    ">=": a >= b,
-                    "<": a < b,
-                    ">": a > b,
-                }[op]
+                return compare(_comparable(left), _comparable(self._primary()))
         return left
 
     def _primary(self) -> Any:
@@ -400,6 +392,16 @@ class Expression:
                 else:
                     return value
         raise ValueError(f"unexpected {token}")
+
+
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<=": operator.le,
+    ">=": operator.ge,
+    "<": operator.lt,
+    ">": operator.gt,
+}
 
 
 def _comparable(value: Any) -> Any:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import DATA, RAW_2020, RAW_2021, LocalServer, query, run_doit, tables
+from conftest import DATA, RAW_2020, RAW_2021, LocalServer, QuietHandler, query, run_doit, tables
 
 from rules import datagouv
 from rules.paths import Paths
@@ -74,16 +74,9 @@ class DataGouv:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def _send(self, status: int, body: bytes, kind: str = "application/octet-stream") -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply(status, body, {"Content-Type": kind})
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 server.requests.append(self.path)
@@ -102,17 +95,11 @@ class DataGouv:
                 how = plan.pop(0) if len(plan) > 1 else plan[0]
                 data = server.files[self.path]
                 if how == "redirect":  # downloads redirect to object storage
-                    self.send_response(302)
-                    self.send_header("Location", self.path.replace("/resources", "/storage", 1))
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
+                    self.reply(302, headers={"Location": self.path.replace("/resources", "/storage", 1)})
                 elif how == "500":
                     self._send(503, b"busy", "text/plain")
                 elif how == "429":
-                    self.send_response(429)
-                    self.send_header("Retry-After", "0")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
+                    self.reply(429, headers={"Retry-After": "0"})
                 elif how == "html":
                     self._send(200, b"<!DOCTYPE html>\n<html><body>Erreur</body></html>", "text/html")
                 elif how == "corrupt":

@@ -7,12 +7,11 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import orjson
 import pytest
-from conftest import LocalServer
+from conftest import LocalServer, QuietHandler
 
 from rules import notify, purge
 from rules.publishing import Publishing
@@ -29,19 +28,11 @@ class Stub:
         self.default = (200, b'{"success": true, "errors": [], "messages": [], "result": {"id": "x"}}', {})
         stub = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 stub.calls.append((self.path, dict(self.headers), orjson.loads(body)))
-                status, reply, headers = stub.replies.pop(0) if stub.replies else stub.default
-                self.send_response(status)
-                for k, v in {"Content-Length": str(len(reply)), **headers}.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(reply)
+                self.reply(*(stub.replies.pop(0) if stub.replies else stub.default))
 
         self.server = LocalServer(Handler)
         self.url = self.server.url

@@ -10,13 +10,12 @@ import shutil
 import subprocess
 import sys
 import tarfile
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import orjson
 import pytest
-from conftest import PARIS_ROWS, RAW_2021, LocalServer
+from conftest import PARIS_ROWS, RAW_2021, LocalServer, QuietHandler
 from gha import Cache, Runner, fresh_env
 from test_datagouv import DataGouv
 from test_ops import Stub
@@ -142,10 +141,7 @@ class Host:
         self.origin, self.served, self.versions = origin, "", []
         host = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802
                 tip = git(host.origin, "rev-parse", "gh-pages")
                 commit = host.served or tip
@@ -158,10 +154,7 @@ class Host:
                 body = blob.stdout if blob.returncode == 0 else b"not found"
                 if path == "version.json":
                     host.versions.append(orjson.loads(body)["current"])
-                self.send_response(200 if blob.returncode == 0 else 404)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply(200 if blob.returncode == 0 else 404, body)
 
         self.server = LocalServer(Handler)
         self.url = self.server.url
