@@ -2,9 +2,7 @@
 
 Run `doit` (a second run does nothing and prints nothing); `doit list` shows the steps.
 Settings are `name=value` on the command line, or `IMMOSTATS_NAME` in the environment (what the
-workflow uses): build_dir=, site_dir=, source= (a DVF file or folder; default: the real sample
-in tests/data/sample), site_url=, departements=, memory_limit=, threads=, the statistics settings
-of rules/method.py (min_value=, grade_min=, ...) and the publishing ones of rules/publishing.py.
+workflow uses); rules/config.py reads and checks them all, README's "Settings" lists them.
 """
 
 from __future__ import annotations
@@ -14,19 +12,19 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from doit import get_var
+from doit import create_after, get_var
 from doit.tools import config_changed
 
 from rules import (
     buildlock,
+    codedeps,
+    config,
     datagouv,
     gate,
     health,
     history,
-    method,
     notify,
     places,
-    publishing,
     purge,
     reference,
     render,
@@ -40,30 +38,15 @@ from rules import (
 )
 from rules.doitedge import Reporter, github_output, guarded, or_exit
 from rules.errors import ImmoStatsError
-from rules.method import Method
-from rules.paths import ROOT, SAMPLE_SOURCE, Paths
-from rules.settings import Settings, environment_fallback, read_vars
+from rules.settings import environment_fallback
 
 var = environment_fallback(get_var)
-P = Paths.of(var("build_dir", "build"), var("site_dir", "site"))
+P = config.paths(var)
 P.build.mkdir(parents=True, exist_ok=True)  # doit does not create its dep_file's folder
 or_exit(lambda: buildlock.hold(P.lock, sys.argv[1:]))  # one doit at a time on this build/
-SETTINGS = or_exit(lambda: Settings.from_vars(var))
-METHOD = or_exit(lambda: Method.from_vars(var))
-LIMITS = or_exit(lambda: gate.Limits(**read_vars(gate.Limits, var)))
-SCOPE = SETTINGS.scope()
-PLACES = places.all_places(SCOPE)
-SOURCE = var("source", str(SAMPLE_SOURCE))
-FOLLOW = SOURCE == "datagouv"  # production: follow data.gouv.fr; otherwise a local file or folder
-REMOTE = or_exit(lambda: datagouv.Remote(**read_vars(datagouv.Remote, var, names={"api": "datagouv_api"})))
-SITE_URL = var("site_url", site.DEFAULT_URL)
-PUB = or_exit(
-    lambda: publishing.Publishing(
-        repo=Path(var("repo", str(ROOT))).resolve(),
-        push=var("push", "0").lower() in ("1", "true", "yes"),
-        **read_vars(publishing.Publishing, var, skip={"repo", "push"}),
-    )
-)
+CFG = or_exit(lambda: config.load(var, sys.argv[1:]))
+SETTINGS, METHOD, LIMITS, REMOTE, PUB = CFG.settings, CFG.method, CFG.limits, CFG.remote, CFG.publishing
+SOURCE, FOLLOW = CFG.source, CFG.follow
 or_exit(lambda: versions.check_command_line(sys.argv[1:], PUB))
 GITHUB_REPO = PUB.github_repo
 BUILD = [
@@ -87,6 +70,19 @@ DOIT_CONFIG = {
     "minversion": "0.37.0",
 }
 TEMPLATES = sorted({*render.PAGE_TEMPLATES.values(), *sitefiles.STATIC_PAGES, "admin.html"})
+
+
+@cache
+def scope() -> frozenset[str]:
+    """The departments the site covers (empty: all of France): `departements=` when set; else all
+    of France when following data.gouv.fr, or the departments in the store for a local source.
+    Read once the load task has run: the tasks that need it are created after it (create_after)."""
+    return places.resolve_scope(SETTINGS.departements, None if FOLLOW else store.departements_present(P))
+
+
+@cache
+def place_keys() -> tuple[tuple[str, str], ...]:
+    return tuple(places.all_places(scope()))
 
 
 def _source_files() -> list:
@@ -116,7 +112,7 @@ def task_download():
     if FOLLOW:
         return {
             "actions": [(guarded(datagouv.run_download), [P, SETTINGS, REMOTE])],
-            "file_dep": [P.datagouv_release, datagouv.__file__],
+            "file_dep": [P.datagouv_release, *codedeps.inputs(datagouv.run_download)],
             "targets": [P.downloads],
             "clean": [],
         }
@@ -131,12 +127,8 @@ def task_load():
         "actions": [(guarded(_load), [files])],
         "file_dep": [
             *files,
-            *store.SQL_FILES,
-            *history.SQL_FILES,
             *reference.FILES,
-            store.__file__,
-            sources.__file__,
-            history.__file__,
+            *codedeps.inputs(_load),
         ],
         "targets": [P.db, P.store_manifest],
         "uptodate": [config_changed({"source": SOURCE, "memory_limit": SETTINGS.memory_limit})],
@@ -158,26 +150,24 @@ def task_history():
     publish commits to the history branch (a plain build does not need it)."""
     return {
         "actions": [(guarded(history.export), [P, SETTINGS])],
-        "file_dep": [P.store_manifest, *history.SQL_FILES, history.__file__],
+        "file_dep": [P.store_manifest, *codedeps.inputs(history.export)],
         "targets": [P.history_manifest],
         "clean": True,
     }
 
 
+@create_after(executed="load")
 def task_stats():
     """Compute every figure in one DuckDB pass; write one JSON per place (only if its bytes change)."""
     return {
-        "actions": [(guarded(stats.run), [P, METHOD, SETTINGS])],
+        "actions": [(guarded(stats.run), [P, METHOD, SETTINGS, scope()])],
         "file_dep": [
             P.store_manifest,
-            *stats.SQL_FILES,
             *reference.FILES,
-            stats.__file__,
-            method.__file__,
-            places.__file__,
+            *codedeps.inputs(stats.run),
         ],
         "targets": [P.changes, P.data_manifest, P.release, *_place_files()],
-        "uptodate": [config_changed({**METHOD.as_dict(), "departements": sorted(SCOPE)})],
+        "uptodate": [config_changed({**METHOD.as_dict(), "departements": sorted(scope())})],
         "clean": True,
     }
 
@@ -185,16 +175,17 @@ def task_stats():
 @cache
 def _place_files() -> tuple[str, ...]:
     """The 35,000 per-place JSON files: built once per run, for stats and for the site's file list."""
-    return tuple(places.json_file(P, *key) for key in PLACES)
+    return tuple(places.json_file(P, *key) for key in place_keys())
 
 
+@create_after(executed="load")
 def task_assets():
     """Minify CSS and JS, name them by content hash; write build/site.json (URL, scope, assets)."""
     return {
-        "actions": [(guarded(site.build_assets), [P, SITE_URL, SCOPE])],
-        "file_dep": [*site.ASSET_SOURCES.values(), site.__file__],
+        "actions": [(guarded(site.build_assets), [P, SETTINGS.site_url, scope()])],
+        "file_dep": [*site.ASSET_SOURCES.values(), *codedeps.inputs(site.build_assets)],
         "targets": [P.site_config, *site.asset_files(P)],
-        "uptodate": [config_changed({"url": SITE_URL, "departements": sorted(SCOPE)})],
+        "uptodate": [config_changed({"url": SETTINGS.site_url, "departements": sorted(scope())})],
         "clean": True,
     }
 
@@ -212,6 +203,7 @@ def task_fingerprint():
         }
 
 
+@create_after(executed="load")
 def task_render():
     """One page per place, re-rendered only when its JSON or its template's fingerprint changes."""
     yield from _render_tasks()
@@ -224,7 +216,7 @@ def _render_tasks() -> list[dict]:
     fingerprint = {
         level: str(render.fingerprint_path(P, name)) for level, name in render.PAGE_TEMPLATES.items()
     }
-    for level, code in PLACES:
+    for level, code in place_keys():
         deps = [places.json_file(P, level, code), fingerprint[level]]
         if level == "france":
             deps.append(P.release)  # the home page states the DVF release
@@ -255,16 +247,18 @@ def _render_tasks() -> list[dict]:
     return tasks
 
 
+@create_after(executed="load")
 def task_sitefiles():
     """Search index, sitemap, robots.txt and _headers: from the referential and settings only."""
     return {
         "actions": [(guarded(sitefiles.write), [P])],
-        "file_dep": [*reference.FILES, sitefiles.__file__, places.__file__, P.site_config],
+        "file_dep": [*reference.FILES, *codedeps.inputs(sitefiles.write), P.site_config],
         "targets": list(_sitefile_targets()),
         "clean": True,
     }
 
 
+@create_after(executed="load")
 def task_tidy():
     """Remove from site/ what the build no longer declares (a narrower scope, an old asset) and
     the leftovers of a killed write; runs when the set of the site's files changes."""
@@ -272,6 +266,7 @@ def task_tidy():
     digest = hashlib.sha256("\n".join(declared).encode()).hexdigest()
     return {
         "actions": [(guarded(tidy.remove_undeclared), [P.site, set(declared)])],
+        "file_dep": codedeps.inputs(tidy.remove_undeclared),
         "uptodate": [config_changed({"site_files": digest})],
     }
 
@@ -288,7 +283,7 @@ def _site_files() -> frozenset[str]:
 
 @cache
 def _sitefile_targets() -> tuple[Path, ...]:
-    return tuple(sitefiles.targets(P, PLACES))
+    return tuple(sitefiles.targets(P, places.all_places(scope())))
 
 
 def task_gate():
@@ -317,11 +312,7 @@ def _publish() -> None:
         print(f"nothing to publish: the site online ({done['current']}) is identical to this build{kept}")
         return
     where = f"pushed to {PUB.remote}" if PUB.push else "not pushed (push=1 pushes)"
-    print(
-        f"published {done['version']}: {done['cities_updated']} communes updated, "
-        f"{done['new_transactions']} new sales, {done['files_changed']} files changed "
-        f"({done['commit'][:10]}, {where})"
-    )
+    print(f"published {done['version']}: {versions.summary(done)} ({done['commit'][:10]}, {where})")
 
 
 def task_rollback():
@@ -364,8 +355,7 @@ def task_purge():
 
 
 def _purge() -> None:
-    batch, wait = int(var("purge_batch", "30")), float(var("purge_wait", "600"))
-    purge.purge(PUB, SITE_URL, purge.Cloudflare.from_env(), batch, wait=wait)
+    purge.purge(PUB, SETTINGS.site_url, purge.Cloudflare.from_env(), CFG.purge.batch, wait=CFG.purge.wait)
 
 
 def task_notify():
@@ -374,11 +364,10 @@ def task_notify():
 
 
 def _notify() -> None:
-    status = var("status", "success")
     checks = gate.result(P)
     held = "" if not checks or checks["passed"] else "quality gate: " + "; ".join(checks["failed"])
-    fields = notify.summary(versions.read_record(PUB), status, var("error", "") or held)
-    notify.send(fields, "success" if status == "success" else "failure")
+    fields = notify.summary(versions.read_record(PUB), CFG.outcome.status, CFG.outcome.error or held)
+    notify.send(fields, CFG.outcome.status)
 
 
 def task_health():
@@ -391,7 +380,7 @@ def task_health():
             P.release,
             P.site_config,
             render.fingerprint_path(P, "admin.html"),
-            health.__file__,
+            *codedeps.inputs(_health),
         ],
         "targets": [P.site / "api" / "health.json", P.site / "admin" / "index.html"],
         "uptodate": [config_changed({"github_repo": GITHUB_REPO})],

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -23,12 +22,12 @@ from urllib.parse import urlparse
 import orjson
 import requests
 
-from rules import store
+from rules import progress, store
 from rules.doitedge import github_output
 from rules.errors import ImmoStatsError
 from rules.files import canonical_json, write_if_changed
 from rules.paths import Paths
-from rules.settings import Settings
+from rules.settings import Settings, bounds
 
 DEFAULT_API = "https://www.data.gouv.fr/api/1"
 DEFAULT_DATASET = "demandes-de-valeurs-foncieres"  # or demandes-de-valeurs-foncieres-geolocalisees
@@ -45,12 +44,15 @@ class SourceError(ImmoStatsError):
 class Remote:
     """Where the data lives and how patient to be (settings: datagouv_api=, dataset=, ...)."""
 
-    api: str = DEFAULT_API
-    dataset: str = DEFAULT_DATASET
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    retries: int = 4
-    backoff: float = 2.0  # seconds before the first retry, doubled each time
+    api: str = field(default=DEFAULT_API, metadata={"url": True})
+    dataset: str = field(
+        default=DEFAULT_DATASET,
+        metadata={"pattern": r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}", "expected": "expected a dataset id or slug"},
+    )
+    connect_timeout: float = field(default=10.0, metadata=bounds(0.01, 600))
+    read_timeout: float = field(default=60.0, metadata=bounds(0.01, 3600))
+    retries: int = field(default=4, metadata=bounds(1, 20))
+    backoff: float = field(default=2.0, metadata=bounds(0, 600))  # seconds before the first retry, doubled
 
     @property
     def dataset_url(self) -> str:
@@ -216,15 +218,12 @@ def _stream(url: str, tmp: Path, remote: Remote) -> int:
         with requests.get(url, stream=True, timeout=(remote.connect_timeout, remote.read_timeout)) as resp:
             _raise_for_status(url, resp)
             total = int(resp.headers.get("Content-Length") or 0)
-            progress = _Progress(Path(urlparse(url).path).name, total) if sys.stderr.isatty() else None
-            with open(tmp, "wb") as f:
+            name = Path(urlparse(url).path).name
+            with open(tmp, "wb") as f, progress.bar(name, total, "B", scale=True) as shown:
                 for block in resp.iter_content(1 << 20):
                     f.write(block)
                     done += len(block)
-                    if progress:
-                        progress.update(done)
-            if progress:
-                progress.close()
+                    shown.update(len(block))
     except requests.exceptions.Timeout:
         raise _Retryable(f"no answer within {remote.read_timeout:g} s") from None
     except requests.exceptions.ChunkedEncodingError:
@@ -289,25 +288,3 @@ def _get_json(url: str, remote: Remote) -> Any:
         time.sleep(error.retry_after if error.retry_after is not None else delay)
         delay *= 2
     raise AssertionError("unreachable")
-
-
-class _Progress:
-    """Bytes, rate and time left on one self-rewriting terminal line."""
-
-    def __init__(self, name: str, total: int) -> None:
-        self.name, self.total, self.start, self.shown = name, total, time.monotonic(), 0.0
-
-    def update(self, done: int) -> None:
-        now = time.monotonic()
-        if now - self.shown < 0.5:
-            return
-        self.shown = now
-        rate = done / max(now - self.start, 1e-6)
-        left = f", {(self.total - done) / rate:,.0f} s left" if self.total and rate else ""
-        of = f" of {self.total / 1e6:,.1f}" if self.total else ""
-        sys.stderr.write(f"\r{self.name}: {done / 1e6:,.1f}{of} MB ({rate / 1e6:,.1f} MB/s{left})")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        sys.stderr.write("\r\033[K")
-        sys.stderr.flush()

@@ -9,12 +9,14 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
 from doit.exceptions import TaskFailed
 from doit.reporter import ExecutedOnlyReporter
 
+from rules import progress
 from rules.errors import ImmoStatsError
 
 INTERRUPTED = "interrupted (Ctrl-C): stopped; the next run finishes or undoes what this one left"
@@ -46,9 +48,25 @@ def or_exit(make: Callable[[], Any]) -> Any:
 
 
 class Reporter(ExecutedOnlyReporter):
-    """Prints the names of tasks that run, nothing for up-to-date ones, one line per expected error."""
+    """Quiet by default, informative on demand.
 
-    desc = "executed-only, with one-line errors"
+    On a terminal, one progress bar per step of several tasks (fingerprint, render); then, and in CI,
+    one summary line per such step that ran ("render: 1,363 pages in 2.1 s, 33,680 unchanged"),
+    printed when the step ends. A single task (load, stats, publish) prints its own summary; nothing
+    is printed for a step with nothing to do, so a no-change run prints nothing.
+    `doit -v 2` prints one line per task instead. Expected errors are one line on stderr."""
+
+    desc = "one line per step, one line per expected error"
+
+    def __init__(self, outstream: Any, options: dict) -> None:
+        super().__init__(outstream, options)
+        self.per_task = per_task_lines(sys.argv[1:])
+        self.tasks: dict[str, Any] = {}
+        self.steps: dict[str, _Step] = {}
+        self.current: _Step | None = None
+
+    def initialize(self, tasks: dict[str, Any], selected_tasks: list[str]) -> None:
+        self.tasks = tasks  # the live table: tasks created later (create_after) appear in it
 
     def execute_task(self, task: Any) -> None:
         """Say nothing of a quiet task (it reports by itself), nor of one that only acts when named
@@ -56,14 +74,108 @@ class Reporter(ExecutedOnlyReporter):
         meta = task.meta or {}
         if meta.get("quiet") or (meta.get("only_when_named") and task.name not in sys.argv[1:]):
             return
-        super().execute_task(task)
+        if self.per_task:
+            super().execute_task(task)
+        elif task.actions:
+            self._step(task).started()
+
+    def add_success(self, task: Any) -> None:
+        step = self.steps.get(_basename(task.name))
+        if step and step.running:
+            step.done()
+
+    def skip_uptodate(self, task: Any) -> None:
+        if not self.per_task and task.actions:
+            self._step(task).unchanged()
 
     def add_failure(self, task: Any, fail: Any) -> None:
+        self._finish()
         if isinstance(fail, TaskFailed) and not fail.traceback:
             sys.stderr.write(f"error: {fail.message}\n")
             sys.stderr.flush()
             return
         super().add_failure(task, fail)
+
+    def complete_run(self) -> None:
+        self._finish()
+        super().complete_run()
+
+    def _step(self, task: Any) -> _Step:
+        name = _basename(task.name)
+        if self.current is not None and self.current.name != name:
+            self._finish()
+        if name not in self.steps:
+            siblings = sum(1 for t in self.tasks if t.startswith(name + ":"))
+            self.steps[name] = _Step(name, siblings)
+        self.current = self.steps[name]
+        return self.current
+
+    def _finish(self) -> None:
+        """Close the current step: its bar goes, its summary line stays (if it ran anything)."""
+        if self.current is not None:
+            line = self.current.close()
+            if line:
+                self.write(line + "\n")
+                self.outstream.flush()
+        self.current = None
+
+
+class _Step:
+    """What one step (a task, or a family of subtasks) did: run, unchanged, time spent."""
+
+    UNITS = {"render": "pages", "fingerprint": "templates"}
+
+    def __init__(self, name: str, subtasks: int) -> None:
+        self.name, self.subtasks = name, subtasks
+        self.ran = self.kept = 0
+        self.seconds = 0.0
+        self.running = False
+        self.clock = 0.0
+        self.bar = progress.bar(name, subtasks, self.UNITS.get(name, "tasks")) if subtasks > 1 else None
+
+    def started(self) -> None:
+        self.running, self.clock = True, time.monotonic()
+
+    def done(self) -> None:
+        self.seconds += time.monotonic() - self.clock
+        self.ran += 1
+        self.running = False
+        if self.bar is not None:
+            self.bar.update()
+
+    def unchanged(self) -> None:
+        self.kept += 1
+        if self.bar is not None:
+            self.bar.update()
+
+    def close(self) -> str:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        if not self.ran or not self.subtasks:
+            return ""  # a single task (load, stats, publish) reports by itself
+        unit = self.UNITS.get(self.name, "tasks")
+        kept = f", {self.kept:,} unchanged" if self.kept else ""
+        return f"{self.name}: {self.ran:,} {unit} in {self.seconds:.1f} s{kept}"
+
+
+def _basename(task_name: str) -> str:
+    return task_name.split(":", 1)[0]
+
+
+def per_task_lines(argv: list[str]) -> bool:
+    """`doit -v 2` (or `-v2`, `--verbosity 2`, `--verbosity=2`) asks for one line per task."""
+    for i, arg in enumerate(argv):
+        if arg in ("-v", "--verbosity") and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--verbosity="):
+            value = arg.split("=", 1)[1]
+        elif arg.startswith("-v") and arg[2:].isdigit():
+            value = arg[2:]
+        else:
+            continue
+        return value.isdigit() and int(value) >= 2
+    return False
 
 
 def github_output(**values: str) -> None:

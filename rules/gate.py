@@ -9,7 +9,7 @@ online with it (`api/profile.json` on the deploy branch), so the comparison surv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -18,6 +18,7 @@ import orjson
 from rules.errors import ImmoStatsError
 from rules.files import canonical_json, write_atomic
 from rules.paths import Paths
+from rules.settings import bounds
 
 
 class GateError(ImmoStatsError):
@@ -28,12 +29,12 @@ class GateError(ImmoStatsError):
 class Limits:
     """Command-line settings: year_drop=0.2 dep_drop=0.5 kept_points=10 median_factor=1.5 ..."""
 
-    year_drop: float = 0.20  # a year may lose at most 20 % of its rows between releases
-    dep_drop: float = 0.50  # a department-year with >= dep_min_rows rows may lose at most 50 %
-    dep_min_rows: int = 1000
-    kept_points: float = 10.0  # the share of a year's rows left after each filter may move 10 points
-    unknown_share: float = 0.01  # at most 1 % of rows with an unknown commune code
-    median_factor: float = 1.5  # a department median may move at most x1.5 either way
+    year_drop: float = field(default=0.20, metadata=bounds(0, 1))  # a year may lose at most 20 % of its rows
+    dep_drop: float = field(default=0.50, metadata=bounds(0, 1))  # a department-year (>= dep_min_rows): 50 %
+    dep_min_rows: int = field(default=1000, metadata=bounds(0))
+    kept_points: float = field(default=10.0, metadata=bounds(0, 100))  # share left by each filter: 10 points
+    unknown_share: float = field(default=0.01, metadata=bounds(0, 1))  # at most 1 % of unknown commune codes
+    median_factor: float = field(default=1.5, metadata=bounds(1))  # a department median: at most x1.5
 
 
 def profile(paths: Paths) -> dict[str, Any]:

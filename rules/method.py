@@ -10,10 +10,10 @@ default. Every setting can be given on the command line (`doit min_value=5000`).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from rules.errors import ConfigError
-from rules.settings import Getter, read_vars
+from rules.settings import Getter, bounds, read_vars
 
 METHOD_VERSION = "etalab-statistiques-dvf-2023.05"
 
@@ -22,14 +22,14 @@ METHOD_VERSION = "etalab-statistiques-dvf-2023.05"
 class Method:
     """Filters, publication thresholds and the headline window."""
 
-    max_price_m2: int = 100_000  # Etalab's only outlier cap (prix_m2 < 100000)
-    min_value: int = 0  # Cerema suggests 5000; 0 keeps Etalab's method
-    window_years: int = 5  # headline figures pool the last N calendar years, as Etalab does
-    grade_high: int = 100  # sales for "élevée"
-    grade_good: int = 30  # sales for "bonne"
-    grade_min: int = 15  # sales for "indicative"; fewer: not published
-    quartiles_min: int = 30  # sales needed to publish quartiles
-    recent_sales: int = 20
+    max_price_m2: int = field(default=100_000, metadata=bounds(1))  # Etalab's only cap (prix_m2 < 100000)
+    min_value: int = field(default=0, metadata=bounds(0))  # Cerema suggests 5000; 0 keeps Etalab's method
+    window_years: int = field(default=5, metadata=bounds(1, 30))  # headline: the last N calendar years
+    grade_high: int = field(default=100, metadata=bounds(1))  # sales for "élevée"
+    grade_good: int = field(default=30, metadata=bounds(1))  # sales for "bonne"
+    grade_min: int = field(default=15, metadata=bounds(1))  # sales for "indicative"; fewer: not published
+    quartiles_min: int = field(default=30, metadata=bounds(1))  # sales needed to publish quartiles
+    recent_sales: int = field(default=20, metadata=bounds(0, 200))
 
     @classmethod
     def from_vars(cls, get: Getter) -> Method:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -19,6 +20,16 @@ COLORS = {"success": 0x2ECC71, "failure": 0xE74C3C}  # green, red (Discord wants
 Log = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """Settings of `doit notify`: status=success|failure, error= (what failed, in one line)."""
+
+    status: str = field(
+        default="success", metadata={"pattern": "success|failure", "expected": "expected success or failure"}
+    )
+    error: str = ""
+
+
 def summary(record: dict[str, Any] | None, status: str, error: str = "") -> dict[str, str]:
     """The figures every notification carries, from versions/version.json's latest entry."""
     entry = (record or {}).get("history", [{}])[0] if record and record.get("history") else {}
@@ -26,16 +37,21 @@ def summary(record: dict[str, Any] | None, status: str, error: str = "") -> dict
     fields = {
         "Version": entry.get("version", "—"),
         "Statut": "réussi" if status == "success" else "échec",
-        "Communes mises à jour": str(changes.get("cities_updated", "—")),
-        "Nouvelles ventes": str(changes.get("new_transactions", "—")),
-        "Pages modifiées": str(changes.get("pages_rerendered", "—")),
-        "Fichiers modifiés": str(changes.get("files_changed", "—")),
+        "Communes aux chiffres modifiés": _number(changes.get("communes_changed")),
+        "Lignes DVF ajoutées": _number(changes.get("sales_added")),
+        "Lignes DVF retirées": _number(changes.get("sales_removed")),
+        "Pages modifiées": _number(changes.get("pages_changed")),
+        "Fichiers modifiés": _number(changes.get("files_changed")),
         "Durée du build": f"{changes['build_time']} s" if changes.get("build_time") is not None else "—",
         "Taille du dépôt": _megabytes(changes.get("repository_bytes")),
     }
     if error:
         fields["Erreur"] = error
     return fields
+
+
+def _number(value: int | None) -> str:
+    return "—" if value is None else nombre(value)
 
 
 def _megabytes(size: int | None) -> str:

@@ -19,6 +19,7 @@ from rules.paths import Paths
 
 LEVELS = ("commune", "departement", "region", "france")
 FRANCE = "FR"
+ALL = "all"  # departements=all: every department of France
 # DVF has no data for Alsace-Moselle (Livre foncier) and Mayotte (DGFiP's dataset description).
 NOT_IN_DVF = frozenset({"57", "67", "68", "976"})
 
@@ -96,8 +97,34 @@ def all_places(scope: frozenset[str] = frozenset()) -> dict[tuple[str, str], Pla
     return out
 
 
+def resolve_scope(value: str, present: frozenset[str] | None) -> frozenset[str]:
+    """The departments a build covers (empty: all of France). `departements=` when given (`all`,
+    or a list of codes); otherwise the departments `present` in the data (None: all, what following
+    data.gouv.fr means), or all of France while nothing is imported yet."""
+    if value.strip():
+        return parse_scope(value)
+    return present or frozenset()
+
+
+def partial_scope(place: Place, places: dict[tuple[str, str], Place]) -> list[dict[str, str]]:
+    """The departments a region's or France's figures cover, when a scoped build leaves some of
+    its departments out; empty when the place is complete."""
+    complete = all_places()
+    if place.level == "region":
+        wanted = set(complete["region", place.code].children)
+    else:
+        wanted = {code for level, code in complete if level == "departement"}
+    present = [p for (level, code), p in places.items() if level == "departement" and code in wanted]
+    if len(present) == len(wanted):
+        return []
+    return [{"code": p.code, "nom": p.nom} for p in present]
+
+
 def parse_scope(value: str) -> frozenset[str]:
-    """`departements=01,75` -> {"01", "75"}; unknown codes are a ConfigError, empty means all."""
+    """`departements=01,75` -> {"01", "75"}; unknown codes are a ConfigError; `all` (or empty) means
+    all of France."""
+    if value.strip().lower() == ALL:
+        return frozenset()
     codes = frozenset(c.strip().upper() for c in value.split(",") if c.strip())
     known = {d["code"] for d in _read(reference.DEPARTEMENTS)}
     if unknown := sorted(codes - known):

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import ClassVar
 
 import requests
 
@@ -20,6 +21,7 @@ from rules import versions
 from rules.errors import ImmoStatsError
 from rules.gitrepo import GitError, RefUpdate
 from rules.publishing import NOTES_REF, Publishing
+from rules.settings import bounds
 
 DEFAULT_API = "https://api.cloudflare.com/client/v4"
 Log = Callable[[str], None]
@@ -27,6 +29,17 @@ Log = Callable[[str], None]
 
 class PurgeError(ImmoStatsError):
     """Cloudflare refused or kept failing; the message never holds a secret."""
+
+
+@dataclass(frozen=True)
+class PurgeSettings:
+    """Settings: purge_batch= (URLs per call: 30 on Free/Pro/Business plans), purge_wait= (seconds
+    to wait for the host to serve the new version first)."""
+
+    batch: int = field(default=30, metadata=bounds(1, 500))
+    wait: float = field(default=600.0, metadata=bounds(0, 86400))
+
+    NAMES: ClassVar[dict[str, str]] = {"batch": "purge_batch", "wait": "purge_wait"}
 
 
 @dataclass(frozen=True)

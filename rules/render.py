@@ -8,6 +8,7 @@ editing a template re-renders exactly the pages that use it.
 from __future__ import annotations
 
 import hashlib
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,11 @@ from typing import Any
 import orjson
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta, select_autoescape
 
-from rules import charts
+from rules import charts, codedeps
 from rules import places as pl
 from rules.files import write_if_changed
 from rules.fr import date_fr, euros, nombre, pct
-from rules.paths import TEMPLATES, Paths
+from rules.paths import ROOT, TEMPLATES, Paths
 from rules.site import SiteConfig
 from rules.site import load as load_site
 
@@ -65,8 +66,9 @@ def template_deps(name: str) -> tuple[Path, ...]:
 
 def fingerprint_inputs(template: str, paths: Paths) -> list[Path]:
     """Everything a page made from `template` depends on besides its data: the templates it
-    reaches, the renderer and the site settings (URL, scope, asset names)."""
-    return [*template_deps(template), Path(__file__), Path(charts.__file__), paths.site_config]
+    reaches, the code that renders it (this module and all it imports) and the site settings
+    (URL, scope, asset names)."""
+    return [*template_deps(template), *codedeps.inputs(sys.modules[__name__]), paths.site_config]
 
 
 def fingerprint_path(paths: Paths, template: str) -> Path:
@@ -80,7 +82,8 @@ def write_fingerprint(target: Path, inputs: list[Path]) -> None:
     run stats 70,000 files instead of 315,000, with the same meaning."""
     h = hashlib.sha256()
     for path in sorted(inputs):
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        label = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name  # build/ may be anywhere
+        h.update(str(label).encode() + b"\0" + path.read_bytes() + b"\0")
     write_if_changed(target, h.hexdigest().encode() + b"\n")
 
 

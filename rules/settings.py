@@ -5,9 +5,13 @@ Each can be set on the command line (`doit memory_limit=2GB`); `Settings.from_va
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+from urllib.parse import urlsplit
 
 from rules.errors import ConfigError
 from rules.places import parse_scope
@@ -22,18 +26,21 @@ def environment_fallback(get: Getter) -> Getter:
     def var(name: str, default: str | None = None) -> str | None:
         value = get(name, None)
         if value is None:
-            value = os.environ.get(f"IMMOSTATS_{name.upper()}") or None
+            value = os.environ.get(f"{ENV_PREFIX}{name.upper()}") or None
         return default if value is None else value
 
     return var
 
 
 def read_vars(
-    cls: type, get: Getter, names: dict[str, str] | None = None, skip: frozenset[str] | set[str] = frozenset()
-) -> dict[str, object]:
+    cls: type,
+    get: Getter,
+    names: Mapping[str, str] | None = None,
+    skip: frozenset[str] | set[str] = frozenset(),
+) -> dict[str, Any]:
     """The dataclass fields that were set (`name=value`, or the variable `names` gives a field),
-    numbers checked."""
-    values: dict[str, object] = {}
+    parsed to the field's type and checked against its bounds (`field(metadata=at_least(1))`)."""
+    values: dict[str, Any] = {}  # each value parsed to its field's type
     for f in fields(cls):
         if f.name in skip:
             continue
@@ -41,26 +48,92 @@ def read_vars(
         raw = get(name, None)
         if raw is None:
             continue
-        try:
-            if f.type in ("int", int):
-                values[f.name] = int(raw)
-            elif f.type in ("float", float):
-                values[f.name] = float(raw)
-            else:
-                values[f.name] = raw
-        except ValueError:
-            raise ConfigError(f"{name}={raw}: expected a number") from None
+        values[f.name] = _parse(name, raw, f.type, f.metadata)
     return values
+
+
+def _parse(name: str, raw: str, kind: object, rules: Mapping[str, object]) -> object:
+    if kind in ("bool", bool):
+        low = raw.strip().lower()
+        if low not in _BOOLEANS:
+            raise ConfigError(f"{name}={raw}: expected 1 or 0 (yes/no, true/false)")
+        return _BOOLEANS[low]
+    if kind in ("int", int, "float", float):
+        try:
+            value: float = int(raw) if kind in ("int", int) else float(raw)
+        except ValueError:
+            expected = "a whole number" if kind in ("int", int) else "a number"
+            raise ConfigError(f"{name}={raw}: expected {expected}") from None
+        low, high = rules.get("min"), rules.get("max")
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ConfigError(f"{name}={raw}: expected a finite number")
+        if low is not None and value < low:  # type: ignore[operator]
+            raise ConfigError(f"{name}={raw}: must be at least {low}")
+        if high is not None and value > high:  # type: ignore[operator]
+            raise ConfigError(f"{name}={raw}: must be at most {high}")
+        return value
+    pattern = rules.get("pattern")
+    if isinstance(pattern, str) and not re.fullmatch(pattern, raw.strip()):
+        raise ConfigError(f"{name}={raw}: {rules.get('expected', 'not a valid value')}")
+    if rules.get("url"):
+        check_url(name, raw)
+    return raw
+
+
+_BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
+def bounds(low: float | None = None, high: float | None = None) -> dict[str, object]:
+    """Field metadata: the range a number setting must be in."""
+    return {"min": low, "max": high}
+
+
+def check_url(name: str, value: str) -> str:
+    """An absolute http(s) URL with a host: canonical links, APIs and purges are built on it."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"{name}={value}: expected an absolute http(s) URL such as https://example.org")
+    return value
+
+
+def check_settings(argv: list[str], known: Iterable[str], environ: Mapping[str, str] = os.environ) -> None:
+    """A setting nobody reads is a typo (`doit sourc=x`, `IMMOSTATS_DEPARTMENTS=01`): one line
+    naming it and the closest known name, instead of a build that silently ignores it."""
+    names = sorted(set(known))
+    given = [(a.split("=", 1)[0], "") for a in argv if re.match(r"[A-Za-z_][A-Za-z0-9_]*=", a)]
+    given += [
+        (k.removeprefix(ENV_PREFIX).lower(), f" (environment variable {k})")
+        for k, v in sorted(environ.items())
+        if k.startswith(ENV_PREFIX) and v
+    ]
+    for name, origin in given:
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]}?" if close else "README's Settings section lists them all"
+            raise ConfigError(f"unknown setting {name}{origin}: {hint}")
+
+
+ENV_PREFIX = "IMMOSTATS_"
+MEMORY = r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)"
+
+
+def names_of(*classes: type, renamed: Mapping[str, str] | None = None) -> set[str]:
+    """Every variable the dataclasses read (`renamed` maps a field to its variable's name)."""
+    return {(renamed or {}).get(f.name, f.name) for cls in classes for f in fields(cls)}
 
 
 @dataclass(frozen=True)
 class Settings:
     """Resource limits for DuckDB (a runner has 7 GB: France-scale data needs spilling, not luck),
-    and the scope of the site (all departments by default)."""
+    and the scope of the site: the departments present in the data by default (all of France with
+    source=datagouv), `all`, or a list of codes."""
 
-    memory_limit: str = "3GB"
-    threads: int = 0  # 0: DuckDB's default (all cores)
-    departements: str = ""  # comma-separated department codes to publish; empty: all of France
+    memory_limit: str = field(
+        default="3GB", metadata={"pattern": MEMORY, "expected": "expected a size such as 3GB or 500MB"}
+    )
+    threads: int = field(default=0, metadata=bounds(0, 1024))  # 0: DuckDB's default (all cores)
+    departements: str = ""  # comma-separated codes, or `all`; empty: the departments in the data
+    site_url: str = field(default="https://immostats.example", metadata={"url": True})
 
     @classmethod
     def from_vars(cls, get: Getter) -> Settings:

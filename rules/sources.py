@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import codecs
 import gzip
-import sys
-import time
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -26,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from rules import progress
 from rules.errors import ConfigError, InputError
 from rules.files import sha256_file
 
@@ -220,8 +219,8 @@ def _open_payload(path: Path) -> Iterator[BinaryIO | None]:
 def _scan(stream: BinaryIO, path: Path, copy_to: Path | None) -> tuple[bytes, int, bool]:
     """Stream the content once: UTF-8 check, line count, optional copy. Returns (head, lines, final LF)."""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    head, lines, last, done = b"", 0, b"", 0
-    progress = _Progress(path) if sys.stderr.isatty() else None
+    head, lines, last = b"", 0, b""
+    shown = progress.bar(path.name, None, "B", scale=True)  # decompressed: the total is unknown
     out = open(copy_to, "wb") if copy_to else None
     try:
         while block := stream.read(_CHUNK):
@@ -239,9 +238,7 @@ def _scan(stream: BinaryIO, path: Path, copy_to: Path | None) -> tuple[bytes, in
                 head += block[:8192]
             lines += block.count(b"\n")
             last = block[-1:]
-            done += len(block)
-            if progress:
-                progress.update(done, lines)
+            shown.update(len(block))
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -254,8 +251,7 @@ def _scan(stream: BinaryIO, path: Path, copy_to: Path | None) -> tuple[bytes, in
             copy_to.unlink(missing_ok=True)
         raise
     finally:
-        if progress:
-            progress.close()
+        shown.close()
     if out:
         out.close()
     if not head:
@@ -281,24 +277,3 @@ def _recognise(path: Path, head: bytes) -> str:
         "by '|') or the Etalab geo-dvf header (40 columns separated by ',')",
         1,
     )
-
-
-class _Progress:
-    """One self-rewriting line on a terminal: bytes and lines read, and the rate."""
-
-    def __init__(self, path: Path) -> None:
-        self.path, self.start, self.shown = path, time.monotonic(), 0.0
-
-    def update(self, done: int, lines: int) -> None:
-        now = time.monotonic()
-        if now - self.shown < 0.5:
-            return
-        self.shown = now
-        rate = lines / max(now - self.start, 1e-6)
-        sys.stderr.write(f"\r{self.path.name}: {done / 1e6:,.0f} MB, {lines:,} lines ({rate:,.0f} lines/s)")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()

@@ -47,18 +47,22 @@ Key = tuple[str, str]
 Log = Callable[[str], None]
 
 
-def run(paths: Paths, method: Method, settings: Settings, log: Log = print) -> dict[str, Any]:
-    """Compute, write the files that changed, record the changes in build/changes.json."""
+def run(
+    paths: Paths, method: Method, settings: Settings, scope: frozenset[str] | None = None, log: Log = print
+) -> dict[str, Any]:
+    """Compute, write the files that changed, record the changes in build/changes.json. `scope`
+    (default: the settings' `departements`) limits every figure, France's included, to its departments."""
+    scope = settings.scope() if scope is None else scope
     started = datetime.now(UTC)
     con = connect(paths, settings)
     con.execute("set preserve_insertion_order = false")  # results are sorted when fetched
     try:
         window = _window(con, method)
-        _compute(con, method, window)
+        _compute(con, method, window, scope)
         tables = _fetch(con)
     finally:
         con.close()
-    docs = documents(tables, method, window, settings.scope())
+    docs = documents(tables, method, window, scope)
     changes = _write(paths, docs, started)
     release = {
         "text": release_text(orjson.loads(paths.store_manifest.read_bytes())),
@@ -74,7 +78,7 @@ def run(paths: Paths, method: Method, settings: Settings, log: Log = print) -> d
         1 for d in communes if any(s["published"] for s in d["current_stats"].values())
     )
     write_atomic(paths.changes, canonical_json(changes))
-    _report(changes, log)
+    _report(changes, (datetime.now(UTC) - started).total_seconds(), log)
     return changes
 
 
@@ -87,10 +91,13 @@ def _window(con: duckdb.DuckDBPyConnection, method: Method) -> dict[str, int]:
     return {"from": to - method.window_years + 1, "to": to, "full_year": full_year}
 
 
-def _compute(con: duckdb.DuckDBPyConnection, method: Method, window: dict[str, int]) -> None:
+def _compute(
+    con: duckdb.DuckDBPyConnection, method: Method, window: dict[str, int], scope: frozenset[str]
+) -> None:
     set_variables(
         con,
         {
+            "scope": ",".join(sorted(scope)),  # empty: all of France
             "min_value": method.min_value,
             "max_price_m2": method.max_price_m2,
             "window_from": window["from"],
@@ -226,6 +233,8 @@ def _metadata(
         meta["departements"] = [
             {"code": p.code, "nom": p.nom} for (lv, _), p in places.items() if lv == "departement"
         ]
+    if place.level in ("region", "france") and (partial := pl.partial_scope(place, places)):
+        meta["scope"] = partial  # a partial build: say which departments the figures cover
     return meta
 
 
@@ -373,10 +382,11 @@ def _previous_sales(path: Path) -> int | None:
         return None
 
 
-def _report(changes: dict[str, Any], log: Log) -> None:
+def _report(changes: dict[str, Any], seconds: float, log: Log) -> None:
     c = changes["counts"]
     log(
-        f"stats: {c['places']:,} places, {c['written']:,} JSON files written, {c['unchanged']:,} unchanged"
+        f"stats: {c['places']:,} places in {seconds:.1f} s, {c['written']:,} JSON files written, "
+        f"{c['unchanged']:,} unchanged"
         + (f", {len(changes['removed'])} removed" if changes["removed"] else "")
     )
     unknown = changes["unknown_communes"]

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import orjson
 
 from rules import reference
 from rules.errors import ImmoStatsError, InputError
@@ -101,6 +102,8 @@ class FileResult:
     fmt: str = ""
     rows: int = 0
     replaced: int = 0
+    added: int = 0
+    removed: int = 0
     unknown: dict[str, int] = field(default_factory=dict)
     skipped: bool = False
     seconds: float = 0.0
@@ -149,7 +152,10 @@ def _import_batch(
         current = None
         for _, r in todo:
             con.execute(
-                """insert into update_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'success', null)""",
+                """insert into update_log (batch_id, source_file, sha256, source_format, rows_imported,
+                       rows_replaced, rows_unknown_commune, started, completed, status, rows_added,
+                       rows_removed)
+                   values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'success', ?, ?)""",
                 [
                     batch_id,
                     r.name,
@@ -160,6 +166,8 @@ def _import_batch(
                     sum(r.unknown.values()),
                     started,
                     _now(),
+                    r.added,
+                    r.removed,
                 ],
             )
         con.execute("commit")
@@ -196,7 +204,8 @@ def record_failure(paths: Paths, settings: Settings, source: str, error: ImmoSta
         batch_id = con.execute("select coalesce(max(batch_id), 0) + 1 from update_log").fetchone()[0]
         now = _now()
         con.execute(
-            "insert into update_log values (?, ?, null, null, 0, 0, 0, ?, ?, 'failed', ?)",
+            """insert into update_log (batch_id, source_file, started, completed, status, error)
+               values (?, ?, ?, ?, 'failed', ?)""",
             [batch_id, source, now, now, str(error)],
         )
     finally:
@@ -267,6 +276,7 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
             "import one of them (a release's files, in one format)",
         )
     con.execute(sql("replaced_rows"))
+    result.added, result.removed = con.execute(sql("row_changes")).fetchone()
     result.replaced = con.execute(
         "delete from dvf_rows where rowid in (select row_id from replaced_rows)"
     ).fetchone()[0]
@@ -289,7 +299,9 @@ def _log_failure(
     for path, r in todo:
         message = str(err) if str(path) == culprit or len(todo) == 1 else f"not imported: {err}"
         con.execute(
-            "insert into update_log values (?, ?, ?, ?, 0, 0, 0, ?, ?, 'failed', ?)",
+            """insert into update_log (batch_id, source_file, sha256, source_format, started, completed,
+                   status, error)
+               values (?, ?, ?, ?, ?, ?, 'failed', ?)""",
             [batch_id, r.name, r.sha256, r.fmt or None, started, _now(), message],
         )
 
@@ -310,6 +322,25 @@ def _duckdb_input_error(path: Path, e: duckdb.Error) -> InputError:
     return InputError(path, f"cannot be read: {first}", line)
 
 
+def imports_since(paths: Paths, batch: int | None) -> dict[str, int | None]:
+    """The last successful batch, and the DVF rows added and removed by the imports after `batch`
+    (None: since the beginning): what a new version brings. None where an old log cannot say."""
+    con = duckdb.connect(str(paths.db), read_only=True)
+    try:
+        last, added, removed, unknown = con.execute(sql("imports_since"), [batch or 0]).fetchone()
+    finally:
+        con.close()
+    counted = not unknown
+    return {"batch": last, "added": added if counted else None, "removed": removed if counted else None}
+
+
+def departements_present(paths: Paths) -> frozenset[str]:
+    """The departments whose communes have rows in the store (empty before any import)."""
+    if not paths.store_manifest.exists():
+        return frozenset()
+    return frozenset(orjson.loads(paths.store_manifest.read_bytes()).get("departements", ()))
+
+
 def store_state(con: duckdb.DuckDBPyConnection) -> dict:
     """A description of what the store holds, with no timestamps: equal data, equal bytes."""
     sources = con.execute(
@@ -317,8 +348,13 @@ def store_state(con: duckdb.DuckDBPyConnection) -> dict:
                   min(date_mutation)::varchar, max(date_mutation)::varchar
            from dvf_rows group by all order by min(date_mutation), source_file"""
     ).fetchall()
+    present = con.execute(
+        """select distinct c.departement from dvf_rows r join communes c on c.code = r.code_commune
+           order by 1"""
+    ).fetchall()
     return {
         "schema": SCHEMA_VERSION,
+        "departements": [d for (d,) in present],  # the default scope of a local build
         "referential": [sha256_file(p) for p in reference.FILES],
         "rows": sum(s[3] for s in sources),
         "sources": [

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from rules import gate, health, retention
+from rules import gate, health, retention, store
 from rules.errors import ImmoStatsError
 from rules.files import canonical_json, sha256_file, write_atomic
 from rules.gitrepo import GitError, GitRepo, RefUpdate
@@ -216,13 +216,15 @@ def publish(paths: Paths, pub: Publishing, declared: set[str], now: datetime | N
         if history != online.history:
             apply(repo, pub, [RefUpdate(pub.history_ref, history, online.history)])
         return {"version": None, "current": record.get("current"), "history_only": history != online.history}
+    imports = store.imports_since(paths, _built_from(record))
     entry: dict[str, Any] = {
         "version": name,
         "date": _iso(now),
         "kind": "publish",
         "source_commit": repo.head_commit(),
+        "batch": imports["batch"],  # the last import it was built from: the next version counts from it
         "changes": {
-            **_changes(repo, online.deploy, built, changed, paths, now),
+            **_changes(repo, online.deploy, built, changed, paths, now, imports),
             "repository_bytes": repo.size_bytes(),  # with this version's history, before its site commit
         },
     }
@@ -278,6 +280,13 @@ def _deploy_files(paths: Paths, pub: Publishing, record: dict[str, Any]) -> dict
     return {RECORD: canonical_json(record), PROFILE: profile, **health.render(paths, record, pub.github_repo)}
 
 
+def _built_from(record: dict[str, Any]) -> int | None:
+    """The import batch the version online was built from (None: nothing published, or a record
+    older than this field: counted from the beginning)."""
+    history = record.get("history") or [{}]
+    return history[0].get("batch")
+
+
 def _release_text(paths: Paths) -> str:
     return orjson.loads(paths.release.read_bytes())["text"] if paths.release.exists() else ""
 
@@ -300,6 +309,7 @@ def rollback(paths: Paths, pub: Publishing, target: str, now: datetime | None = 
         "date": _iso(now),
         "kind": "rollback",
         "from": record.get("current"),
+        "batch": next((e.get("batch") for e in record["history"] if e.get("version") == name), None),
         "changes": {"files_changed": len(changed) + 1},
     }
     record = {
@@ -333,26 +343,66 @@ def resolve(target: str, record: dict[str, Any], known: list[str]) -> str:
 
 
 def _changes(
-    repo: GitRepo, parent: str | None, tree: str, changed: list[tuple[str, str]], paths: Paths, now: datetime
+    repo: GitRepo,
+    parent: str | None,
+    tree: str,
+    changed: list[tuple[str, str]],
+    paths: Paths,
+    now: datetime,
+    imports: dict[str, int | None],
 ) -> dict[str, Any]:
-    """What this version changes against the one online: communes, sales, files, build time."""
-
-    def sales(rev: str | None) -> int:
-        doc = repo.read_json(rev, "data/france.json")
-        return doc["metadata"]["period"]["sales"] if doc and doc["metadata"]["period"] else 0
-
+    """What this version changes against the one online: communes whose figures moved, DVF rows
+    the imports since then added and removed, pages and files, build time."""
     build_time = None
     if paths.changes.exists():
         started = orjson.loads(paths.changes.read_bytes()).get("started_at")
         if started:
             build_time = round((now - datetime.fromisoformat(started)).total_seconds(), 1)
     return {
-        "cities_updated": sum(1 for _, p in changed if p.startswith("data/villes/")),
-        "pages_rerendered": sum(1 for _, p in changed if p.endswith(".html")),
-        "new_transactions": sales(tree) - sales(parent),
+        "communes_changed": _communes_changed(repo, parent, tree, changed),
+        "sales_added": imports["added"],
+        "sales_removed": imports["removed"],
+        "pages_changed": sum(1 for _, p in changed if p.endswith(".html")),
         "files_changed": len(changed) + len(DEPLOY_FILES),
         "build_time": build_time,
     }
+
+
+def _communes_changed(repo: GitRepo, parent: str | None, tree: str, changed: list[tuple[str, str]]) -> int:
+    """Communes whose figures changed online (new and removed ones included). A file whose only
+    change is the method's description (a setting changed, nothing moved) does not count. Reads
+    only the changed files, in one `git cat-file` each side."""
+    folder = "data/villes/"
+    touched = [p for _, p in changed if p.startswith(folder)]
+    if not touched:
+        return 0
+    new_ids = repo.ls_tree(tree)
+    old_ids = repo.ls_tree(parent) if parent else {}
+    both = [p for p in touched if p in new_ids and p in old_ids]
+    old = repo.cat_blobs([old_ids[p] for p in both])
+    new = repo.cat_blobs([new_ids[p] for p in both])
+    moved = sum(1 for a, b in zip(old, new, strict=True) if _figures(a) != _figures(b))
+    return moved + len(touched) - len(both)
+
+
+def _figures(data: bytes) -> Any:
+    doc = orjson.loads(data)
+    if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict):
+        doc["metadata"].pop("method", None)
+    return doc
+
+
+def summary(changes: dict[str, Any]) -> str:
+    """What a version changed online, in one phrase: communes, sales, files."""
+    added, removed = _count(changes["sales_added"]), _count(changes["sales_removed"])
+    return (
+        f"{changes['communes_changed']:,} communes with new figures, {added} DVF rows added and "
+        f"{removed} removed, {changes['files_changed']:,} files changed"
+    )
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
 
 
 def describe(pub: Publishing) -> list[str]:
@@ -378,8 +428,9 @@ def describe(pub: Publishing) -> list[str]:
             )
             mark = f"would change {diff} files"
         lines.append(
-            f"{name}  {entry.get('date', '?')}  {changes.get('cities_updated', '?')} communes updated, "
-            f"{changes.get('new_transactions', '?')} new sales  ({mark})"
+            f"{name}  {entry.get('date', '?')}  {changes.get('communes_changed', '?')} communes changed, "
+            f"{_count(changes.get('sales_added'))} sales added, {_count(changes.get('sales_removed'))} "
+            f"removed  ({mark})"
         )
     return lines or ["no published version yet (doit publish)"]
 

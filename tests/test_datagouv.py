@@ -211,6 +211,8 @@ def test_api_down(paths: Paths) -> None:
 def _doit(paths: Paths, server: DataGouv, *args: str, check: bool = True):
     return run_doit(
         paths,
+        "-v",
+        "2",  # one line per task that runs
         "source=datagouv",
         f"datagouv_api={server.base}/api/1",
         "departements=01",

@@ -2,24 +2,96 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 from conftest import RAW_2021, query, run_doit, tables
 
-from rules.paths import Paths
+from rules import config
+from rules.paths import ROOT, Paths
+
+README = ROOT / "README.md"
 
 AIN = "departements=01"  # the sample's department: a small site keeps these tests fast
 
 
-@pytest.mark.france
-def test_fresh_build_then_a_second_run_does_nothing_and_prints_nothing(paths: Paths) -> None:
-    first = run_doit(paths)  # the README's build: all of France, from the shipped sample
-    assert ".  load" in first.stdout and ".  stats" in first.stdout
-    assert query(paths.db, "select count(*) from dvf_rows")[0][0] == 172 + 41
+def test_the_readme_build_shows_real_figures_at_the_urls_readme_names(paths: Paths) -> None:
+    """README's `doit`: the shipped sample (Ain 2020-2021, Hendaye 2019-2023), the departments it
+    holds, one summary line per step, real medians at the example URLs; then a silent second run."""
+    first = run_doit(paths)
+    lines = first.stdout.splitlines()
+    assert sum(ln.startswith("imported ") for ln in lines) == 7
+    assert any(ln.startswith("stats: 941 places in ") for ln in lines)
+    assert any(re.fullmatch(r"render: 944 pages in [\d.]+ s", ln) for ln in lines)
+    assert not any(ln.startswith(".  ") for ln in lines), "no per-task lines without -v 2"
+    assert query(paths.db, "select count(*) from dvf_rows")[0][0] == 172 + 41 + 2575
+    assert sorted(p.name for p in (paths.site / "departement").iterdir()) == ["01", "64"]
+    urls = set(re.findall(r"http://127\.0\.0\.1:8000(/[a-z]+/[0-9AB]+/)", README.read_text("utf-8")))
+    assert urls, "README names example pages"
+    for url in urls:
+        html = (paths.site / url.strip("/") / "index.html").read_text("utf-8")
+        assert re.search(r"[0-9]\u202f[0-9]{3}\u202f€/m²", html), f"{url} shows no median"
+    home = (paths.site / "index.html").read_text("utf-8")
+    assert "que couvre ce site&nbsp;: Ain (01) et Pyrénées-Atlantiques (64)." in home
     second = run_doit(paths)
     assert (second.stdout, second.stderr) == ("", "")
+
+
+@pytest.mark.france
+def test_all_of_france_then_a_second_run_does_nothing_and_prints_nothing(paths: Paths) -> None:
+    first = run_doit(paths, "departements=all")  # every commune's page, most of them without sales
+    assert re.search(r"^render: 35,0\d\d pages in ", first.stdout, re.MULTILINE), first.stdout
+    assert "Chiffres partiels" not in (paths.site / "index.html").read_text("utf-8")
+    second = run_doit(paths, "departements=all")
+    assert (second.stdout, second.stderr) == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "line"),
+    [
+        (["sourc=x"], {}, "unknown setting sourc: did you mean source?"),
+        (
+            [],
+            {"IMMOSTATS_DEPARTMENTS": "01"},
+            "unknown setting departments (environment variable "
+            "IMMOSTATS_DEPARTMENTS): did you mean departements?",
+        ),
+        (["memory_limit=lots"], {}, "memory_limit=lots: expected a size such as 3GB or 500MB"),
+        (
+            ["site_url=notaurl"],
+            {},
+            "site_url=notaurl: expected an absolute http(s) URL such as https://example.org",
+        ),
+        (["window_years=0"], {}, "window_years=0: must be at least 1"),
+        (["connect_timeout=abc"], {}, "connect_timeout=abc: expected a number"),
+        (["threads=1.5"], {}, "threads=1.5: expected a whole number"),
+        (["min_value=1e400"], {}, "min_value=1e400: expected a whole number"),
+        (["year_drop=nan"], {}, "year_drop=nan: expected a finite number"),
+        (["push=maybe"], {}, "push=maybe: expected 1 or 0 (yes/no, true/false)"),
+        (["purge_wait=-1"], {}, "purge_wait=-1: must be at least 0"),
+        (
+            ["datagouv_api=file:///etc"],
+            {},
+            "datagouv_api=file:///etc: expected an absolute http(s) URL such as https://example.org",
+        ),
+        (["status=meh", "notify"], {}, "status=meh: expected success or failure"),
+        (["departements=01,XX"], {}, "departements=01,XX: unknown department code XX"),
+    ],
+)
+def test_a_bad_setting_is_one_line_and_changes_nothing(
+    paths: Paths, args: list[str], env: dict[str, str], line: str
+) -> None:
+    proc = run_doit(paths, *args, check=False, env=env)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", f"error: {line}\n")
+    assert not paths.db.exists() and not paths.site.exists()
+
+
+def test_readme_lists_every_setting() -> None:
+    documented = README.read_text("utf-8").split("## Settings", 1)[1].split("\n## ", 1)[0]
+    missing = sorted(n for n in config.known_names() if f"`{n}`" not in documented)
+    assert not missing, f"README's Settings section does not list {missing}"
 
 
 def test_bad_source_is_one_line_and_the_store_is_untouched(tmp_path: Path, paths: Paths) -> None:
@@ -46,13 +118,6 @@ def test_missing_source_is_one_line(tmp_path: Path, paths: Paths) -> None:
     assert proc.stderr.strip() == f"error: source={tmp_path / 'nope'}: no such file or folder"
 
 
-def test_a_bad_setting_is_one_line_before_any_task_runs(paths: Paths) -> None:
-    proc = run_doit(paths, "departements=01,XX", check=False)
-    assert proc.returncode == 2
-    assert proc.stderr.strip() == "error: departements=01,XX: unknown department code XX"
-    assert proc.stdout == ""
-
-
 def _files(site: Path) -> dict[str, bytes]:
     return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
 
@@ -63,7 +128,7 @@ def test_an_emptied_site_is_rebuilt_complete(paths: Paths) -> None:
     before = _files(paths.site)
     assert any(p.startswith("assets/app.") and p.endswith(".css") for p in before)
     shutil.rmtree(paths.site / "assets")
-    assert run_doit(paths, AIN).stdout == ".  assets\n"
+    assert run_doit(paths, "-v", "2", AIN).stdout == ".  assets\n"
     assert _files(paths.site) == before
     shutil.rmtree(paths.site)
     run_doit(paths, AIN)

@@ -149,8 +149,9 @@ RECORD: dict = {
         {
             "version": "2026.11.24.1",
             "changes": {
-                "cities_updated": 1250,
-                "new_transactions": 15420,
+                "communes_changed": 1250,
+                "sales_added": 15420,
+                "sales_removed": 12,
                 "files_changed": 2600,
                 "build_time": 41.5,
             },
@@ -170,11 +171,12 @@ def test_notifications_in_the_documented_formats(stub: Stub) -> None:
     (slack_path, _, slack), (discord_path, _, discord) = stub.calls
     assert slack_path.endswith("/secret") and "2026.11.24.1" in slack["text"]
     fields = slack["attachments"][0]["blocks"][1]["fields"]
-    assert {"type": "mrkdwn", "text": "*Communes mises à jour*\n1250"} in fields
+    assert {"type": "mrkdwn", "text": "*Communes aux chiffres modifiés*\n1\u202f250"} in fields
     embed = discord["embeds"][0]
     assert (
         embed["color"] == 0x2ECC71
-        and {"name": "Nouvelles ventes", "value": "15420", "inline": True} in embed["fields"]
+        and {"name": "Lignes DVF ajoutées", "value": "15\u202f420", "inline": True} in embed["fields"]
+        and {"name": "Lignes DVF retirées", "value": "12", "inline": True} in embed["fields"]
     )
     assert lines == []
 

@@ -201,6 +201,8 @@ def _doit(project: Path, paths: Paths, *args: str) -> set[str]:
         "doit",
         "-f",
         str(project / "dodo.py"),
+        "-v",
+        "2",  # one line per task that runs
         *args,
         f"build_dir={paths.build}",
         f"site_dir={paths.site}",
@@ -242,6 +244,39 @@ def test_incremental_rendering(tmp_path: Path) -> None:
     pages = len([p for p in paths.site.rglob("*.html") if p.parent.name != "admin"])  # admin: the health task
     assert len(ran) == pages and all(t.startswith("render:") for t in ran)
     assert _doit(project, paths, *args) == set()
+
+
+def test_code_is_an_input_like_data(tmp_path: Path) -> None:
+    """Each task's Python inputs are computed (the rules modules its action can reach): an edit
+    reruns exactly the tasks that can change, and an edit elsewhere reruns nothing."""
+    project = _copy_project(tmp_path / "project")
+    paths = Paths.of(tmp_path / "build", tmp_path / "site")
+    args = ("departements=01", f"source={make_source(tmp_path / 'source')}")
+    _doit(project, paths, *args)
+    pages = {p for p in paths.site.rglob("*.html") if p.parent.name != "admin"}
+    ain = paths.site / "departement" / "01" / "index.html"
+    assert "EUR" not in ain.read_text("utf-8")
+
+    fr = project / "rules" / "fr.py"  # a formatting function every page uses
+    fr.write_text(fr.read_text("utf-8").replace("{NNBSP}€{unit}", "{NNBSP}EUR{unit}"), encoding="utf-8")
+    ran = _doit(project, paths, *args)
+    assert len({t for t in ran if t.startswith("render:")}) == len(pages)
+    assert "load" not in ran and "EUR" in ain.read_text("utf-8")
+    assert _doit(project, paths, *args) == set()
+
+    with open(project / "rules" / "purge.py", "a") as f:  # nothing the build runs imports it
+        f.write("# edited\n")
+    assert _doit(project, paths, *args) == set()
+
+    with open(project / "rules" / "sql" / "place_recent.sql", "a") as f:  # read by stats only
+        f.write("-- edited\n")
+    ran = _doit(project, paths, *args)
+    assert "stats" in ran and "load" not in ran and not any(t.startswith("render:") for t in ran)
+
+    with open(project / "rules" / "sources.py", "a") as f:  # the importer: reimports, same data
+        f.write("# edited\n")
+    ran = _doit(project, paths, *args)
+    assert "load" in ran and not any(t.startswith("render:") for t in ran)
 
 
 @pytest.mark.parametrize(

@@ -188,7 +188,7 @@ def test_files_hold_no_build_time_and_state_their_period(paths: Paths, key: tupl
 def test_doit_reruns_stats_only_when_the_data_or_method_changes(paths: Paths) -> None:
     run_doit(paths, "departements=01")
     assert run_doit(paths, "departements=01").stdout == ""
-    proc = run_doit(paths, "departements=01", "min_value=5000")
+    proc = run_doit(paths, "-v", "2", "departements=01", "min_value=5000")
     assert ".  stats" in proc.stdout and ".  load" not in proc.stdout
     assert (
         orjson.loads(places.json_path(paths, "france", "FR").read_bytes())["metadata"]["method"]["min_value"]

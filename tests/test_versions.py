@@ -94,6 +94,7 @@ def test_publish_change_publish_and_roll_back(project: Project) -> None:
     out = project.doit("publish").stdout
     (v1,) = project.versions()
     assert f"published {v1}:" in out and v1.endswith(".1") and "not pushed" in out
+    assert "21 communes with new figures, 5 DVF rows added and 0 removed" in out  # all new online
     first = files(project.paths.site)
     online = tree_files(repo, f"backup/{v1}")
     assert DEPLOY <= online.keys()
@@ -106,8 +107,9 @@ def test_publish_change_publish_and_roll_back(project: Project) -> None:
     assert project.versions() == [v1]
 
     project.change_a_price()
-    project.doit("publish")
+    out = project.doit("publish").stdout
     v2 = v1[:-1] + "2"  # published twice the same day
+    assert "2 communes with new figures, 1 DVF rows added and 1 removed" in out  # one price, replaced
     assert project.versions() == [v1, v2]
     second = files(project.paths.site)
     assert (
@@ -118,13 +120,14 @@ def test_publish_change_publish_and_roll_back(project: Project) -> None:
     assert git(repo, "rev-parse", "gh-pages^") == git(repo, "rev-parse", f"backup/{v1}")  # deploy history
     record = project.record()
     assert (record["current"], record["previous"]) == (v2, v1)
-    assert record["history"][0]["changes"]["cities_updated"] == 2  # the 1st arrondissement and Paris
+    changes = record["history"][0]["changes"]
+    assert (changes["communes_changed"], changes["sales_added"], changes["sales_removed"]) == (2, 1, 1)
     html_changed = {
         k
         for k in first.keys() | second.keys()
         if k.endswith(".html") and k not in DEPLOY and first.get(k) != second.get(k)
     }
-    assert record["history"][0]["changes"]["pages_rerendered"] == len(html_changed)
+    assert record["history"][0]["changes"]["pages_changed"] == len(html_changed)
     message = git(repo, "log", "-1", "--format=%B", f"backup/{v2}")
     assert f"Source commit: {head}" in message and "Data manifest: sha256:" in message and "duckdb" in message
     assert f"History tree: {git(repo, 'rev-parse', 'dvf-history^{tree}')}" in message
@@ -341,3 +344,13 @@ def test_version_names_are_validated_before_git() -> None:
     for bad in ["2024.11.13", "2024.11.13.0", "24.11.13.1", "2024.02.30.1", "2024.11.13.1;rm", "../x"]:
         with pytest.raises(versions.VersionError):
             versions.validate(bad)
+
+
+def test_a_method_change_counts_the_communes_whose_figures_moved(project: Project) -> None:
+    """A setting rewrites every JSON file (each states the method), but the summary counts only
+    the communes whose figures moved, and no DVF row was added or removed."""
+    project.doit("publish")
+    out = project.doit("publish", "min_value=350000", "kept_points=100").stdout  # drops 3 of 5 sales
+    files_changed = int(out.split(" removed, ")[1].split(" files")[0])
+    assert "3 communes with new figures, 0 DVF rows added and 0 removed" in out  # 75101, 75102, Paris
+    assert files_changed > 20  # every commune's JSON names the method

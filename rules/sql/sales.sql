@@ -36,4 +36,7 @@ select
     c.departement,
     c.region
 from placed
-join communes c on c.code = placed.commune;
+join communes c on c.code = placed.commune
+-- A scoped build (departements=...): every figure, France's too, covers those departments only.
+where getvariable('scope') = ''
+   or list_contains(string_split(getvariable('scope'), ','), c.departement);

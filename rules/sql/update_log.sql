@@ -10,5 +10,9 @@ create table if not exists update_log (
     started timestamp not null,
     completed timestamp,
     status varchar not null,  -- success | failed
-    error varchar
+    error varchar,
+    rows_added bigint,  -- rows (by content) the store did not hold: NULL in logs older than the count
+    rows_removed bigint  -- stored rows of the file's periods it no longer holds
 );
+alter table update_log add column if not exists rows_added bigint;
+alter table update_log add column if not exists rows_removed bigint;

@@ -45,13 +45,16 @@ class Bench:
 
     def doit(self, *args: str) -> tuple[float, str]:
         """Run the real doit; return wall seconds and stdout; keep the peak RSS of the child."""
-        scope = [] if self.scale == "france" else [f"departements={','.join(scope_departements(self.scale))}"]
+        codes = "all" if self.scale == "france" else ",".join(scope_departements(self.scale))
+        scope = [f"departements={codes}"]
         cmd = [
             sys.executable,
             "-m",
             "doit",
             "-f",
             str(ROOT / "dodo.py"),
+            "-v",
+            "2",  # one line per task run: what the release's page count is read from
             *args,
             f"build_dir={self.build}",
             f"site_dir={self.site}",
