@@ -24,6 +24,7 @@ from rules import (
     health,
     history,
     notify,
+    placedoc,
     places,
     purge,
     reference,
@@ -38,6 +39,7 @@ from rules import (
 )
 from rules.doitedge import Reporter, github_output, guarded, or_exit
 from rules.errors import ImmoStatsError
+from rules.paths import ADMIN, HEALTH
 from rules.settings import environment_fallback
 
 var = environment_fallback(get_var)
@@ -217,7 +219,7 @@ def _render_tasks() -> list[dict]:
         level: str(render.fingerprint_path(P, name)) for level, name in render.PAGE_TEMPLATES.items()
     }
     for level, code in place_keys():
-        deps = [places.json_file(P, level, code), fingerprint[level]]
+        deps: list[str | Path] = [places.json_file(P, level, code), fingerprint[level]]
         if level == "france":
             deps.append(P.release)  # the home page states the DVF release
         tasks.append(
@@ -240,7 +242,7 @@ def _render_tasks() -> list[dict]:
                     render.fingerprint_path(P, name),
                     *([P.release] if name in sitefiles.RELEASE_PAGES else []),
                 ],
-                "targets": [P.site / target],
+                "targets": [P.site_file(target)],
                 "clean": True,
             }
         )
@@ -252,7 +254,7 @@ def task_sitefiles():
     """Search index, sitemap, robots.txt and _headers: from the referential and settings only."""
     return {
         "actions": [(guarded(sitefiles.write), [P])],
-        "file_dep": [*reference.FILES, *codedeps.inputs(sitefiles.write), P.site_config],
+        "file_dep": [*reference.FILES, placedoc.SCHEMA, *codedeps.inputs(sitefiles.write), P.site_config],
         "targets": list(_sitefile_targets()),
         "clean": True,
     }
@@ -382,7 +384,7 @@ def task_health():
             render.fingerprint_path(P, "admin.html"),
             *codedeps.inputs(_health),
         ],
-        "targets": [P.site / "api" / "health.json", P.site / "admin" / "index.html"],
+        "targets": [P.site_file(HEALTH), P.site_file(ADMIN)],
         "uptodate": [config_changed({"github_repo": GITHUB_REPO})],
         "clean": True,
     }

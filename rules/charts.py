@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
+from rules import dvf
+
 W, H = 480, 240
 LEFT, RIGHT, TOP, BOTTOM = 62, 10, 14, 34
 COLORS = {"appartement": "#1f5fbf", "maison": "#c2571a"}
-LABELS = {"appartement": "Appartements", "maison": "Maisons"}
+LABELS = dvf.TYPE_LABELS
 
 
 def _scale(value: float) -> tuple[float, int]:
@@ -67,7 +69,7 @@ def price_chart(series: dict, grain: str, title: str) -> Markup | None:
     """Median price per m2 per period, one line per type; None when nothing is publishable."""
     points = {
         t: list(zip(series[t][grain]["period"], series[t][grain]["median_m2"], strict=True))
-        for t in ("appartement", "maison")
+        for t in dvf.TYPES
     }
     published = {t: [(per, v) for per, v in pts if v is not None] for t, pts in points.items()}
     if sum(len(v) for v in published.values()) < 2:
@@ -114,7 +116,7 @@ def volume_chart(volumes: dict[str, dict[str, int]]) -> Markup | None:
     body = _axis(ymax, intervals) + _x_labels(years, [LEFT + band * (i + 0.5) for i in range(len(years))])
     for i, year in enumerate(years):
         x, base = LEFT + band * (i + 0.5) - width / 2, 0
-        for typ in ("appartement", "maison"):
+        for typ in dvf.TYPES:
             n = volumes[year][typ]
             if n:
                 top = TOP + (H - TOP - BOTTOM) * (1 - (base + n) / ymax)
@@ -127,4 +129,4 @@ def volume_chart(volumes: dict[str, dict[str, int]]) -> Markup | None:
     desc = "; ".join(
         f"{y} : {volumes[y]['appartement']} appartements, {volumes[y]['maison']} maisons" for y in years
     )
-    return _svg("chart-volumes", "Nombre de ventes par année", desc, body, ["appartement", "maison"])
+    return _svg("chart-volumes", "Nombre de ventes par année", desc, body, list(dvf.TYPES))

@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 
+from rules.paths import RULES, SQL
+
 PACKAGE = "rules"
-PACKAGE_DIR = Path(__file__).resolve().parent
-SQL_DIR = PACKAGE_DIR / "sql"
+PACKAGE_DIR = RULES
+SQL_DIR = SQL
 
 
 def inputs(*entries: Callable | types.ModuleType) -> list[Path]:

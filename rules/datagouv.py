@@ -20,9 +20,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 import orjson
-import requests
 
-from rules import progress, store
+from rules import http, store
 from rules.doitedge import github_output
 from rules.errors import ImmoStatsError
 from rules.files import canonical_json, write_if_changed
@@ -40,6 +39,9 @@ class SourceError(ImmoStatsError):
     """data.gouv.fr did not give us a usable answer or file."""
 
 
+MAX_BYTES = 4_000_000_000  # a file whose size the API does not announce: DVF's largest is ~0.5 GB
+
+
 @dataclass(frozen=True)
 class Remote:
     """Where the data lives and how patient to be (settings: datagouv_api=, dataset=, ...)."""
@@ -53,6 +55,11 @@ class Remote:
     read_timeout: float = field(default=60.0, metadata=bounds(0.01, 3600))
     retries: int = field(default=4, metadata=bounds(1, 20))
     backoff: float = field(default=2.0, metadata=bounds(0, 600))  # seconds before the first retry, doubled
+    download_deadline: float = field(default=1800.0, metadata=bounds(1, 86400))  # seconds per file
+
+    @property
+    def client(self) -> http.Client:
+        return http.Client(self.connect_timeout, self.read_timeout, self.retries, self.backoff)
 
     @property
     def dataset_url(self) -> str:
@@ -166,7 +173,7 @@ def download(manifest: Path, raw: Path, local: Path, remote: Remote, log: Log = 
         same = previous and {k: previous.get(k) for k in ("url", "checksum", "filesize")} == {
             k: r[k] for k in ("url", "checksum", "filesize")
         }
-        if not (same and path.exists() and path.stat().st_size == previous["bytes"]):
+        if not (same and previous and path.exists() and path.stat().st_size == previous["bytes"]):
             _fetch(r, path, remote, log)
         record[r["file"]] = {
             "url": r["url"],
@@ -183,65 +190,21 @@ def download(manifest: Path, raw: Path, local: Path, remote: Remote, log: Log = 
 
 
 def _fetch(resource: dict, dest: Path, remote: Remote, log: Log) -> None:
-    """Download to a temporary file, verify, then rename; retry what is worth retrying."""
+    """Download to a temporary file, verify, then rename: a file that fails is never kept."""
     tmp = dest.with_name(f".{dest.name}.part")
-    delay = remote.backoff
-    for attempt in range(1, remote.retries + 1):
-        try:
-            started = time.monotonic()
-            size = _stream(resource["url"], tmp, remote)
-            _verify(resource, tmp, size)
-            os.replace(tmp, dest)
-            seconds = time.monotonic() - started
-            log(f"downloaded {dest.name}: {size / 1e6:,.1f} MB in {seconds:.1f} s")
-            return
-        except _Retryable as e:
-            tmp.unlink(missing_ok=True)
-            if attempt == remote.retries:
-                raise SourceError(f"{resource['url']}: {e} (gave up after {attempt} attempts)") from None
-            time.sleep(e.retry_after if e.retry_after is not None else delay)
-            delay *= 2
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-
-
-class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-def _stream(url: str, tmp: Path, remote: Remote) -> int:
-    done, total = 0, 0
+    announced = resource.get("filesize")
     try:
-        with requests.get(url, stream=True, timeout=(remote.connect_timeout, remote.read_timeout)) as resp:
-            _raise_for_status(url, resp)
-            total = int(resp.headers.get("Content-Length") or 0)
-            name = Path(urlparse(url).path).name
-            with open(tmp, "wb") as f, progress.bar(name, total, "B", scale=True) as shown:
-                for block in resp.iter_content(1 << 20):
-                    f.write(block)
-                    done += len(block)
-                    shown.update(len(block))
-    except requests.exceptions.Timeout:
-        raise _Retryable(f"no answer within {remote.read_timeout:g} s") from None
-    except requests.exceptions.ChunkedEncodingError:
-        raise _Retryable(f"connection cut after {done:,} of {total:,} bytes") from None
-    except requests.exceptions.ConnectionError as e:
-        raise _Retryable(f"connection failed ({type(e).__name__})") from None
-    if total and done != total:
-        raise _Retryable(f"connection cut after {done:,} of {total:,} bytes")
-    return done
-
-
-def _raise_for_status(url: str, resp: requests.Response) -> None:
-    if resp.status_code == 429 or resp.status_code >= 500:
-        after = resp.headers.get("Retry-After")
-        wait = min(float(after), 300.0) if after and after.isdigit() else None
-        raise _Retryable(f"HTTP {resp.status_code}", wait)
-    if resp.status_code != 200:
-        raise SourceError(f"{url}: HTTP {resp.status_code} {resp.reason}")
+        started = time.monotonic()
+        size = http.download(
+            remote.client, resource["url"], tmp, announced or MAX_BYTES, remote.download_deadline
+        )
+        _verify(resource, tmp, size)
+        os.replace(tmp, dest)
+        log(f"downloaded {dest.name}: {size / 1e6:,.1f} MB in {time.monotonic() - started:.1f} s")
+    except http.HttpError as e:
+        raise SourceError(str(e)) from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _verify(resource: dict, tmp: Path, size: int) -> None:
@@ -268,23 +231,7 @@ def _verify(resource: dict, tmp: Path, size: int) -> None:
 
 
 def _get_json(url: str, remote: Remote) -> Any:
-    delay = remote.backoff
-    for attempt in range(1, remote.retries + 1):
-        try:
-            resp = requests.get(url, timeout=(remote.connect_timeout, remote.read_timeout))
-            _raise_for_status(url, resp)
-            try:
-                return resp.json()
-            except ValueError:
-                raise SourceError(f"{url}: the API answered with something that is not JSON") from None
-        except requests.exceptions.Timeout:
-            error = _Retryable(f"no answer within {remote.read_timeout:g} s")
-        except requests.exceptions.ConnectionError:
-            error = _Retryable("cannot connect (data.gouv.fr down or unreachable?)")
-        except _Retryable as e:
-            error = e
-        if attempt == remote.retries:
-            raise SourceError(f"{url}: {error} (gave up after {attempt} attempts)")
-        time.sleep(error.retry_after if error.retry_after is not None else delay)
-        delay *= 2
-    raise AssertionError("unreachable")
+    try:
+        return http.get_json(remote.client, url)
+    except http.HttpError as e:
+        raise SourceError(str(e)) from None

@@ -15,9 +15,10 @@ from typing import Any
 import duckdb
 import orjson
 
+from rules import query
 from rules.errors import ImmoStatsError
 from rules.files import canonical_json, write_atomic
-from rules.paths import Paths
+from rules.paths import DATA_DIRS, Paths
 from rules.settings import bounds
 
 
@@ -41,17 +42,13 @@ def profile(paths: Paths) -> dict[str, Any]:
     """What the gate compares, from the store (read-only) and the per-place JSON."""
     con = duckdb.connect(str(paths.db), read_only=True)
     try:
-        rows = con.execute(
-            "select annee::varchar, coalesce(code_departement, ''), count(*) from dvf_rows group by all"
-        ).fetchall()
-        unknown = con.execute(
-            "select count(*) from dvf_rows d anti join communes c on c.code = d.code_commune"
-        ).fetchone()[0]
+        rows = query.rows(con, "profile_rows")
+        (unknown,) = query.one(con, "profile_unknown")
     finally:
         con.close()
     funnel = orjson.loads(paths.changes.read_bytes())["funnel"]
     medians = {}
-    for path in sorted((paths.site / "data" / "departements").glob("*.json")):
+    for path in sorted(paths.site_file(DATA_DIRS["departement"]).glob("*.json")):
         stats = orjson.loads(path.read_bytes())["current_stats"]
         medians[path.stem] = {t: s.get("median_m2") for t, s in stats.items()}
     by_year: dict[str, int] = {}

@@ -14,8 +14,9 @@ from typing import Any
 import duckdb
 import orjson
 
+from rules import query
 from rules.files import canonical_json, write_if_changed
-from rules.paths import Paths
+from rules.paths import ADMIN, HEALTH, Paths
 from rules.render import env
 from rules.site import load as load_site
 
@@ -32,10 +33,7 @@ def next_run(after: datetime) -> datetime:
 def _last_runs(paths: Paths) -> list[tuple]:
     con = duckdb.connect(str(paths.db), read_only=True)
     try:
-        return con.execute(
-            """select batch_id, status, min(started), max(completed), sum(rows_imported), any_value(error)
-               from update_log group by batch_id, status order by batch_id desc limit 5"""
-        ).fetchall()
+        return query.rows(con, "import_runs")
     finally:
         con.close()
 
@@ -95,7 +93,7 @@ def render(paths: Paths, record: dict[str, Any] | None, github_repo: str = "") -
         .get_template("admin.html")
         .render(site=load_site(paths.site_config), url="/admin/", health=doc, github_repo=github_repo)
     )
-    return {"api/health.json": canonical_json(doc), "admin/index.html": html.encode("utf-8")}
+    return {HEALTH: canonical_json(doc), ADMIN: html.encode("utf-8")}
 
 
 def _repository_bytes(record: dict[str, Any] | None) -> int | None:

@@ -22,20 +22,16 @@ from typing import Any
 import duckdb
 import orjson
 
+from rules import query
 from rules.files import canonical_json, sha256_file, write_atomic, write_if_changed
 from rules.gitrepo import GitError, GitRepo
-from rules.paths import HISTORY_MANIFEST, Paths
+from rules.paths import HISTORY_MANIFEST, HISTORY_ROWS, HISTORY_UPDATE_LOG, Paths, history_partition
 from rules.publishing import Publishing
+from rules.query import set_variables, sql
 from rules.settings import Settings
-from rules.store import SQL_DIR, connect, load_referential, set_variables, sql
+from rules.store import connect, load_referential
 
-SQL_FILES = [
-    SQL_DIR / f"{n}.sql"
-    for n in ("history_partitions", "history_partition", "history_update_log", "last_import")
-]
 SCHEMA = 1
-ROWS = "rows"
-UPDATE_LOG = "update_log.parquet"
 Log = Callable[[str], None]
 
 
@@ -59,23 +55,23 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 def export(paths: Paths, settings: Settings, log: Log = print) -> dict[str, Any]:
     """Bring build/history/ in line with the store, writing only the partitions that changed."""
     folder = paths.history
-    (folder / ROWS).mkdir(parents=True, exist_ok=True)
+    (folder / HISTORY_ROWS).mkdir(parents=True, exist_ok=True)
     before = read_manifest(folder).get("partitions", {})
     started = time.monotonic()
     con = connect(paths, settings)
     try:
-        stored = con.execute(sql("history_partitions")).fetchall()
+        stored = query.rows(con, "history_partitions")
         todo: set[tuple] = set()
         for annee, semestre, dep, _, signature in stored:
             old = before.get(partition_name(annee, semestre, dep))
-            file = folder / ROWS / f"{partition_name(annee, semestre, dep)}.parquet"
+            file = folder / history_partition(partition_name(annee, semestre, dep))
             if not (old and old["signature"] == signature and _intact(file, old)):
                 todo.add((annee, semestre, dep))
         _write_partitions(con, folder, todo)
         partitions = {}
         for annee, semestre, dep, rows, signature in stored:
             name = partition_name(annee, semestre, dep)
-            file, old = folder / ROWS / f"{name}.parquet", before.get(name)
+            file, old = folder / history_partition(name), before.get(name)
             partitions[name] = {
                 "annee": annee,
                 "semestre": semestre,
@@ -85,11 +81,11 @@ def export(paths: Paths, settings: Settings, log: Log = print) -> dict[str, Any]
                 "bytes": file.stat().st_size,
                 "sha256": sha256_file(file) if (annee, semestre, dep) in todo or not old else old["sha256"],
             }
-        _copy(con, sql("history_update_log"), folder / UPDATE_LOG)
+        _copy(con, sql("history_update_log"), folder / HISTORY_UPDATE_LOG)
         last = _last_import(con)
     finally:
         con.close()
-    for stale in (folder / ROWS).iterdir():
+    for stale in (folder / HISTORY_ROWS).iterdir():
         if stale.name.removesuffix(".parquet") not in partitions:
             stale.unlink()
     manifest = {
@@ -110,14 +106,11 @@ def export(paths: Paths, settings: Settings, log: Log = print) -> dict[str, Any]
 def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, todo: set[tuple]) -> None:
     for annee, semestre, dep in sorted(todo, key=repr):
         set_variables(con, {"annee": annee, "semestre": semestre, "departement": dep})
-        _copy(
-            con, sql("history_partition"), folder / ROWS / f"{partition_name(annee, semestre, dep)}.parquet"
-        )
+        _copy(con, sql("history_partition"), folder / history_partition(partition_name(annee, semestre, dep)))
 
 
 def _last_import(con: duckdb.DuckDBPyConnection) -> str | None:
-    row = con.execute(sql("last_import")).fetchone()
-    return row[0] if row else None
+    return query.one(con, "last_import")[0]
 
 
 def _intact(file: Path, entry: dict[str, Any]) -> bool:
@@ -127,12 +120,11 @@ def _intact(file: Path, entry: dict[str, Any]) -> bool:
         return False
 
 
-def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
-    """COPY a query to Parquet through a temporary file: a kill never leaves half a partition."""
+def _copy(con: duckdb.DuckDBPyConnection, text: str, target: Path) -> None:
+    """Write a query's rows to Parquet through a temporary file: a kill never leaves half a partition."""
     tmp = target.with_name(f".{target.name}.tmp")
-    quoted = str(tmp).replace("'", "''")
     try:
-        con.execute(f"copy ({query.strip().rstrip(';')}) to '{quoted}' (format parquet, compression zstd)")
+        con.sql(text.strip().rstrip(";")).write_parquet(str(tmp), compression="zstd")
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -218,20 +210,18 @@ def restore(paths: Paths, settings: Settings) -> None:
     """Build the store from build/history/ into a new file, then swap it in (a kill leaves the
     old store, or none, never half a store)."""
     manifest = read_manifest(paths.history)
-    files = [str(paths.history / ROWS / f"{name}.parquet") for name in sorted(manifest["partitions"])]
+    files = [str(paths.history / history_partition(name)) for name in sorted(manifest["partitions"])]
     building = paths.db.with_name(paths.db.name + ".restoring")
     building.unlink(missing_ok=True)
     con = duckdb.connect(str(building), config={"memory_limit": settings.memory_limit})
     try:
-        con.execute(sql("dvf_rows"))
-        con.execute(sql("update_log"))
+        query.run(con, "dvf_rows")
+        query.run(con, "update_log")
         if files:
-            con.execute("insert into dvf_rows by name select * from read_parquet(?)", [files])
-        con.execute(
-            "insert into update_log by name select * from read_parquet(?)", [str(paths.history / UPDATE_LOG)]
-        )
+            query.run(con, "restore_rows", [files])
+        query.run(con, "restore_update_log", [str(paths.history_update_log)])
         load_referential(con)
-        con.execute("checkpoint")
+        con.checkpoint()
     finally:
         con.close()
     for stale in (paths.db, paths.db.with_name(paths.db.name + ".wal")):

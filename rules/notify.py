@@ -12,12 +12,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
-
+from rules import http
 from rules.fr import NNBSP, nombre
 
 COLORS = {"success": 0x2ECC71, "failure": 0xE74C3C}  # green, red (Discord wants an integer)
 Log = Callable[[str], None]
+WEBHOOKS = http.Client(connect_timeout=10, read_timeout=30, attempts=1)  # a message is sent once
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def discord_payload(fields: dict[str, str], status: str) -> dict[str, Any]:
         {"name": _cut(k, 256), "value": _cut(v or "—", 1024), "inline": k != "Erreur"}
         for k, v in fields.items()
     ][:25]
-    embed = {"title": _cut(title, 256), "color": COLORS[status], "fields": embed_fields}
+    embed: dict[str, Any] = {"title": _cut(title, 256), "color": COLORS[status], "fields": embed_fields}
     while _embed_size(embed) > 6000 and embed["fields"]:  # the 6000-character total, all parts
         last = embed["fields"][-1]
         last["value"] = _cut(last["value"], max(1, len(last["value"]) - (_embed_size(embed) - 6000)))
@@ -115,13 +115,13 @@ def send(fields: dict[str, str], status: str, env: Mapping[str, str] = os.enviro
         if not url:
             continue
         try:
-            resp = requests.post(url, json=payload(fields, status), timeout=(10, 30))
+            resp = http.post_json(WEBHOOKS, url, payload(fields, status))
             if accepted(resp):
                 sent += 1
                 continue
             problem = f"HTTP {resp.status_code}"
-        except requests.exceptions.RequestException as e:
-            problem = f"connection failed ({type(e).__name__})"
+        except http.HttpError as e:
+            problem = e.problem
         log(f"warning: {name} notification not delivered: {problem}")  # the URL is a secret: not shown
     if not any(url for _, url, _, _ in targets):
         log("notifications: not configured (SLACK_WEBHOOK_URL, DISCORD_WEBHOOK_URL); nothing sent")

@@ -1,7 +1,9 @@
-"""Every path the build reads or writes, derived from `build_dir` and `site_dir`.
+"""Every path the build reads or writes: the project's own files, and those of one build derived
+from `build_dir` and `site_dir`.
 
-Tests and users point a whole build elsewhere with `doit build_dir=... site_dir=...`;
-nothing else in the code builds paths by hand.
+Tests and users point a whole build elsewhere with `doit build_dir=... site_dir=...`; nothing
+else in the code builds paths by hand. Files of the site are also named relative to `site/`
+(constants below), the way git trees, URLs and the purge see them.
 """
 
 from __future__ import annotations
@@ -10,10 +12,61 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "rules"
+SQL = RULES / "sql"
+REFERENCE = RULES / "reference"
 SAMPLE_SOURCE = ROOT / "tests" / "data" / "sample"
 TEMPLATES = ROOT / "templates"
+ASSETS = TEMPLATES / "assets"
 WORKFLOW = ROOT / ".github" / "workflows" / "update-data.yml"
+RECORD_COPY = Path("versions") / "version.json"  # in the repository: a copy of the online record
+
+# Under build/history/ (and on the history branch).
 HISTORY_MANIFEST = "manifest.json"
+HISTORY_ROWS = "rows"
+HISTORY_UPDATE_LOG = "update_log.parquet"
+
+# Under site/ (and in the deploy branch's trees).
+RECORD = "version.json"  # the record of every version: written by publish
+PROFILE = "api/profile.json"  # what the quality gate measured: written by publish
+HEALTH = "api/health.json"
+ADMIN = "admin/index.html"
+SEARCH_INDEX = "data/recherche.json"
+SCHEMA = "data/schema.json"  # the per-place JSON's shape, for reusers of /data/
+ROBOTS = "robots.txt"
+HEADERS = "_headers"
+NOJEKYLL = ".nojekyll"
+SITEMAP = "sitemap.xml"
+ASSETS_DIR = "assets"
+DATA_DIRS = {"commune": "data/villes", "departement": "data/departements", "region": "data/regions"}
+FRANCE_DATA = "data/france.json"
+PAGE_DIRS = {"commune": "ville", "departement": "departement", "region": "region"}
+
+
+def sitemap_part(i: int | str) -> str:
+    return f"sitemap-{i}.xml"
+
+
+def data_file(level: str, code: str) -> str:
+    """A place's JSON under site/ (data/villes/<code>.json, ..., data/france.json)."""
+    folder = DATA_DIRS.get(level)
+    return f"{folder}/{code}.json" if folder else FRANCE_DATA
+
+
+def page_file(level: str, code: str) -> str:
+    """A place's page under site/ (ville/<code>/index.html, ..., index.html)."""
+    folder = PAGE_DIRS.get(level)
+    return f"{folder}/{code}/index.html" if folder else "index.html"
+
+
+def page_url(level: str, code: str) -> str:
+    folder = PAGE_DIRS.get(level)
+    return f"/{folder}/{code}/" if folder else "/"
+
+
+def history_partition(name: str) -> str:
+    """A partition's file under build/history/ (rows/2021-1-01.parquet)."""
+    return f"{HISTORY_ROWS}/{name}.parquet"
 
 
 @dataclass(frozen=True)
@@ -99,6 +152,23 @@ class Paths:
         return self.history / HISTORY_MANIFEST
 
     @property
+    def history_rows(self) -> Path:
+        return self.history / HISTORY_ROWS
+
+    @property
+    def history_update_log(self) -> Path:
+        return self.history / HISTORY_UPDATE_LOG
+
+    @property
+    def duckdb_tmp(self) -> Path:
+        """Where DuckDB spills beyond memory_limit."""
+        return self.tmp / "duckdb"
+
+    def fingerprint(self, template: str) -> Path:
+        """One content hash standing for everything a template's pages depend on besides data."""
+        return self.build / "fingerprints" / f"{template}.sha256"
+
+    @property
     def history_index(self) -> Path:
         """git's private index for build/history/ (its stat cache makes the next commit cheap)."""
         return self.build / "history.index"
@@ -124,3 +194,8 @@ class Paths:
 
     def site_file(self, relative: str) -> Path:
         return self.site / relative
+
+    def site_name(self, relative: str) -> str:
+        """The same as a string: doit declares 70,000 of these on every run, and building Path
+        objects for them costs a second of each no-change `doit`."""
+        return f"{self.site}/{relative}"

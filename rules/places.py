@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rules import reference
 from rules.errors import ConfigError
-from rules.paths import Paths
+from rules.paths import DATA_DIRS, Paths, data_file
 
 LEVELS = ("commune", "departement", "region", "france")
 FRANCE = "FR"
@@ -132,14 +132,9 @@ def parse_scope(value: str) -> frozenset[str]:
     return codes
 
 
-_JSON_FOLDERS = {"commune": "villes", "departement": "departements", "region": "regions"}
-
-
 def json_file(paths: Paths, level: str, code: str) -> str:
-    """Where a place's JSON lives under site/data/, as a string: doit declares 70,000 of these on
-    every run, and building Path objects for them costs a second of each no-change `doit`."""
-    folder = _JSON_FOLDERS.get(level)
-    return f"{paths.site}/data/{folder}/{code}.json" if folder else f"{paths.site}/data/france.json"
+    """Where a place's JSON lives, as a string (what doit declares 70,000 times a run)."""
+    return paths.site_name(data_file(level, code))
 
 
 def json_path(paths: Paths, level: str, code: str) -> Path:
@@ -148,5 +143,4 @@ def json_path(paths: Paths, level: str, code: str) -> Path:
 
 
 def json_dirs(paths: Paths) -> list[Path]:
-    data = paths.site / "data"
-    return [data / "villes", data / "departements", data / "regions"]
+    return [paths.site_file(folder) for folder in DATA_DIRS.values()]

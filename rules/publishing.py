@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rules.errors import ConfigError
-from rules.paths import ROOT
+from rules.paths import RECORD_COPY, ROOT
 
 BACKUP_PREFIX = "backup/"
 NOTES_REF = "refs/notes/immostats-purged"
@@ -58,7 +58,7 @@ class Publishing:
     @property
     def record_file(self) -> Path:
         """versions/version.json: a copy of the online record, for people and notifications."""
-        return self.repo / "versions" / "version.json"
+        return self.repo / RECORD_COPY
 
     def branch(self, name: str) -> str:
         return f"refs/heads/{name}"

@@ -17,9 +17,10 @@ from typing import ClassVar
 
 import requests
 
-from rules import versions
+from rules import http, versions
 from rules.errors import ImmoStatsError
 from rules.gitrepo import GitError, RefUpdate
+from rules.paths import RECORD
 from rules.publishing import NOTES_REF, Publishing
 from rules.settings import bounds
 
@@ -107,7 +108,7 @@ def purge(
         return 0
     marked = repo.annotated(NOTES_REF)
     last = next((c for c in repo.first_parents(online.deploy) if c in marked), None)
-    record = repo.read_json(online.deploy, versions.RECORD) or {}
+    record = repo.read_json(online.deploy, RECORD) or {}
     current = record.get("current") or online.deploy[:10]
     if last == online.deploy:
         log(f"CDN purge: {current} already purged")
@@ -134,15 +135,16 @@ def purge(
 def wait_until_served(site_url: str, version: str | None, timeout: float, log: Log) -> None:
     """Poll the host's version.json, past any cache (a query string the CDN has never seen), until
     it names `version`: about 60 tries within `timeout`, at most one every 5 s."""
-    url = f"{site_url.rstrip('/')}/version.json"
+    url = f"{site_url.rstrip('/')}/{RECORD}"
     every = min(5.0, max(0.1, timeout / 60))
     started = time.monotonic()
+    client = http.Client(connect_timeout=10, read_timeout=30, attempts=1)
     while True:
         try:
-            resp = requests.get(url, params={"v": f"{version}.{time.time_ns()}"}, timeout=(10, 30))
-            served = resp.json().get("current") if resp.status_code == 200 else f"HTTP {resp.status_code}"
-        except (requests.exceptions.RequestException, ValueError, AttributeError):
-            served = "nothing readable"
+            doc = http.get_json(client, f"{url}?v={version}.{time.time_ns()}")
+            served = doc.get("current") if isinstance(doc, dict) else "something else than a record"
+        except http.HttpError as e:
+            served = e.problem
         if served == version:
             if time.monotonic() - started > every:
                 log(f"CDN purge: {url} serves {version} after {time.monotonic() - started:.0f} s")
@@ -156,26 +158,16 @@ def wait_until_served(site_url: str, version: str | None, timeout: float, log: L
 
 
 def _call(cf: Cloudflare, body: dict, retries: int, backoff: float) -> None:
-    url = f"{cf.api}/zones/{cf.zone}/purge_cache"
-    delay = backoff
-    for attempt in range(1, retries + 1):
-        problem, wait = "", None
-        try:
-            resp = requests.post(url, json=body, headers=cf.headers, timeout=(10, 60))
-        except requests.exceptions.RequestException as e:
-            problem = f"connection failed ({type(e).__name__})"
-        else:
-            if resp.status_code == 429 or resp.status_code >= 500:
-                problem = f"HTTP {resp.status_code}"
-                after = resp.headers.get("Retry-After", "")
-                wait = min(float(after), 60.0) if after.isdigit() else None
-            else:
-                _check_reply(resp)
-                return
-        if attempt == retries:
-            raise PurgeError(f"CDN purge failed: {problem} (gave up after {attempt} attempts)")
-        time.sleep(wait if wait is not None else delay)
-        delay *= 2
+    """One purge call: retried on 429 and 5xx (Retry-After honoured), never redirected (the
+    credentials go to the API's host only)."""
+    client = http.Client(connect_timeout=10, read_timeout=60, attempts=retries, backoff=backoff)
+    try:
+        resp = http.post_json(client, f"{cf.api}/zones/{cf.zone}/purge_cache", body, cf.headers)
+    except http.HttpError as e:
+        raise PurgeError(f"CDN purge failed: {e.problem}") from None
+    if resp.status_code in http.RETRY_STATUSES:
+        raise PurgeError(f"CDN purge failed: {client.status_failure(resp.url, resp).problem}")
+    _check_reply(resp)
 
 
 def _check_reply(resp: requests.Response) -> None:

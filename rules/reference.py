@@ -15,7 +15,9 @@ import json
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).parent / "reference"
+from rules.paths import REFERENCE
+
+HERE = REFERENCE
 COMMUNES = HERE / "communes.csv.gz"
 DEPARTEMENTS = HERE / "departements.csv.gz"
 REGIONS = HERE / "regions.csv.gz"

@@ -16,7 +16,8 @@ from typing import Any
 import orjson
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta, select_autoescape
 
-from rules import charts, codedeps
+from rules import charts, codedeps, dvf
+from rules import paths as pages
 from rules import places as pl
 from rules.files import write_if_changed
 from rules.fr import date_fr, euros, nombre, pct
@@ -24,7 +25,6 @@ from rules.paths import ROOT, TEMPLATES, Paths
 from rules.site import SiteConfig
 from rules.site import load as load_site
 
-TYPE_LABELS = {"appartement": "Appartements", "maison": "Maisons"}
 GRADE_LABELS = {"elevee": "élevée", "bonne": "bonne", "indicative": "indicative"}
 PAGE_TEMPLATES = {
     "commune": "commune.html",
@@ -44,7 +44,7 @@ def env() -> Environment:
         lstrip_blocks=True,
     )
     e.filters.update(euros=euros, nombre=nombre, date_fr=date_fr, pct=pct)
-    e.globals.update(TYPE_LABELS=TYPE_LABELS, GRADE_LABELS=GRADE_LABELS)
+    e.globals.update(TYPES=dvf.TYPES, TYPE_LABELS=dvf.TYPE_LABELS, GRADE_LABELS=GRADE_LABELS)
     return e
 
 
@@ -72,7 +72,7 @@ def fingerprint_inputs(template: str, paths: Paths) -> list[Path]:
 
 
 def fingerprint_path(paths: Paths, template: str) -> Path:
-    return paths.build / "fingerprints" / f"{template}.sha256"
+    return paths.fingerprint(template)
 
 
 def write_fingerprint(target: Path, inputs: list[Path]) -> None:
@@ -87,23 +87,17 @@ def write_fingerprint(target: Path, inputs: list[Path]) -> None:
     write_if_changed(target, h.hexdigest().encode() + b"\n")
 
 
-_PAGE_FOLDERS = {"commune": "ville", "departement": "departement", "region": "region"}
-
-
 def page_file(paths: Paths, level: str, code: str) -> str:
     """Where a place's page lives (/ville/<code>/, /departement/<code>/, /region/<code>/, /), as a
     string for doit's 35,000 declarations."""
-    folder = _PAGE_FOLDERS.get(level)
-    return f"{paths.site}/{folder}/{code}/index.html" if folder else f"{paths.site}/index.html"
+    return paths.site_name(pages.page_file(level, code))
 
 
 def page_path(paths: Paths, level: str, code: str) -> Path:
     return Path(page_file(paths, level, code))
 
 
-def url(level: str, code: str) -> str:
-    folder = _PAGE_FOLDERS.get(level)
-    return f"/{folder}/{code}/" if folder else "/"
+url = pages.page_url
 
 
 def render_place(paths: Paths, level: str, code: str) -> bool:
@@ -130,7 +124,7 @@ def render_static(paths: Paths, name: str, target: str, with_release: bool = Fal
         release = orjson.loads(paths.release.read_bytes())
         context.update(release=release["text"], method=release["method"])
     html = env().get_template(name).render(context)
-    return write_if_changed(paths.site / target, html.encode("utf-8"))
+    return write_if_changed(paths.site_file(target), html.encode("utf-8"))
 
 
 def release_text(paths: Paths) -> str:
@@ -161,7 +155,7 @@ def _extras(doc: dict, site: SiteConfig, page_url: str) -> dict[str, Any]:
 def _table_rows(series: dict, grain: str) -> list[tuple]:
     """(period, flats sold, flats median, houses sold, houses median) per period, oldest first."""
     by_period: dict[str, list] = {}
-    for i, typ in enumerate(("appartement", "maison")):
+    for i, typ in enumerate(dvf.TYPES):
         col = series[typ][grain]
         for period, n, median in zip(col["period"], col["n"], col["median_m2"], strict=True):
             by_period.setdefault(period, [0, None, 0, None])[2 * i : 2 * i + 2] = [n, median]

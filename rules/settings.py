@@ -54,10 +54,10 @@ def read_vars(
 
 def _parse(name: str, raw: str, kind: object, rules: Mapping[str, object]) -> object:
     if kind in ("bool", bool):
-        low = raw.strip().lower()
-        if low not in _BOOLEANS:
+        word = raw.strip().lower()
+        if word not in _BOOLEANS:
             raise ConfigError(f"{name}={raw}: expected 1 or 0 (yes/no, true/false)")
-        return _BOOLEANS[low]
+        return _BOOLEANS[word]
     if kind in ("int", int, "float", float):
         try:
             value: float = int(raw) if kind in ("int", int) else float(raw)
@@ -67,9 +67,9 @@ def _parse(name: str, raw: str, kind: object, rules: Mapping[str, object]) -> ob
         low, high = rules.get("min"), rules.get("max")
         if value != value or value in (float("inf"), float("-inf")):
             raise ConfigError(f"{name}={raw}: expected a finite number")
-        if low is not None and value < low:  # type: ignore[operator]
+        if isinstance(low, int | float) and value < low:
             raise ConfigError(f"{name}={raw}: must be at least {low}")
-        if high is not None and value > high:  # type: ignore[operator]
+        if isinstance(high, int | float) and value > high:
             raise ConfigError(f"{name}={raw}: must be at most {high}")
         return value
     pattern = rules.get("pattern")

@@ -17,9 +17,9 @@ import rcssmin
 import rjsmin
 
 from rules.files import canonical_json, write_if_changed
-from rules.paths import TEMPLATES, Paths
+from rules.paths import ASSETS, ASSETS_DIR, Paths
 
-ASSET_SOURCES = {"app.css": TEMPLATES / "assets" / "app.css", "app.js": TEMPLATES / "assets" / "app.js"}
+ASSET_SOURCES = {"app.css": ASSETS / "app.css", "app.js": ASSETS / "app.js"}
 DEFAULT_URL = "https://immostats.example"
 
 
@@ -60,7 +60,7 @@ def build_assets(paths: Paths, url: str, scope: frozenset[str]) -> None:
         write_if_changed(paths.site_file(relative), data)
         names[name] = relative
     keep = {Path(v).name for v in names.values()}
-    for stale in (paths.site / "assets").glob("app.*"):
+    for stale in paths.site_file(ASSETS_DIR).glob("app.*"):
         if stale.name not in keep:
             stale.unlink()
     config = {"url": url.rstrip("/"), "scope": sorted(scope), "assets": names}

@@ -11,9 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import orjson
+
+from rules import placedoc
 from rules import places as pl
 from rules.files import canonical_json, write_if_changed
-from rules.paths import Paths
+from rules.paths import HEADERS as HEADERS_FILE
+from rules.paths import NOJEKYLL, ROBOTS, SCHEMA, SEARCH_INDEX, SITEMAP, Paths, sitemap_part
 from rules.render import url
 from rules.site import load as load_site
 
@@ -50,12 +54,9 @@ def targets(paths: Paths, places: dict[tuple[str, str], pl.Place]) -> list[Path]
     """Every file `write` produces, the split sitemaps included."""
     chunks = -(-len(page_urls(places)) // SITEMAP_MAX)
     return [
-        paths.site / "data" / "recherche.json",
-        paths.site / "robots.txt",
-        paths.site / "_headers",
-        paths.site / "sitemap.xml",
-        *(paths.site / f"sitemap-{i}.xml" for i in range(1, chunks + 1) if chunks > 1),
-        paths.site / ".nojekyll",
+        *(paths.site_file(name) for name in (SEARCH_INDEX, SCHEMA, ROBOTS, HEADERS_FILE, SITEMAP)),
+        *(paths.site_file(sitemap_part(i)) for i in range(1, chunks + 1) if chunks > 1),
+        paths.site_file(NOJEKYLL),
     ]
 
 
@@ -63,11 +64,18 @@ def write(paths: Paths) -> None:
     """Write every site-wide file (each only when its bytes change)."""
     site = load_site(paths.site_config)
     places = pl.all_places(site.scope)
-    write_if_changed(paths.site / "data" / "recherche.json", canonical_json(search_index(places)))
-    write_if_changed(paths.site / "robots.txt", robots(site.url).encode())
-    write_if_changed(paths.site / "_headers", HEADERS.encode())
-    write_if_changed(paths.site / ".nojekyll", b"")  # GitHub Pages: serve the files as they are
+    write_if_changed(paths.site_file(SEARCH_INDEX), canonical_json(search_index(places)))
+    write_if_changed(paths.site_file(SCHEMA), published_schema(site.url))
+    write_if_changed(paths.site_file(ROBOTS), robots(site.url).encode())
+    write_if_changed(paths.site_file(HEADERS_FILE), HEADERS.encode())
+    write_if_changed(paths.site_file(NOJEKYLL), b"")  # GitHub Pages: serve the files as they are
     _write_sitemaps(paths, site.url, page_urls(places))
+
+
+def published_schema(site_url: str) -> bytes:
+    """The per-place JSON's schema, with its own public URL as its id."""
+    schema = orjson.loads(placedoc.SCHEMA.read_bytes())
+    return canonical_json({**schema, "$id": f"{site_url}/{SCHEMA}"})
 
 
 def search_index(places: dict[tuple[str, str], pl.Place]) -> list[list[str]]:
@@ -86,29 +94,32 @@ def page_urls(places: dict[tuple[str, str], pl.Place]) -> list[str]:
 
 def robots(site_url: str) -> str:
     """Pages are indexable; per-sale data under /data/ is not (decree 2018-1350)."""
-    return f"User-agent: *\nDisallow: /data/\nDisallow: /admin/\n\nSitemap: {site_url}/sitemap.xml\n"
+    return (
+        "User-agent: *\nDisallow: /data/\nDisallow: /api/\nDisallow: /admin/\n\n"
+        f"Sitemap: {site_url}/{SITEMAP}\n"
+    )
 
 
 def _write_sitemaps(paths: Paths, site_url: str, urls: list[str], size: int = SITEMAP_MAX) -> None:
     """One sitemap.xml, or an index of sitemap-N.xml files of at most `size` URLs each."""
     chunks = [urls[i : i + size] for i in range(0, len(urls), size)]
-    for old in paths.site.glob("sitemap-*.xml"):
+    for old in paths.site.glob(sitemap_part("*")):  # the parts of a larger site
         if len(chunks) == 1 or int(old.stem.split("-")[1]) > len(chunks):
             old.unlink()
     if len(chunks) == 1:
-        write_if_changed(paths.site / "sitemap.xml", _urlset(site_url, chunks[0]))
+        write_if_changed(paths.site_file(SITEMAP), _urlset(site_url, chunks[0]))
         return
     for i, chunk in enumerate(chunks, start=1):
-        write_if_changed(paths.site / f"sitemap-{i}.xml", _urlset(site_url, chunk))
+        write_if_changed(paths.site_file(sitemap_part(i)), _urlset(site_url, chunk))
     entries = "".join(
-        f"<sitemap><loc>{escape(site_url)}/sitemap-{i}.xml</loc></sitemap>\n"
+        f"<sitemap><loc>{escape(site_url)}/{sitemap_part(i)}</loc></sitemap>\n"
         for i in range(1, len(chunks) + 1)
     )
     index = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</sitemapindex>\n'
     )
-    write_if_changed(paths.site / "sitemap.xml", index.encode())
+    write_if_changed(paths.site_file(SITEMAP), index.encode())
 
 
 def _urlset(site_url: str, urls: list[str]) -> bytes:

@@ -22,100 +22,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, cast
 
 from rules import progress
+from rules.dvf import GEO_HEADER, RAW_FIRST_COLUMN, RAW_HEADER
 from rules.errors import ConfigError, InputError
 from rules.files import sha256_file
 
-RAW_FIRST_COLUMN = ("Code service CH", "Identifiant de document")
-RAW_HEADER = [
-    "Code service CH",
-    "Reference document",
-    "1 Articles CGI",
-    "2 Articles CGI",
-    "3 Articles CGI",
-    "4 Articles CGI",
-    "5 Articles CGI",
-    "No disposition",
-    "Date mutation",
-    "Nature mutation",
-    "Valeur fonciere",
-    "No voie",
-    "B/T/Q",
-    "Type de voie",
-    "Code voie",
-    "Voie",
-    "Code postal",
-    "Commune",
-    "Code departement",
-    "Code commune",
-    "Prefixe de section",
-    "Section",
-    "No plan",
-    "No Volume",
-    "1er lot",
-    "Surface Carrez du 1er lot",
-    "2eme lot",
-    "Surface Carrez du 2eme lot",
-    "3eme lot",
-    "Surface Carrez du 3eme lot",
-    "4eme lot",
-    "Surface Carrez du 4eme lot",
-    "5eme lot",
-    "Surface Carrez du 5eme lot",
-    "Nombre de lots",
-    "Code type local",
-    "Type local",
-    "Identifiant local",
-    "Surface reelle bati",
-    "Nombre pieces principales",
-    "Nature culture",
-    "Nature culture speciale",
-    "Surface terrain",
-]
-GEO_HEADER = [
-    "id_mutation",
-    "date_mutation",
-    "numero_disposition",
-    "nature_mutation",
-    "valeur_fonciere",
-    "adresse_numero",
-    "adresse_suffixe",
-    "adresse_nom_voie",
-    "adresse_code_voie",
-    "code_postal",
-    "code_commune",
-    "nom_commune",
-    "code_departement",
-    "ancien_code_commune",
-    "ancien_nom_commune",
-    "id_parcelle",
-    "ancien_id_parcelle",
-    "numero_volume",
-    "lot1_numero",
-    "lot1_surface_carrez",
-    "lot2_numero",
-    "lot2_surface_carrez",
-    "lot3_numero",
-    "lot3_surface_carrez",
-    "lot4_numero",
-    "lot4_surface_carrez",
-    "lot5_numero",
-    "lot5_surface_carrez",
-    "nombre_lots",
-    "code_type_local",
-    "type_local",
-    "surface_reelle_bati",
-    "nombre_pieces_principales",
-    "code_nature_culture",
-    "nature_culture",
-    "code_nature_culture_speciale",
-    "nature_culture_speciale",
-    "surface_terrain",
-    "longitude",
-    "latitude",
-]
 SUFFIXES = (".txt", ".csv", ".zip", ".gz")
 _CHUNK = 1 << 20
 _HTML_STARTS = ("<!doctype", "<html", "<?xml", "<head", "<body", "<!--")
@@ -163,8 +76,7 @@ def check(path: Path, tmp: Path, sha: str | None = None) -> CheckedFile:
     sha = sha or sha256_file(path)
     _reject_html_bytes(path)
     with _open_payload(path) as stream:
-        compressed = stream is not None
-        if compressed:
+        if stream is not None:
             tmp.mkdir(parents=True, exist_ok=True)
             data_path = tmp / f"{sha[:16]}.{path.name}.txt"
             head, lines, ends_with_newline = _scan(stream, path, data_path)
@@ -188,7 +100,7 @@ def _reject_html_bytes(path: Path) -> None:
 
 
 @contextmanager
-def _open_payload(path: Path) -> Iterator[BinaryIO | None]:
+def _open_payload(path: Path) -> Iterator[IO[bytes] | None]:
     """Yield a stream of the decompressed content, or None for a plain file.
 
     Compression is recognised from the magic bytes, not the name.
@@ -209,14 +121,14 @@ def _open_payload(path: Path) -> Iterator[BinaryIO | None]:
     elif magic.startswith(b"\x1f\x8b"):
         try:
             with gzip.open(path, "rb") as gz:
-                yield gz
+                yield cast(IO[bytes], gz)
         except (gzip.BadGzipFile, zlib.error, EOFError) as e:
             raise InputError(path, f"not a readable gzip file, truncated or corrupt ({e})") from None
     else:
         yield None
 
 
-def _scan(stream: BinaryIO, path: Path, copy_to: Path | None) -> tuple[bytes, int, bool]:
+def _scan(stream: IO[bytes], path: Path, copy_to: Path | None) -> tuple[bytes, int, bool]:
     """Stream the content once: UTF-8 check, line count, optional copy. Returns (head, lines, final LF)."""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     head, lines, last = b"", 0, b""
@@ -246,7 +158,7 @@ def _scan(stream: BinaryIO, path: Path, copy_to: Path | None) -> tuple[bytes, in
                 path, "ends in the middle of a UTF-8 character (truncated file?)", lines + 1
             ) from None
     except BaseException:
-        if out:
+        if out and copy_to:
             out.close()
             copy_to.unlink(missing_ok=True)
         raise

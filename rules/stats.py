@@ -12,37 +12,37 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import orjson
 
+from rules import dvf, query
 from rules import places as pl
 from rules.files import canonical_json, write_atomic, write_if_changed
 from rules.fr import date_fr, nombre
 from rules.method import Method
 from rules.paths import Paths
+from rules.placedoc import Figures, Metadata, PlaceDoc
+from rules.query import set_variables
 from rules.settings import Settings
-from rules.store import SQL_DIR, connect, set_variables, sql
+from rules.store import connect
 
-SQL_FILES = [
-    SQL_DIR / f"{n}.sql"
-    for n in (
-        "sales_deduped",
-        "sales_single_good",
-        "sales",
-        "filter_funnel",
-        "place_sales",
-        "place_headline",
-        "place_period",
-        "place_series",
-        "place_seasonality",
-        "place_recent",
-        "unknown_communes",
-        "stats_cache",
-    )
-]
-TYPES = ("appartement", "maison")
+STEPS = (  # rules/sql/ files, in order: each defines a table or view the next ones read
+    "sales_deduped",
+    "sales_single_good",
+    "sales",
+    "filter_funnel",
+    "place_sales",
+    "place_headline",
+    "place_period",
+    "place_series",
+    "place_seasonality",
+    "place_recent",
+    "unknown_communes",
+    "stats_cache",
+)
+TYPES = dvf.TYPES
 Key = tuple[str, str]
 Log = Callable[[str], None]
 
@@ -55,7 +55,7 @@ def run(
     scope = settings.scope() if scope is None else scope
     started = datetime.now(UTC)
     con = connect(paths, settings)
-    con.execute("set preserve_insertion_order = false")  # results are sorted when fetched
+    query.run(con, "unordered")  # results are sorted when fetched
     try:
         window = _window(con, method)
         _compute(con, method, window, scope)
@@ -84,7 +84,7 @@ def run(
 
 def _window(con: duckdb.DuckDBPyConnection, method: Method) -> dict[str, int]:
     """Headline window and evolution year, from the latest sale in the whole store."""
-    last = con.execute("select max(date_mutation) from dvf_rows").fetchone()[0] or date(2000, 1, 1)
+    last = query.one(con, "last_sale")[0] or date(2000, 1, 1)
     to = last.year
     # The reference year for evolutions is the last complete year (a December sale is its mark).
     full_year = last.year if last.month == 12 else last.year - 1
@@ -97,6 +97,7 @@ def _compute(
     set_variables(
         con,
         {
+            **dvf.variables(),
             "scope": ",".join(sorted(scope)),  # empty: all of France
             "min_value": method.min_value,
             "max_price_m2": method.max_price_m2,
@@ -107,22 +108,20 @@ def _compute(
             "grade_min": method.grade_min,
         },
     )
-    for path in SQL_FILES:
-        con.execute(sql(path.stem))
+    for step in STEPS:
+        query.run(con, step)
 
 
 def _fetch(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
     """Every computed table, sorted, so assembling documents needs no further query."""
     return {
-        "headline": con.execute("select * from place_headline order by all").fetchall(),
-        "period": con.execute("select * from place_period order by all").fetchall(),
-        "series": con.execute("select * from place_series order by all").fetchall(),
-        "seasonality": con.execute("select * from place_seasonality order by all").fetchall(),
-        "recent": con.execute(
-            "select * from place_recent order by code, date desc, type, surface, prix, pieces"
-        ).fetchall(),
-        "unknown": con.execute("select code, rows from unknown_communes order by code").fetchall(),
-        "funnel": con.execute("select * from filter_funnel order by annee").fetchall(),
+        "headline": query.table(con, "place_headline"),
+        "period": query.table(con, "place_period"),
+        "series": query.table(con, "place_series"),
+        "seasonality": query.table(con, "place_seasonality"),
+        "recent": query.table(con, "place_recent", "code, date desc, type, surface, prix, pieces"),
+        "unknown": query.table(con, "unknown_communes", "code"),
+        "funnel": query.table(con, "filter_funnel", "annee"),
     }
 
 
@@ -131,7 +130,7 @@ def documents(
     method: Method,
     window: dict[str, int],
     scope: frozenset[str] = frozenset(),
-) -> dict[Key, dict]:
+) -> dict[Key, PlaceDoc]:
     """Assemble one document per place from the fetched tables."""
     headline: dict[Key, dict[str, tuple]] = defaultdict(dict)
     for level, code, typ, *rest in tables["headline"]:
@@ -151,9 +150,9 @@ def documents(
     places = pl.all_places(scope)
     current = {key: {t: _current(headline[key].get(t), method) for t in TYPES} for key in places}
     near = neighbours(places)
-    docs: dict[Key, dict] = {}
+    docs: dict[Key, PlaceDoc] = {}
     for key, place in places.items():
-        doc = {
+        doc: PlaceDoc = {
             "metadata": _metadata(place, places, near, period.get(key), method, window),
             "current_stats": current[key],
             "volumes": _volumes(series[key]),
@@ -169,11 +168,11 @@ def documents(
     return docs
 
 
-def _current(row: tuple | None, method: Method) -> dict[str, Any]:
+def _current(row: tuple | None, method: Method) -> Figures:
     """Headline figures of one type, or the reason they are not published."""
     n = row[0] if row else 0
     grade = method.grade(n)
-    if grade is None:
+    if grade is None or row is None:
         reason = (
             f"{n} vente{'s' if n > 1 else ''} sur la période, moins que les {method.grade_min} "
             "nécessaires pour publier un prix fiable"
@@ -182,7 +181,7 @@ def _current(row: tuple | None, method: Method) -> dict[str, Any]:
         )
         return {"n": n, "published": False, "grade": None, "reason": reason}
     _, median, mean, q1, q3, median_surface, mean_surface = row
-    out: dict[str, Any] = {
+    out: Figures = {
         "n": n,
         "published": True,
         "grade": grade,
@@ -205,7 +204,7 @@ def _metadata(
     period: list | None,
     method: Method,
     window: dict[str, int],
-) -> dict[str, Any]:
+) -> Metadata:
     meta: dict[str, Any] = {
         "code": place.code,
         "nom": place.nom,
@@ -235,7 +234,7 @@ def _metadata(
         ]
     if place.level in ("region", "france") and (partial := pl.partial_scope(place, places)):
         meta["scope"] = partial  # a partial build: say which departments the figures cover
-    return meta
+    return cast(Metadata, meta)
 
 
 def neighbours(places: dict[Key, pl.Place]) -> dict[str, list[pl.Place]]:
@@ -275,7 +274,9 @@ def _series(rows: list[tuple], method: Method) -> dict[str, dict[str, dict[str, 
 
     Columnar on purpose: 35,000 communes' monthly series are most of the JSON's weight."""
     grains = ("annee", "trimestre", "mois")
-    out = {t: {g: {"period": [], "n": [], "median_m2": []} for g in grains} for t in TYPES}
+    out: dict[str, dict[str, dict[str, list]]] = {
+        t: {g: {"period": [], "n": [], "median_m2": []} for g in grains} for t in TYPES
+    }
     for typ, grain, period, n, median in rows:
         col = out[typ][grain]
         col["period"].append(period)
@@ -321,7 +322,7 @@ def _child(places: dict[Key, pl.Place], current: dict[Key, dict], parent: pl.Pla
     }
 
 
-def _write(paths: Paths, docs: dict[Key, dict], started: datetime) -> dict[str, Any]:
+def _write(paths: Paths, docs: dict[Key, PlaceDoc], started: datetime) -> dict[str, Any]:
     """Write the files whose bytes changed, remove files of places that no longer exist."""
     changed: dict[str, list[str]] = {lv: [] for lv in pl.LEVELS}
     manifest: dict[str, str] = {}
@@ -341,7 +342,7 @@ def _write(paths: Paths, docs: dict[Key, dict], started: datetime) -> dict[str, 
         if p not in expected
     ]
     for rel in removed:
-        (paths.site / rel).unlink()
+        paths.site_file(rel).unlink()
     write_if_changed(paths.data_manifest, canonical_json(manifest))
     previous = _previous_sales(paths.changes)
     sales = docs["france", pl.FRANCE]["metadata"]["period"]

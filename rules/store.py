@@ -20,74 +20,29 @@ from pathlib import Path
 import duckdb
 import orjson
 
-from rules import reference
+from rules import dvf, query, reference
 from rules.errors import ImmoStatsError, InputError
 from rules.files import canonical_json, sha256_file, write_if_changed
 from rules.paths import Paths
+from rules.query import set_variables
 from rules.settings import Settings
 from rules.sources import CheckedFile, check
 
-SQL_DIR = Path(__file__).parent / "sql"
-SQL_FILES = [
-    SQL_DIR / f"{n}.sql"
-    for n in (
-        "dvf_rows",
-        "update_log",
-        "communes",
-        "departements",
-        "regions",
-        "raw_lines",
-        "geo_lines",
-        "stg_raw_rows",
-        "stg_geo_rows",
-        "stg_first_error",
-        "incoming_rows",
-    )
-]
+# Per format: the view that reads the file's lines, and the one that types them.
+STAGING = {"raw": ("raw_lines", "stg_raw_rows"), "geo": ("geo_lines", "stg_geo_rows")}
 SCHEMA_VERSION = 1
 DECIMAL_RE = r"[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?"
 
-# Field names as each format's header spells them, for error messages people can act on.
-_RAW_LABELS = {
-    "date_mutation": "Date mutation",
-    "nature_mutation": "Nature mutation",
-    "valeur_fonciere": "Valeur fonciere",
-    "surface_reelle_bati": "Surface reelle bati",
-    "surface_terrain": "Surface terrain",
-    "nombre_pieces_principales": "Nombre pieces principales",
-    "nombre_lots": "Nombre de lots",
-    "numero_disposition": "No disposition",
-    "code_type_local": "Code type local",
-    **{
-        f"lot{i}_surface_carrez": f"Surface Carrez du {i}{'er' if i == 1 else 'eme'} lot" for i in range(1, 6)
-    },
-}
-_PROBLEMS = {
-    "date_mutation": "is not a valid date",
-    "nature_mutation": "is not a known nature of mutation",
-    "code_type_local": "is not a known local type (1-4)",
-}
-
 Log = Callable[[str], None]
-
-
-def sql(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text("utf-8")
-
-
-def set_variables(con: duckdb.DuckDBPyConnection, values: dict[str, object]) -> None:
-    """Hand values to the SQL files, which read them with getvariable(): no SQL is formatted."""
-    for name, value in values.items():
-        con.execute(f"set variable {name} = ?", [value])
 
 
 def connect(paths: Paths, settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the store with bounded memory and a spill folder inside build/."""
     paths.build.mkdir(parents=True, exist_ok=True)
-    config: dict[str, str | int] = {"memory_limit": settings.memory_limit}
+    config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": settings.memory_limit}
     if not read_only:
-        (paths.tmp / "duckdb").mkdir(parents=True, exist_ok=True)
-        config["temp_directory"] = str(paths.tmp / "duckdb")
+        paths.duckdb_tmp.mkdir(parents=True, exist_ok=True)
+        config["temp_directory"] = str(paths.duckdb_tmp)
     if settings.threads:
         config["threads"] = settings.threads
     return duckdb.connect(str(paths.db), read_only=read_only, config=config)
@@ -113,9 +68,9 @@ def import_files(paths: Paths, files: list[Path], settings: Settings, log: Log =
     """Import `files` as one batch, then refresh `store.json`. Raises InputError on bad input."""
     con = connect(paths, settings)
     try:
-        con.execute(sql("dvf_rows"))
-        con.execute(sql("update_log"))
-        present = {r[0] for r in con.execute("select distinct source_sha256 from dvf_rows").fetchall()}
+        query.run(con, "dvf_rows")
+        query.run(con, "update_log")
+        present = {sha for (sha,) in query.rows(con, "stored_sources")}
         results = [FileResult(p.name, sha256_file(p)) for p in files]
         todo = [(p, r) for p, r in zip(files, results, strict=True) if r.sha256 not in present]
         for r in results:
@@ -133,14 +88,14 @@ def import_files(paths: Paths, files: list[Path], settings: Settings, log: Log =
 def _import_batch(
     con: duckdb.DuckDBPyConnection, paths: Paths, todo: list[tuple[Path, FileResult]], log: Log
 ) -> None:
-    batch_id = con.execute("select coalesce(max(batch_id), 0) + 1 from update_log").fetchone()[0]
+    (batch_id,) = query.one(con, "next_batch")
     started = _now()
     checked: list[CheckedFile] = []
     current: Path | None = None
     try:
-        con.execute("begin transaction")
+        con.begin()
         load_referential(con)
-        con.execute(sql("batch_periods"))
+        query.run(con, "batch_periods")
         for path, result in todo:
             current = path
             t0 = time.monotonic()
@@ -151,11 +106,9 @@ def _import_batch(
             result.fmt, result.rows, result.seconds = cf.fmt, cf.rows, time.monotonic() - t0
         current = None
         for _, r in todo:
-            con.execute(
-                """insert into update_log (batch_id, source_file, sha256, source_format, rows_imported,
-                       rows_replaced, rows_unknown_commune, started, completed, status, rows_added,
-                       rows_removed)
-                   values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'success', ?, ?)""",
+            query.run(
+                con,
+                "log_success",
                 [
                     batch_id,
                     r.name,
@@ -170,15 +123,14 @@ def _import_batch(
                     r.removed,
                 ],
             )
-        con.execute("commit")
+        con.commit()
     except (ImmoStatsError, duckdb.Error) as e:
-        con.execute("rollback")
+        con.rollback()
         err = e if isinstance(e, ImmoStatsError) else _duckdb_input_error(current or todo[0][0], e)
         _log_failure(con, batch_id, todo, started, err)
         raise err from None
     finally:
-        con.execute("drop view if exists replaced_rows")
-        con.execute("drop table if exists batch_periods")
+        query.run(con, "batch_cleanup")
         for cf in checked:
             if cf.data_path != cf.path:
                 cf.data_path.unlink(missing_ok=True)
@@ -199,15 +151,11 @@ def record_failure(paths: Paths, settings: Settings, source: str, error: ImmoSta
     """A failed row in update_log for a failure before any import (API down, bad download)."""
     con = connect(paths, settings)
     try:
-        con.execute(sql("dvf_rows"))
-        con.execute(sql("update_log"))
-        batch_id = con.execute("select coalesce(max(batch_id), 0) + 1 from update_log").fetchone()[0]
+        query.run(con, "dvf_rows")
+        query.run(con, "update_log")
+        (batch_id,) = query.one(con, "next_batch")
         now = _now()
-        con.execute(
-            """insert into update_log (batch_id, source_file, started, completed, status, error)
-               values (?, ?, ?, ?, 'failed', ?)""",
-            [batch_id, source, now, now, str(error)],
-        )
+        query.run(con, "log_failure", [batch_id, source, None, None, now, now, str(error)])
     finally:
         con.close()
 
@@ -219,7 +167,7 @@ def load_referential(con: duckdb.DuckDBPyConnection) -> None:
         ("regions", reference.REGIONS),
     ):
         set_variables(con, {f"{name}_csv": str(path)})
-        con.execute(sql(name))
+        query.run(con, name)
 
 
 def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> None:
@@ -233,41 +181,32 @@ def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> No
             "source_file": cf.name,
             "source_sha256": cf.sha256,
             "source_format": cf.fmt,
+            **dvf.variables(),
         },
     )
-    con.execute(sql(f"{cf.fmt}_lines"))
-    read = con.execute(f"select count(*) from {cf.fmt}_lines").fetchone()[0]
+    lines, typed = STAGING[cf.fmt]
+    query.run(con, lines)
+    set_variables(con, {"lines_view": lines})
+    (read,) = query.one(con, "count_lines")
     if read != cf.rows:  # never import a file DuckDB read differently from its lines
         raise InputError(cf.path, f"{cf.rows:,} data lines but {read:,} rows read (damaged line endings?)")
-    con.execute(sql(f"stg_{cf.fmt}_rows"))
-    bad = con.execute(sql("stg_first_error")).fetchone()
+    query.run(con, typed)
+    bad = query.first(con, "stg_first_error")
     if bad:
         line, fld, value = bad
-        label = _RAW_LABELS.get(fld, fld) if cf.fmt == "raw" else fld
-        problem = _PROBLEMS.get(fld, "is not a number")
+        label = dvf.RAW_LABELS.get(fld, fld) if cf.fmt == "raw" else fld
+        problem = dvf.PROBLEMS.get(fld, "is not a number")
         raise InputError(cf.path, f"{label} {value!r} {problem}", line)
-    con.execute(sql("incoming_rows"))
+    query.run(con, "incoming_rows")
 
 
 def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileResult) -> None:
     """Insert the file's rows, then replace the older rows of the periods it covers.
 
     Two files of one batch must not cover the same period and department: rows would double."""
-    con.execute("insert into dvf_rows from incoming_rows")
-    mine = "batch_id = getvariable('batch_id') and source_sha256 = getvariable('source_sha256')"
-    con.execute(
-        f"""insert into batch_periods
-            select distinct source_file, source_sha256, annee, semestre, code_departement
-            from dvf_rows where {mine}"""
-    )
-    clash = con.execute(
-        """select p.annee, p.semestre, p.code_departement, o.source_file
-           from batch_periods p join batch_periods o
-             on o.annee = p.annee and o.semestre = p.semestre
-            and o.code_departement is not distinct from p.code_departement
-            and o.source_sha256 <> p.source_sha256
-           where p.source_sha256 = getvariable('source_sha256') order by all limit 1"""
-    ).fetchone()
+    query.run(con, "store_rows")
+    query.run(con, "file_periods")
+    clash = query.first(con, "period_clash")
     if clash:
         year, half, dep, other = clash
         raise InputError(
@@ -275,15 +214,10 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
             f"holds the same sales period as {other} ({year} S{half}, département {dep}): "
             "import one of them (a release's files, in one format)",
         )
-    con.execute(sql("replaced_rows"))
-    result.added, result.removed = con.execute(sql("row_changes")).fetchone()
-    result.replaced = con.execute(
-        "delete from dvf_rows where rowid in (select row_id from replaced_rows)"
-    ).fetchone()[0]
-    for code, n in con.execute(
-        f"""select coalesce(d.code_commune, '(vide)'), count(*) from dvf_rows d
-            anti join communes c on c.code = d.code_commune where {mine} group by all"""
-    ).fetchall():
+    query.run(con, "replaced_rows")
+    result.added, result.removed = query.one(con, "row_changes")
+    (result.replaced,) = query.one(con, "delete_replaced")
+    for code, n in query.rows(con, "file_unknown_communes"):
         result.unknown[code] = n
 
 
@@ -298,12 +232,7 @@ def _log_failure(
     culprit = getattr(err, "path", None)
     for path, r in todo:
         message = str(err) if str(path) == culprit or len(todo) == 1 else f"not imported: {err}"
-        con.execute(
-            """insert into update_log (batch_id, source_file, sha256, source_format, started, completed,
-                   status, error)
-               values (?, ?, ?, ?, ?, ?, 'failed', ?)""",
-            [batch_id, r.name, r.sha256, r.fmt or None, started, _now(), message],
-        )
+        query.run(con, "log_failure", [batch_id, r.name, r.sha256, r.fmt or None, started, _now(), message])
 
 
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
@@ -327,7 +256,7 @@ def imports_since(paths: Paths, batch: int | None) -> dict[str, int | None]:
     (None: since the beginning): what a new version brings. None where an old log cannot say."""
     con = duckdb.connect(str(paths.db), read_only=True)
     try:
-        last, added, removed, unknown = con.execute(sql("imports_since"), [batch or 0]).fetchone()
+        last, added, removed, unknown = query.one(con, "imports_since", [batch or 0])
     finally:
         con.close()
     counted = not unknown
@@ -343,15 +272,8 @@ def departements_present(paths: Paths) -> frozenset[str]:
 
 def store_state(con: duckdb.DuckDBPyConnection) -> dict:
     """A description of what the store holds, with no timestamps: equal data, equal bytes."""
-    sources = con.execute(
-        """select source_file, source_sha256, source_format, count(*)::bigint,
-                  min(date_mutation)::varchar, max(date_mutation)::varchar
-           from dvf_rows group by all order by min(date_mutation), source_file"""
-    ).fetchall()
-    present = con.execute(
-        """select distinct c.departement from dvf_rows r join communes c on c.code = r.code_commune
-           order by 1"""
-    ).fetchall()
+    sources = query.rows(con, "store_sources")
+    present = query.rows(con, "store_departements")
     return {
         "schema": SCHEMA_VERSION,
         "departements": [d for (d,) in present],  # the default scope of a local build

@@ -27,14 +27,11 @@ from rules import gate, health, retention, store
 from rules.errors import ImmoStatsError
 from rules.files import canonical_json, sha256_file, write_atomic
 from rules.gitrepo import GitError, GitRepo, RefUpdate
-from rules.paths import HISTORY_MANIFEST, Paths
+from rules.paths import ADMIN, DATA_DIRS, HEALTH, HISTORY_MANIFEST, PROFILE, RECORD, Paths
 from rules.publishing import BACKUP_PREFIX, NOTES_REF, Publishing
 
 VERSION_RE = re.compile(r"(\d{4})\.(\d{2})\.(\d{2})\.([1-9]\d{0,3})")
-RECORD = "version.json"
-PROFILE = "api/profile.json"
-HEALTH = ("api/health.json", "admin/index.html")
-DEPLOY_FILES = (RECORD, PROFILE, *HEALTH)  # written by publish for the version going online
+DEPLOY_FILES = (RECORD, PROFILE, HEALTH, ADMIN)  # written by publish for the version going online
 TEMP_FILES = ("**/.*.tmp",)  # a killed atomic write's leftovers: never part of a tree
 EMPTY_RECORD: dict[str, Any] = {"current": None, "previous": None, "history": []}
 
@@ -372,7 +369,7 @@ def _communes_changed(repo: GitRepo, parent: str | None, tree: str, changed: lis
     """Communes whose figures changed online (new and removed ones included). A file whose only
     change is the method's description (a setting changed, nothing moved) does not count. Reads
     only the changed files, in one `git cat-file` each side."""
-    folder = "data/villes/"
+    folder = DATA_DIRS["commune"] + "/"
     touched = [p for _, p in changed if p.startswith(folder)]
     if not touched:
         return 0

@@ -134,3 +134,11 @@ def test_an_emptied_site_is_rebuilt_complete(paths: Paths) -> None:
     run_doit(paths, AIN)
     assert _files(paths.site) == before
     assert run_doit(paths, AIN).stdout == ""
+
+
+def test_readme_layout_lists_every_module() -> None:
+    layout = README.read_text("utf-8").split("## Layout", 1)[1]
+    names = set(re.findall(r"([a-z_]+\.py)", layout))
+    modules = {p.name for p in (ROOT / "rules").glob("*.py")} - {"__init__.py"}
+    assert modules - names == set(), "modules missing from README's layout"
+    assert names - modules - {"dodo.py", "gha.py"} == set(), "README names modules that do not exist"

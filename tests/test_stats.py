@@ -6,11 +6,12 @@ import os
 import re
 from pathlib import Path
 
+import jsonschema
 import orjson
 import pytest
 from conftest import PARIS_ROWS, RAW_2020, RAW_2021, query, run_doit
 
-from rules import places, stats, store
+from rules import placedoc, places, stats, store
 from rules.method import Method
 from rules.paths import Paths
 from rules.settings import Settings
@@ -195,3 +196,35 @@ def test_doit_reruns_stats_only_when_the_data_or_method_changes(paths: Paths) ->
         == 5000
     )
     assert os.path.exists(paths.changes)
+
+
+def test_every_place_file_matches_the_published_schema(built: Paths) -> None:
+    """The per-place JSON is declared once (rules/schema/place.schema.json, published as
+    /data/schema.json): every file of a build validates, communes, arrondissements, a city, a
+    place DVF lacks, departments, regions and France."""
+    schema = orjson.loads((built.site / "data" / "schema.json").read_bytes())
+    assert schema["$id"] == "https://immostats.example/data/schema.json"
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    files = [
+        p for p in (built.site / "data").rglob("*.json") if p.name not in ("recherche.json", "schema.json")
+    ]
+    levels = set()
+    for path in files:
+        doc = orjson.loads(path.read_bytes())
+        errors = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(doc)]
+        assert not errors, f"{path}: {errors[:3]}"
+        levels.add(doc["metadata"]["level"])
+    assert levels == {"commune", "arrondissement", "departement", "region", "france"}
+
+
+def test_the_typeddicts_say_what_the_schema_says() -> None:
+    schema = orjson.loads(placedoc.SCHEMA.read_bytes())
+    pairs = [
+        (placedoc.PlaceDoc, schema),
+        (placedoc.Metadata, schema["$defs"]["metadata"]),
+        (placedoc.Figures, schema["$defs"]["figures"]),
+        (placedoc.Ref, schema["$defs"]["ref"]),
+    ]
+    for typed, part in pairs:
+        assert set(typed.__annotations__) == set(part["properties"]), typed.__name__
+        assert typed.__required_keys__ == set(part["required"]), typed.__name__

@@ -9,13 +9,13 @@ deduped as (
         annee,
         count(*)::bigint as deduped,
         count(*) filter (
-            where nature_mutation in ('Vente', 'Vente en l''état futur d''achèvement', 'Adjudication')
+            where list_contains(getvariable('kept_natures'), nature_mutation)
         )::bigint as natures_kept
     from sales_deduped
     group by all
 ),
 single as (
-    select annee, count(*)::bigint as n from sales_single_good where code_type_local in (1, 2) group by all
+    select annee, count(*)::bigint as n from sales_single_good where list_contains(getvariable('type_codes'), code_type_local) group by all
 ),
 published as (
     select annee, count(*)::bigint as n from sales group by all

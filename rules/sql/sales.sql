@@ -9,7 +9,7 @@ with priced as (
         *,
         valeur_fonciere / surface_reelle_bati as prix_m2
     from sales_single_good
-    where code_type_local in (1, 2)
+    where list_contains(getvariable('type_codes'), code_type_local)
       and valeur_fonciere is not null
       and surface_reelle_bati is not null
       and valeur_fonciere >= getvariable('min_value')
@@ -26,7 +26,7 @@ placed as (
 select
     placed.date_mutation,
     year(placed.date_mutation)::integer as annee,
-    case placed.code_type_local when 1 then 'maison' else 'appartement' end as type,
+    getvariable('type_names')[list_position(getvariable('type_codes'), placed.code_type_local)] as type,
     placed.valeur_fonciere,
     placed.surface_reelle_bati,
     placed.nombre_pieces_principales,

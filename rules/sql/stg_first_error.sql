@@ -7,9 +7,7 @@ with checked as (
         case
             when date_mutation is null or year(date_mutation) not between 1990 and 2099
                 then {'field': 'date_mutation', 'value': coalesce(date_text, '')}
-            when nature_mutation is null or nature_mutation not in (
-                'Vente', 'Vente en l''état futur d''achèvement', 'Vente terrain à bâtir',
-                'Adjudication', 'Echange', 'Expropriation')
+            when nature_mutation is null or not list_contains(getvariable('natures'), nature_mutation)
                 then {'field': 'nature_mutation', 'value': coalesce(nature_mutation, '')}
             when not regexp_full_match(coalesce(valeur_fonciere, '0'), getvariable('decimal_re'))
                 then {'field': 'valeur_fonciere', 'value': valeur_fonciere}
@@ -33,7 +31,8 @@ with checked as (
                 then {'field': 'nombre_lots', 'value': nombre_lots}
             when not regexp_full_match(coalesce(numero_disposition, '0'), '[0-9]{1,9}')
                 then {'field': 'numero_disposition', 'value': numero_disposition}
-            when code_type_local is not null and code_type_local not in ('1', '2', '3', '4')
+            when code_type_local is not null
+             and not list_contains(getvariable('local_types')::varchar[], code_type_local)
                 then {'field': 'code_type_local', 'value': code_type_local}
             when not regexp_full_match(coalesce(longitude, '0'), '-?[0-9]+(\.[0-9]+)?')
                 then {'field': 'longitude', 'value': longitude}

@@ -1,0 +1,62 @@
+"""The per-place JSON, the pipeline's main boundary: written by stats, read by render, the gate,
+versions and the pages' scripts, and published under /data/ for reusers.
+
+Its shape is declared in `rules/schema/place.schema.json` (JSON Schema, published as
+/data/schema.json); the TypedDicts below give Python the same shape, and a test checks that both
+list the same keys and that every file of a build validates.
+"""
+
+from typing import Any, NotRequired, TypedDict
+
+from rules.paths import RULES
+
+SCHEMA = RULES / "schema" / "place.schema.json"  # published as paths.SCHEMA
+
+
+class Ref(TypedDict):
+    code: str
+    nom: str
+
+
+class Metadata(TypedDict):
+    code: str
+    nom: str
+    level: str
+    method: dict[str, Any]
+    window: dict[str, int]
+    period: dict[str, Any] | None
+    dvf_covered: NotRequired[bool]
+    departement: NotRequired[Ref]
+    region: NotRequired[Ref]
+    parent: NotRequired[Ref]
+    arrondissements: NotRequired[list[Ref]]
+    codes_postaux: NotRequired[list[str]]
+    population: NotRequired[int | None]
+    voisines: NotRequired[list[Ref]]
+    departements: NotRequired[list[Ref]]
+    scope: NotRequired[list[Ref]]
+
+
+class Figures(TypedDict):
+    n: int
+    published: bool
+    grade: str | None
+    reason: NotRequired[str]
+    median_m2: NotRequired[int | None]
+    mean_m2: NotRequired[int | None]
+    q1_m2: NotRequired[int | None]
+    q3_m2: NotRequired[int | None]
+    quartiles_reason: NotRequired[str]
+    median_surface: NotRequired[float | None]
+    mean_surface: NotRequired[float | None]
+
+
+class PlaceDoc(TypedDict):
+    metadata: Metadata
+    current_stats: dict[str, Figures]
+    volumes: dict[str, dict[str, int]]
+    series: dict[str, dict[str, dict[str, list]]]
+    evolution: dict[str, dict[str, dict[str, Any]]]
+    seasonality: dict[str, list[int]]
+    transactions_recent: NotRequired[list[dict[str, Any]]]
+    children: NotRequired[list[dict[str, Any]]]
