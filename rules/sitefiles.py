@@ -44,6 +44,9 @@ HEADERS = f"""\
   X-Robots-Tag: noindex
 /ville/*
   Cache-Control: public, max-age=604800
+/api/*
+  X-Robots-Tag: noindex
+  Cache-Control: no-cache
 /admin/*
   X-Robots-Tag: noindex
   Cache-Control: no-cache
