@@ -14,22 +14,53 @@ from pathlib import Path
 
 from rules import datagouv, gate, notify, publishing, purge
 from rules.method import Method
-from rules.paths import ROOT, SAMPLE_SOURCE, Paths
-from rules.settings import Getter, Settings, check_settings, names_of, read_vars
+from rules.paths import SAMPLE_SOURCE, Paths
+from rules.settings import Getter, Settings, check_settings, names_of, read_vars, setting, table_rows
 
 REMOTE_NAMES = {"api": "datagouv_api"}
-PLAIN = {"build_dir": "build", "site_dir": "site", "source": str(SAMPLE_SOURCE), "repo": str(ROOT)}
 DATAGOUV = "datagouv"  # source=datagouv: follow DVF on data.gouv.fr
+TABLE_START = "<!-- settings: made by `python -m rules.config`; a test compares -->"
+TABLE_END = "<!-- /settings -->"
+
+
+@dataclass(frozen=True)
+class Locations:
+    """Where a run reads and writes (read first: dodo takes the build lock before the rest)."""
+
+    source: str = setting(
+        str(SAMPLE_SOURCE),
+        "a DVF file or folder (raw DGFiP or geo-dvf, plain, zipped or gzipped), or `datagouv`",
+        shown="`tests/data/sample`",
+    )
+    build_dir: str = setting("build", "intermediate files (the store, doit's database, the history)")
+    site_dir: str = setting("site", "the site")
+
+
+def groups() -> list[tuple[type, dict[str, str]]]:
+    """Every group of settings, in README's order, with the variables that rename a field."""
+    return [
+        (Locations, {}),
+        (Settings, {}),
+        (Method, {}),
+        (datagouv.Remote, REMOTE_NAMES),
+        (gate.Limits, {}),
+        (publishing.Publishing, {}),
+        (purge.PurgeSettings, purge.PurgeSettings.NAMES),
+        (notify.Outcome, {}),
+    ]
 
 
 def known_names() -> set[str]:
     """Every setting a run reads."""
-    return {
-        *PLAIN,
-        *names_of(Settings, Method, gate.Limits, publishing.Publishing, notify.Outcome),
-        *names_of(datagouv.Remote, renamed=REMOTE_NAMES),
-        *names_of(purge.PurgeSettings, renamed=purge.PurgeSettings.NAMES),
-    }
+    return {name for cls, renamed in groups() for name in names_of(cls, renamed=renamed)}
+
+
+def settings_table() -> str:
+    """README's Settings table, from the fields themselves: what is documented is what is read."""
+    rows = [row for cls, renamed in groups() for row in table_rows(cls, renamed)]
+    return "\n".join(
+        [TABLE_START, "| setting | default | what it is |", "| --- | --- | --- |", *rows, TABLE_END]
+    )
 
 
 @dataclass(frozen=True)
@@ -54,9 +85,8 @@ class Config:
 
 def paths(var: Getter) -> Paths:
     """Where the build lives: needed first (dodo takes the build lock before reading the rest)."""
-    return Paths.of(
-        var("build_dir", PLAIN["build_dir"]) or "build", var("site_dir", PLAIN["site_dir"]) or "site"
-    )
+    where = Locations(**read_vars(Locations, var))
+    return Paths.of(where.build_dir, where.site_dir)
 
 
 def load(var: Getter, argv: list[str]) -> Config:
@@ -64,15 +94,19 @@ def load(var: Getter, argv: list[str]) -> Config:
     check_settings(argv, known_names())
     return Config(
         paths=paths(var),
-        source=var("source", None) or PLAIN["source"],
+        source=Locations(**read_vars(Locations, var)).source,
         settings=Settings.from_vars(var),
         method=Method.from_vars(var),
         limits=gate.Limits(**read_vars(gate.Limits, var)),
         remote=datagouv.Remote(**read_vars(datagouv.Remote, var, names=REMOTE_NAMES)),
         publishing=publishing.Publishing(
-            repo=Path(var("repo", None) or PLAIN["repo"]).resolve(),
+            repo=Path(var("repo", None) or publishing.Publishing.repo).resolve(),
             **read_vars(publishing.Publishing, var, skip={"repo"}),
         ),
         purge=purge.PurgeSettings(**read_vars(purge.PurgeSettings, var, names=purge.PurgeSettings.NAMES)),
         outcome=notify.Outcome(**read_vars(notify.Outcome, var)),
     )
+
+
+if __name__ == "__main__":
+    print(settings_table())

@@ -14,7 +14,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -26,7 +26,7 @@ from rules.doitedge import github_output
 from rules.errors import ImmoStatsError
 from rules.files import canonical_json, write_if_changed
 from rules.paths import Paths
-from rules.settings import Settings, bounds
+from rules.settings import Settings, setting
 
 DEFAULT_API = "https://www.data.gouv.fr/api/1"
 DEFAULT_DATASET = "demandes-de-valeurs-foncieres"  # or demandes-de-valeurs-foncieres-geolocalisees
@@ -46,16 +46,20 @@ MAX_BYTES = 4_000_000_000  # a file whose size the API does not announce: DVF's 
 class Remote:
     """Where the data lives and how patient to be (settings: datagouv_api=, dataset=, ...)."""
 
-    api: str = field(default=DEFAULT_API, metadata={"url": True})
-    dataset: str = field(
-        default=DEFAULT_DATASET,
-        metadata={"pattern": r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}", "expected": "expected a dataset id or slug"},
+    api: str = setting(DEFAULT_API, "the data.gouv.fr API followed with `source=datagouv`", url=True)
+    dataset: str = setting(
+        DEFAULT_DATASET,
+        "the dataset (`demandes-de-valeurs-foncieres-geolocalisees` for Etalab's geo-dvf)",
+        pattern=r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}",
+        expected="expected a dataset id or slug",
     )
-    connect_timeout: float = field(default=10.0, metadata=bounds(0.01, 600))
-    read_timeout: float = field(default=60.0, metadata=bounds(0.01, 3600))
-    retries: int = field(default=4, metadata=bounds(1, 20))
-    backoff: float = field(default=2.0, metadata=bounds(0, 600))  # seconds before the first retry, doubled
-    download_deadline: float = field(default=1800.0, metadata=bounds(1, 86400))  # seconds per file
+    connect_timeout: float = setting(10.0, "seconds to connect to data.gouv.fr", low=0.01, high=600)
+    read_timeout: float = setting(60.0, "seconds data.gouv.fr may stay silent", low=0.01, high=3600)
+    retries: int = setting(4, "attempts per request (connection errors, timeouts, 429, 5xx)", low=1, high=20)
+    backoff: float = setting(2.0, "seconds before the first retry, doubled each time", low=0, high=600)
+    download_deadline: float = setting(
+        1800.0, "seconds the download of one file may take, however slowly it comes", low=1, high=86400
+    )
 
     @property
     def client(self) -> http.Client:

@@ -9,7 +9,7 @@ online with it (`api/profile.json` on the deploy branch), so the comparison surv
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -19,7 +19,7 @@ from rules import query
 from rules.errors import ImmoStatsError
 from rules.files import canonical_json, write_atomic
 from rules.paths import DATA_DIRS, Paths
-from rules.settings import bounds
+from rules.settings import setting
 
 
 class GateError(ImmoStatsError):
@@ -30,12 +30,16 @@ class GateError(ImmoStatsError):
 class Limits:
     """Command-line settings: year_drop=0.2 dep_drop=0.5 kept_points=10 median_factor=1.5 ..."""
 
-    year_drop: float = field(default=0.20, metadata=bounds(0, 1))  # a year may lose at most 20 % of its rows
-    dep_drop: float = field(default=0.50, metadata=bounds(0, 1))  # a department-year (>= dep_min_rows): 50 %
-    dep_min_rows: int = field(default=1000, metadata=bounds(0))
-    kept_points: float = field(default=10.0, metadata=bounds(0, 100))  # share left by each filter: 10 points
-    unknown_share: float = field(default=0.01, metadata=bounds(0, 1))  # at most 1 % of unknown commune codes
-    median_factor: float = field(default=1.5, metadata=bounds(1))  # a department median: at most x1.5
+    year_drop: float = setting(0.20, "quality gate: the share of its rows a year may lose", low=0, high=1)
+    dep_drop: float = setting(
+        0.50, "quality gate: the share a department-year (`dep_min_rows` rows up) may lose", low=0, high=1
+    )
+    dep_min_rows: int = setting(1000, "quality gate: the department-years `dep_drop` applies to", low=0)
+    kept_points: float = setting(
+        10.0, "quality gate: points the share of rows left by each filter may move", low=0, high=100
+    )
+    unknown_share: float = setting(0.01, "quality gate: the share of unknown commune codes", low=0, high=1)
+    median_factor: float = setting(1.5, "quality gate: how far (×) a department median may move", low=1)
 
 
 def profile(paths: Paths) -> dict[str, Any]:

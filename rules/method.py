@@ -10,10 +10,10 @@ default. Every setting can be given on the command line (`doit min_value=5000`).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from rules.errors import ConfigError
-from rules.settings import Getter, bounds, read_vars
+from rules.settings import Getter, read_vars, setting
 
 METHOD_VERSION = "etalab-statistiques-dvf-2023.05"
 
@@ -22,14 +22,14 @@ METHOD_VERSION = "etalab-statistiques-dvf-2023.05"
 class Method:
     """Filters, publication thresholds and the headline window."""
 
-    max_price_m2: int = field(default=100_000, metadata=bounds(1))  # Etalab's only cap (prix_m2 < 100000)
-    min_value: int = field(default=0, metadata=bounds(0))  # Cerema suggests 5000; 0 keeps Etalab's method
-    window_years: int = field(default=5, metadata=bounds(1, 30))  # headline: the last N calendar years
-    grade_high: int = field(default=100, metadata=bounds(1))  # sales for "élevée"
-    grade_good: int = field(default=30, metadata=bounds(1))  # sales for "bonne"
-    grade_min: int = field(default=15, metadata=bounds(1))  # sales for "indicative"; fewer: not published
-    quartiles_min: int = field(default=30, metadata=bounds(1))  # sales needed to publish quartiles
-    recent_sales: int = field(default=20, metadata=bounds(0, 200))
+    max_price_m2: int = setting(100_000, "prices per m² from this one up are dropped (Etalab's cap)", low=1)
+    min_value: int = setting(0, "sales below this price (€) are dropped; Cerema suggests 5000", low=0)
+    window_years: int = setting(5, "the calendar years the headline figures pool", low=1, high=30)
+    grade_high: int = setting(100, 'sales for an "élevée" figure', low=1)
+    grade_good: int = setting(30, 'sales for a "bonne" figure', low=1)
+    grade_min: int = setting(15, 'sales for an "indicative" figure; fewer: not published', low=1)
+    quartiles_min: int = setting(30, "sales needed to publish quartiles", low=1)
+    recent_sales: int = setting(20, "recent sales listed per commune", low=0, high=200)
 
     @classmethod
     def from_vars(cls, get: Getter) -> Method:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rules import http
 from rules.fr import NNBSP, nombre
+from rules.settings import setting
 
 COLORS = {"success": 0x2ECC71, "failure": 0xE74C3C}  # green, red (Discord wants an integer)
 Log = Callable[[str], None]
@@ -24,10 +25,13 @@ WEBHOOKS = http.Client(connect_timeout=10, read_timeout=30, attempts=1)  # a mes
 class Outcome:
     """Settings of `doit notify`: status=success|failure, error= (what failed, in one line)."""
 
-    status: str = field(
-        default="success", metadata={"pattern": "success|failure", "expected": "expected success or failure"}
+    status: str = setting(
+        "success",
+        "`doit notify`: the run's outcome, `success` or `failure`",
+        pattern="success|failure",
+        expected="expected success or failure",
     )
-    error: str = ""
+    error: str = setting("", "`doit notify`: what failed, in one line")
 
 
 def summary(record: dict[str, Any] | None, status: str, error: str = "") -> dict[str, str]:

@@ -23,5 +23,6 @@ def bar(desc: str, total: float | None = None, unit: str = "it", scale: bool = F
         disable=not on_terminal(),
         file=sys.stderr,
         mininterval=0.5,
+        delay=0.5,  # a step quicker than this shows no bar at all
         dynamic_ncols=True,
     )

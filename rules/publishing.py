@@ -21,6 +21,7 @@ from pathlib import Path
 
 from rules.errors import ConfigError
 from rules.paths import RECORD_COPY, ROOT
+from rules.settings import setting
 
 BACKUP_PREFIX = "backup/"
 NOTES_REF = "refs/notes/immostats-purged"
@@ -32,14 +33,16 @@ class Publishing:
     """Settings: repo=, deploy_branch=, history_branch=, push=, remote=, keep_versions=, keep_history=,
     github_repo=."""
 
-    repo: Path = ROOT
-    deploy_branch: str = "gh-pages"
-    history_branch: str = "dvf-history"
-    push: bool = False
-    remote: str = "origin"
-    keep_versions: int = 8  # backup branches kept; the deploy branch starts at the oldest
-    keep_history: int = 2  # commits kept on the history branch (its tip holds every year)
-    github_repo: str = ""  # owner/name, for the dashboard's "force update" link
+    repo: Path = setting(
+        ROOT, "the git repository of the published versions and the history", shown="this repository"
+    )
+    deploy_branch: str = setting("gh-pages", "the branch of the site online")
+    history_branch: str = setting("dvf-history", "the branch of the history (the store as Parquet)")
+    push: bool = setting(False, "publish, rollback and purge push to `remote` (`push=1`)")
+    remote: str = setting("origin", "the remote pushed to and read from")
+    keep_versions: int = setting(8, "backup branches kept; the deploy branch starts at the oldest")
+    keep_history: int = setting(2, "commits kept on the history branch (its tip holds every year)")
+    github_repo: str = setting("", '`owner/name`, for the dashboard\'s "force update" link')
 
     def __post_init__(self) -> None:
         for name in ("deploy_branch", "history_branch"):

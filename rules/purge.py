@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -22,7 +22,7 @@ from rules.errors import ImmoStatsError
 from rules.gitrepo import GitError, RefUpdate
 from rules.paths import RECORD
 from rules.publishing import NOTES_REF, Publishing
-from rules.settings import bounds
+from rules.settings import setting
 
 DEFAULT_API = "https://api.cloudflare.com/client/v4"
 Log = Callable[[str], None]
@@ -37,8 +37,8 @@ class PurgeSettings:
     """Settings: purge_batch= (URLs per call: 30 on Free/Pro/Business plans), purge_wait= (seconds
     to wait for the host to serve the new version first)."""
 
-    batch: int = field(default=30, metadata=bounds(1, 500))
-    wait: float = field(default=600.0, metadata=bounds(0, 86400))
+    batch: int = setting(30, "URLs per Cloudflare purge call", low=1, high=500)
+    wait: float = setting(600.0, "seconds to wait for the host to serve the new version", low=0, high=86400)
 
     NAMES: ClassVar[dict[str, str]] = {"batch": "purge_batch", "wait": "purge_wait"}
 

@@ -9,7 +9,7 @@ import difflib
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -83,9 +83,22 @@ def _parse(name: str, raw: str, kind: object, rules: Mapping[str, object]) -> ob
 _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
-def bounds(low: float | None = None, high: float | None = None) -> dict[str, object]:
-    """Field metadata: the range a number setting must be in."""
-    return {"min": low, "max": high}
+def setting(
+    default: Any,
+    doc: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    pattern: str | None = None,
+    expected: str = "not a valid value",
+    url: bool = False,
+    shown: str | None = None,
+) -> Any:
+    """A dataclass field that is a setting: its default, what it is (README's Settings table is
+    made from these, `python -m rules.config`), and how its value is checked: a number's range, a
+    text's pattern, or an http(s) URL. `shown` is the default as people should read it."""
+    rules = {"doc": doc, "min": low, "max": high, "pattern": pattern, "expected": expected, "url": url}
+    return field(default=default, metadata={**rules, "shown": shown})
 
 
 def check_url(name: str, value: str) -> str:
@@ -122,18 +135,50 @@ def names_of(*classes: type, renamed: Mapping[str, str] | None = None) -> set[st
     return {(renamed or {}).get(f.name, f.name) for cls in classes for f in fields(cls)}
 
 
+def table_rows(cls: type, renamed: Mapping[str, str] | None = None) -> list[str]:
+    """README's Settings rows for one group: name, default, what it is."""
+    rows = []
+    for f in fields(cls):
+        name = (renamed or {}).get(f.name, f.name)
+        shown = f.metadata.get("shown") or _shown(f.default)
+        rows.append(f"| `{name}` | {shown} | {f.metadata.get('doc', '')} |")
+    return rows
+
+
+def _shown(default: object) -> str:
+    if default is MISSING or default == "":
+        return "none"
+    if isinstance(default, bool):
+        return f"`{int(default)}`"
+    if isinstance(default, float):
+        return f"`{default:g}`"
+    return f"`{default}`"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resource limits for DuckDB (a runner has 7 GB: France-scale data needs spilling, not luck),
     and the scope of the site: the departments present in the data by default (all of France with
     source=datagouv), `all`, or a list of codes."""
 
-    memory_limit: str = field(
-        default="3GB", metadata={"pattern": MEMORY, "expected": "expected a size such as 3GB or 500MB"}
+    departements: str = setting(
+        "",
+        "`all`, or department codes such as `01,75`; by default the departments in the data (all of "
+        "France with `source=datagouv`)",
+        shown="the data's",
     )
-    threads: int = field(default=0, metadata=bounds(0, 1024))  # 0: DuckDB's default (all cores)
-    departements: str = ""  # comma-separated codes, or `all`; empty: the departments in the data
-    site_url: str = field(default="https://immostats.example", metadata={"url": True})
+    site_url: str = setting(
+        "https://immostats.example",
+        "the public URL (canonical links, sitemap, robots.txt, purge); http(s) only",
+        url=True,
+    )
+    memory_limit: str = setting(
+        "3GB",
+        "DuckDB's memory bound (`500MB`, `2GB`...); beyond it DuckDB spills to `build/tmp/duckdb`",
+        pattern=MEMORY,
+        expected="expected a size such as 3GB or 500MB",
+    )
+    threads: int = setting(0, "DuckDB's threads; 0: all cores", low=0, high=1024)
 
     @classmethod
     def from_vars(cls, get: Getter) -> Settings:

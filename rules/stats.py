@@ -17,7 +17,7 @@ from typing import Any, cast
 import duckdb
 import orjson
 
-from rules import dvf, query
+from rules import dvf, progress, query
 from rules import places as pl
 from rules.files import canonical_json, write_atomic, write_if_changed
 from rules.fr import date_fr, nombre
@@ -327,13 +327,15 @@ def _write(paths: Paths, docs: dict[Key, PlaceDoc], started: datetime) -> dict[s
     changed: dict[str, list[str]] = {lv: [] for lv in pl.LEVELS}
     manifest: dict[str, str] = {}
     expected: set[Path] = set()
-    for (level, code), doc in docs.items():
-        path = pl.json_path(paths, level, code)
-        data = canonical_json(doc)
-        expected.add(path)
-        manifest[path.relative_to(paths.site).as_posix()] = hashlib.sha256(data).hexdigest()
-        if write_if_changed(path, data):
-            changed[level].append(code)
+    with progress.bar("stats", len(docs), "places") as shown:
+        for (level, code), doc in docs.items():
+            path = pl.json_path(paths, level, code)
+            data = canonical_json(doc)
+            expected.add(path)
+            manifest[path.relative_to(paths.site).as_posix()] = hashlib.sha256(data).hexdigest()
+            if write_if_changed(path, data):
+                changed[level].append(code)
+            shown.update()
     removed = [
         p.relative_to(paths.site).as_posix()
         for d in pl.json_dirs(paths)
