@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from doit import create_after, get_var
+from doit.task import clean_targets
 from doit.tools import config_changed
 
 from rules import (
@@ -132,9 +133,9 @@ def task_load():
             *reference.FILES,
             *codedeps.inputs(_load),
         ],
-        "targets": [P.db, P.store_manifest],
+        "targets": [P.db, P.store_manifest, P.imports],
         "uptodate": [config_changed({"source": SOURCE, "memory_limit": SETTINGS.memory_limit})],
-        "clean": True,
+        "clean": [clean_targets, (store.clear_tmp, [P])],
     }
 
 
@@ -378,6 +379,7 @@ def task_health():
         "actions": [(guarded(_health), [])],
         "file_dep": [
             P.store_manifest,
+            P.imports,
             P.changes,
             P.release,
             P.site_config,

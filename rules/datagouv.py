@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -122,31 +123,62 @@ def check(manifest: Path, imported: Path, remote: Remote, log: Log = print) -> b
 
 
 def describe_release(dataset: Any, remote: Remote) -> dict[str, Any]:
-    """The main data resources of the dataset, in a stable order, each with a local file name."""
+    """The main data resources of the dataset, in a stable order, each with a local file name.
+
+    Everything the API says is checked before it is used: a resource that is not an object, lacks
+    an id or an http(s) URL, or gives a size or checksum of the wrong type is one SourceError line,
+    and local names are made from a safe basename (plus a short hash of the id when two resources
+    share one), never from the API's text as it is."""
+    where = remote.dataset_url
     if not isinstance(dataset, dict) or not isinstance(dataset.get("resources"), list):
-        raise SourceError(f"{remote.dataset_url}: not a data.gouv.fr dataset (no resources list)")
-    resources = [r for r in dataset["resources"] if _is_data(r)]
+        raise SourceError(f"{where}: not a data.gouv.fr dataset (no resources list)")
+    resources = [_checked(r, i, where) for i, r in enumerate(dataset["resources"])]
+    resources = [r for r in resources if _is_data(r)]
     if not resources:
-        raise SourceError(f"{remote.dataset_url}: the dataset lists no DVF data file")
-    names = [_basename(r["url"]) for r in resources]
+        raise SourceError(f"{where}: the dataset lists no DVF data file")
+    names = [_safe_name(r["url"]) for r in resources]
     out = []
     for r, name in zip(resources, names, strict=True):
         checksum = r.get("checksum") or {}
+        clash = names.count(name) > 1
         out.append(
             {
                 "id": r["id"],
                 "url": r["url"],
-                "title": r.get("title") or "",
+                "title": str(r.get("title") or ""),
                 "checksum": {"type": checksum.get("type"), "value": checksum.get("value")}
                 if checksum
                 else None,
                 "filesize": r.get("filesize"),
                 "last_modified": r.get("last_modified"),
-                "file": name if names.count(name) == 1 else f"{r['id']}-{name}",
+                "file": f"{hashlib.sha256(r['id'].encode()).hexdigest()[:12]}-{name}" if clash else name,
             }
         )
+    if len({r["file"] for r in out}) != len(out):
+        raise SourceError(f"{where}: two resources share an id and a file name")
     out.sort(key=lambda r: r["file"])
     return {"dataset": dataset.get("id"), "last_update": dataset.get("last_update"), "resources": out}
+
+
+def _checked(resource: Any, i: int, where: str) -> dict[str, Any]:
+    """One resource of the API's answer, with the types we rely on, or a SourceError naming it."""
+    what = f"{where}: resource #{i + 1}"
+    if not isinstance(resource, dict):
+        raise SourceError(f"{what} is not an object ({type(resource).__name__})")
+    rid, url = resource.get("id"), resource.get("url")
+    if not isinstance(rid, str) or not rid.strip():
+        raise SourceError(f"{what} has no id")
+    if not isinstance(url, str) or urlparse(url).scheme not in ("http", "https"):
+        raise SourceError(f"{what} ({rid[:40]!r}) has no http(s) URL")
+    size = resource.get("filesize")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+        raise SourceError(f"{what} ({rid[:40]!r}): filesize {size!r} is not a number of bytes")
+    checksum = resource.get("checksum")
+    if checksum is not None and not (
+        isinstance(checksum, dict) and all(isinstance(checksum.get(k), str | None) for k in ("type", "value"))
+    ):
+        raise SourceError(f"{what} ({rid[:40]!r}): checksum {str(checksum)[:40]!r} is not a type and a value")
+    return resource
 
 
 def _is_data(resource: dict) -> bool:
@@ -154,8 +186,11 @@ def _is_data(resource: dict) -> bool:
     return resource.get("type", "main") == "main" and urlparse(url).path.endswith(DATA_SUFFIXES)
 
 
-def _basename(url: str) -> str:
-    return Path(urlparse(url).path).name
+def _safe_name(url: str) -> str:
+    """The URL's file name, reduced to letters, digits, '.', '-' and '_', never hidden or empty:
+    whatever the API says, the file lands in build/raw/ and nowhere else."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(urlparse(url).path).name).lstrip(".")
+    return name or "resource"
 
 
 def _by_id(release: dict) -> dict[str, dict]:
@@ -170,9 +205,13 @@ def download(manifest: Path, raw: Path, local: Path, remote: Remote, log: Log = 
     release = orjson.loads(manifest.read_bytes())
     held = orjson.loads(local.read_bytes()) if local.exists() else {}
     raw.mkdir(parents=True, exist_ok=True)
+    for stale in raw.glob(".*.part"):  # a download a kill interrupted
+        stale.unlink()
     files, record = [], {}
     for r in release["resources"]:
         path = raw / r["file"]
+        if path.resolve().parent != raw.resolve():  # describe_release made it safe: never trust less
+            raise SourceError(f"{r['url']}: local name {r['file']!r} would leave {raw}")
         previous = held.get(r["file"])
         same = previous and {k: previous.get(k) for k in ("url", "checksum", "filesize")} == {
             k: r[k] for k in ("url", "checksum", "filesize")

@@ -149,6 +149,10 @@ RAW_LABELS = {
 }
 PROBLEMS = {
     "date_mutation": "is not a valid date",
+    "date_mutation@future": "is after {latest}: a sale cannot be dated in the future",
+    "valeur_fonciere@range": "is not a plausible price (10^15 EUR or more)",
+    "surface_reelle_bati@range": "is not a plausible surface (10^12 m2 or more)",
+    "surface_terrain@range": "is not a plausible surface (10^12 m2 or more)",
     "nature_mutation": "is not a known nature of mutation",
     "code_type_local": "is not a known local type (1-4)",
 }

@@ -18,7 +18,7 @@ import orjson
 from rules import query
 from rules.errors import ImmoStatsError
 from rules.files import canonical_json, write_atomic
-from rules.paths import DATA_DIRS, Paths
+from rules.paths import DATA_DIRS, FRANCE_DATA, Paths
 from rules.settings import setting
 
 
@@ -51,10 +51,6 @@ def profile(paths: Paths) -> dict[str, Any]:
     finally:
         con.close()
     funnel = orjson.loads(paths.changes.read_bytes())["funnel"]
-    medians = {}
-    for path in sorted(paths.site_file(DATA_DIRS["departement"]).glob("*.json")):
-        stats = orjson.loads(path.read_bytes())["current_stats"]
-        medians[path.stem] = {t: s.get("median_m2") for t, s in stats.items()}
     by_year: dict[str, int] = {}
     for year, _, n in rows:
         by_year[year] = by_year.get(year, 0) + n
@@ -63,8 +59,38 @@ def profile(paths: Paths) -> dict[str, Any]:
         "rows_by_year_dep": {f"{y}:{d}": n for y, d, n in rows},
         "funnel": funnel,
         "unknown_rows": unknown,
-        "medians": medians,
+        "figures": _figures(paths),
     }
+
+
+FIGURES = {
+    "median_m2": "median",
+    "mean_m2": "mean",
+    "median_surface": "median surface",
+    "mean_surface": "mean surface",
+}
+AGGREGATES = ("france", "region", "departement")
+
+
+def _figures(paths: Paths) -> dict[str, dict[str, dict[str, Any]]]:
+    """France's, each region's and each department's headline figures, by type: what may not
+    vanish or jump between two versions."""
+    out = {}
+    files = [paths.site_file(FRANCE_DATA)] + [
+        p
+        for level in ("region", "departement")
+        for p in sorted(paths.site_file(DATA_DIRS[level]).glob("*.json"))
+    ]
+    for path in files:
+        if not path.exists():
+            continue
+        doc = orjson.loads(path.read_bytes())
+        meta = doc["metadata"]
+        out[f"{meta['level']}:{meta['code']}"] = {
+            t: {"published": s["published"], **{k: s.get(k) for k in FIGURES}}
+            for t, s in doc["current_stats"].items()
+        }
+    return out
 
 
 def checks(new: dict[str, Any], old: dict[str, Any] | None, limits: Limits) -> list[str]:
@@ -87,16 +113,33 @@ def checks(new: dict[str, Any], old: dict[str, Any] | None, limits: Limits) -> l
             year, dep = key.split(":")
             failed.append(f"{year}, département {dep}: {before:,} -> {after:,} rows")
     for year in sorted(set(old["funnel"]) & set(new["funnel"])):
-        for step in STEPS:
+        for step in (s for s in STEPS if s in old["funnel"][year] and s in new["funnel"][year]):
             was = _share(old["funnel"][year][step], old["funnel"][year]["rows"])
             now = _share(new["funnel"][year][step], new["funnel"][year]["rows"])
             if was is not None and now is not None and abs(now - was) > limits.kept_points:
                 failed.append(f"{year}: {was:.0f} % of rows {STEPS[step]}, now {now:.0f} %")
-    for dep, types in sorted(new["medians"].items()):
-        for typ, now in types.items():
-            was = old["medians"].get(dep, {}).get(typ)
-            if was and now and max(now / was, was / now) > limits.median_factor:
-                failed.append(f"département {dep}, {typ}: median {was:,} -> {now:,} EUR/m2")
+    failed += _figure_checks(new.get("figures", {}), old.get("figures", {}), limits)
+    return failed
+
+
+def _figure_checks(new: dict[str, Any], old: dict[str, Any], limits: Limits) -> list[str]:
+    """A figure published online may not vanish (France, a region or a department going blank is
+    a broken release, not news), nor move by more than `median_factor`: medians, means, surfaces."""
+    failed = []
+    for key, types in sorted(old.items()):
+        level, code = key.split(":", 1)
+        where = (
+            "France" if level == "france" else f"{'région' if level == 'region' else 'département'} {code}"
+        )
+        for typ, was in sorted(types.items()):
+            now = new.get(key, {}).get(typ)
+            if was["published"] and not (now and now["published"]):
+                failed.append(f"{where}, {typ}: published online, not in this build")
+                continue
+            for field, label in FIGURES.items():
+                a, b = was.get(field), (now or {}).get(field)
+                if a and b and max(a / b, b / a) > limits.median_factor:
+                    failed.append(f"{where}, {typ}: {label} {a:,} -> {b:,}")
     return failed
 
 
@@ -104,7 +147,8 @@ STEPS = {
     "deduped": "left after removing duplicates",
     "natures_kept": "were sales (Vente, VEFA, Adjudication)",
     "single_good": "were single-flat or single-house sales",
-    "priced": "became published sales",
+    "priced": "had a price per m2 under the cap",
+    "plausible": "became published sales (within the plausibility bounds)",
 }
 
 

@@ -16,6 +16,7 @@ import orjson
 
 from rules import query
 from rules.files import canonical_json, write_if_changed
+from rules.method import FUNNEL
 from rules.paths import ADMIN, HEALTH, Paths
 from rules.render import env
 from rules.site import load as load_site
@@ -70,19 +71,23 @@ def document(paths: Paths, record: dict[str, Any] | None) -> dict[str, Any]:
             "import_seconds": round((runs[0][3] - runs[0][2]).total_seconds(), 1)
             if runs and runs[0][3]
             else None,
-            "error": runs[0][5] if runs else None,
+            # Public: that it failed, not why: the message names files and values of the build
+            # machine; it stays in update_log and the run's log.
+            "error": PUBLIC_ERROR if runs and runs[0][1] == "failed" else None,
             "places_written": counts["written"],
             "places_unchanged": counts["unchanged"],
             "unknown_commune_rows": sum(changes.get("unknown_communes", {}).values()),
             "stages": {  # rows left after each step of the method, all years
-                step: sum(year[step] for year in changes.get("funnel", {}).values())
-                for step in ("rows", "deduped", "natures_kept", "single_good", "priced")
+                step: sum(year[step] for year in changes.get("funnel", {}).values()) for step in FUNNEL
             },
         },
         "version": (record or {}).get("current"),
         "repository_bytes": _repository_bytes(record),
         "recent_versions": (record or {}).get("history", [])[:10],
     }
+
+
+PUBLIC_ERROR = "import failed (the detail is in update_log and the run's log)"
 
 
 def render(paths: Paths, record: dict[str, Any] | None, github_repo: str = "") -> dict[str, bytes]:

@@ -16,6 +16,8 @@ from rules.errors import ConfigError
 from rules.settings import Getter, read_vars, setting
 
 METHOD_VERSION = "etalab-statistiques-dvf-2023.05"
+# The rows left after each step, per year (rules/sql/filter_funnel.sql's columns, in order).
+FUNNEL = ("rows", "deduped", "natures_kept", "single_good", "priced", "plausible")
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,9 @@ class Method:
     """Filters, publication thresholds and the headline window."""
 
     max_price_m2: int = setting(100_000, "prices per m² from this one up are dropped (Etalab's cap)", low=1)
+    min_price_m2: int = setting(100, "plausibility: sales under this price per m² are left out", low=0)
+    min_surface: float = setting(9.0, "plausibility: homes smaller than this (m²) are left out", low=0)
+    max_surface: float = setting(1000.0, "plausibility: homes larger than this (m²) are left out", low=1)
     min_value: int = setting(0, "sales below this price (€) are dropped; Cerema suggests 5000", low=0)
     window_years: int = setting(5, "the calendar years the headline figures pool", low=1, high=30)
     grade_high: int = setting(100, 'sales for an "élevée" figure', low=1)

@@ -90,6 +90,12 @@ class Paths:
         return self.build / "store.json"
 
     @property
+    def imports(self) -> Path:
+        """The last import attempts, failed ones included: changes whenever update_log does, so
+        what reports on imports (health) reruns after a failure too."""
+        return self.build / "imports.json"
+
+    @property
     def doit_db(self) -> Path:
         return self.build / ".doit.sqlite3"
 

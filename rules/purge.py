@@ -108,7 +108,7 @@ def purge(
         return 0
     marked = repo.annotated(NOTES_REF)
     last = next((c for c in repo.first_parents(online.deploy) if c in marked), None)
-    record = repo.read_json(online.deploy, RECORD) or {}
+    record = versions.read_record_at(repo, online.deploy) or {}
     current = record.get("current") or online.deploy[:10]
     if last == online.deploy:
         log(f"CDN purge: {current} already purged")
@@ -174,9 +174,16 @@ def _check_reply(resp: requests.Response) -> None:
     try:
         body = resp.json()
     except ValueError:
-        raise PurgeError(f"CDN purge: HTTP {resp.status_code}, not a Cloudflare API reply") from None
-    if resp.status_code != 200 or not body.get("success"):
+        body = None
+    if not isinstance(body, dict):
+        raise PurgeError(f"CDN purge: HTTP {resp.status_code}, not a Cloudflare API reply")
+    if resp.status_code != 200 or body.get("success") is not True:
         errors = (
-            "; ".join(f"{e.get('code')}: {e.get('message')}" for e in body.get("errors") or []) or "no detail"
+            "; ".join(
+                f"{e.get('code')}: {e.get('message')}"
+                for e in body.get("errors") or []
+                if isinstance(e, dict)
+            )
+            or "no detail"
         )
         raise PurgeError(f"CDN purge refused (HTTP {resp.status_code}): {errors}")

@@ -31,6 +31,8 @@ from rules.files import sha256_file
 
 SUFFIXES = (".txt", ".csv", ".zip", ".gz")
 _CHUNK = 1 << 20
+MAX_BYTES = 8_000_000_000  # decompressed: DVF's largest file is about 0.5 GB
+MAX_LINE = 1_000_000
 _HTML_STARTS = ("<!doctype", "<html", "<?xml", "<head", "<body", "<!--")
 
 
@@ -131,11 +133,23 @@ def _open_payload(path: Path) -> Iterator[IO[bytes] | None]:
 def _scan(stream: IO[bytes], path: Path, copy_to: Path | None) -> tuple[bytes, int, bool]:
     """Stream the content once: UTF-8 check, line count, optional copy. Returns (head, lines, final LF)."""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    head, lines, last = b"", 0, b""
+    head, lines, last, size, open_line = b"", 0, b"", 0, 0
     shown = progress.bar(path.name, None, "B", scale=True)  # decompressed: the total is unknown
     out = open(copy_to, "wb") if copy_to else None
     try:
         while block := stream.read(_CHUNK):
+            if not head:  # not DVF: stop before decompressing (or copying) anything more
+                _check_head(path, block)
+            size += len(block)
+            if size > MAX_BYTES:
+                raise InputError(path, f"more than {MAX_BYTES / 1e9:g} GB of content: not a DVF file")
+            newline = block.rfind(b"\n")
+            open_line = open_line + len(block) if newline < 0 else len(block) - newline - 1
+            if open_line > MAX_LINE:
+                line = lines + (block.count(b"\n") if newline >= 0 else 0) + 1
+                raise InputError(
+                    path, f"a line longer than {MAX_LINE // 1000:,} kB (DVF lines are under 1 kB)", line
+                )
             if out:
                 out.write(block)
             try:
@@ -169,6 +183,14 @@ def _scan(stream: IO[bytes], path: Path, copy_to: Path | None) -> tuple[bytes, i
     if not head:
         raise InputError(path, "empty file (no content after decompression)")
     return head, lines, last == b"\n"
+
+
+def _check_head(path: Path, block: bytes) -> None:
+    """The first block of the content must start like a DVF file: its header line."""
+    first = block.split(b"\n", 1)[0]
+    if b"\r" in first.rstrip(b"\r"):
+        raise InputError(path, "lines end with CR only (classic Mac OS): DVF files use LF or CRLF", 1)
+    _recognise(path, block[:8192])
 
 
 def _recognise(path: Path, head: bytes) -> str:

@@ -21,7 +21,7 @@ from rules import dvf, progress, query
 from rules import places as pl
 from rules.files import canonical_json, write_atomic, write_if_changed
 from rules.fr import date_fr, nombre
-from rules.method import Method
+from rules.method import FUNNEL, Method
 from rules.paths import Paths
 from rules.placedoc import Figures, Metadata, PlaceDoc
 from rules.query import set_variables
@@ -70,8 +70,7 @@ def run(
     }
     write_if_changed(paths.release, canonical_json(release))
     changes["unknown_communes"] = dict(tables["unknown"])
-    steps = ("rows", "deduped", "natures_kept", "single_good", "priced")
-    changes["funnel"] = {year: dict(zip(steps, counts, strict=True)) for year, *counts in tables["funnel"]}
+    changes["funnel"] = {year: dict(zip(FUNNEL, counts, strict=True)) for year, *counts in tables["funnel"]}
     communes = [d for (level, _), d in docs.items() if level == "commune"]
     changes["communes"] = len(communes)
     changes["published_communes"] = sum(
@@ -83,8 +82,10 @@ def run(
 
 
 def _window(con: duckdb.DuckDBPyConnection, method: Method) -> dict[str, int]:
-    """Headline window and evolution year, from the latest sale in the whole store."""
-    last = query.one(con, "last_sale")[0] or date(2000, 1, 1)
+    """Headline window and evolution year, from the latest year of the store that holds a real
+    share of its rows (see window_end.sql)."""
+    end = query.first(con, "window_end")
+    last = end[1] if end else date(2000, 1, 1)
     to = last.year
     # The reference year for evolutions is the last complete year (a December sale is its mark).
     full_year = last.year if last.month == 12 else last.year - 1
@@ -101,6 +102,9 @@ def _compute(
             "scope": ",".join(sorted(scope)),  # empty: all of France
             "min_value": method.min_value,
             "max_price_m2": method.max_price_m2,
+            "min_price_m2": method.min_price_m2,
+            "min_surface": method.min_surface,
+            "max_surface": method.max_surface,
             "window_from": window["from"],
             "window_to": window["to"],
             "window_label": f"{window['from']}-{window['to']}",

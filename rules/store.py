@@ -11,10 +11,11 @@ row in `update_log` says why.
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -31,9 +32,22 @@ from rules.sources import CheckedFile, check
 # Per format: the view that reads the file's lines, and the one that types them.
 STAGING = {"raw": ("raw_lines", "stg_raw_rows"), "geo": ("geo_lines", "stg_geo_rows")}
 SCHEMA_VERSION = 1
+FUTURE_MARGIN = timedelta(days=31)  # a sale dated later than today and this is refused
 DECIMAL_RE = r"[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?"
 
 Log = Callable[[str], None]
+
+
+def note_imports(con: duckdb.DuckDBPyConnection, paths: Paths) -> None:
+    """build/imports.json: the last import attempts (see Paths.imports)."""
+    runs = [[str(v) if isinstance(v, datetime) else v for v in run] for run in query.rows(con, "import_runs")]
+    write_if_changed(paths.imports, canonical_json(runs))
+
+
+def clear_tmp(paths: Paths) -> None:
+    """Empty build/tmp/: only a run holding the build lock gets here, so nothing in it is in use."""
+    if paths.tmp.exists():
+        shutil.rmtree(paths.tmp)
 
 
 def connect(paths: Paths, settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -66,20 +80,28 @@ class FileResult:
 
 def import_files(paths: Paths, files: list[Path], settings: Settings, log: Log = print) -> list[FileResult]:
     """Import `files` as one batch, then refresh `store.json`. Raises InputError on bad input."""
+    clear_tmp(paths)  # what a killed run left (decompressed copies, DuckDB spill files)
     con = connect(paths, settings)
     try:
         query.run(con, "dvf_rows")
         query.run(con, "update_log")
         present = {sha for (sha,) in query.rows(con, "stored_sources")}
         results = [FileResult(p.name, sha256_file(p)) for p in files]
-        todo = [(p, r) for p, r in zip(files, results, strict=True) if r.sha256 not in present]
-        for r in results:
-            r.skipped = r.sha256 in present
+        todo: list[tuple[Path, FileResult]] = []
+        first: dict[str, str] = {}
+        for path, r in zip(files, results, strict=True):
+            r.skipped = r.sha256 in present or r.sha256 in first
+            if r.sha256 in first:  # the same bytes under another name: imported once
+                log(f"skipped {r.name}: the same content as {first[r.sha256]}")
+            elif not r.skipped:
+                first[r.sha256] = r.name
+                todo.append((path, r))
         if todo:
             _import_batch(con, paths, todo, log)
         else:
             load_referential(con)
         write_if_changed(paths.store_manifest, canonical_json(store_state(con)))
+        note_imports(con, paths)
         return results
     finally:
         con.close()
@@ -128,6 +150,7 @@ def _import_batch(
         con.rollback()
         err = e if isinstance(e, ImmoStatsError) else _duckdb_input_error(current or todo[0][0], e)
         _log_failure(con, batch_id, todo, started, err)
+        note_imports(con, paths)
         raise err from None
     finally:
         query.run(con, "batch_cleanup")
@@ -156,6 +179,7 @@ def record_failure(paths: Paths, settings: Settings, source: str, error: ImmoSta
         (batch_id,) = query.one(con, "next_batch")
         now = _now()
         query.run(con, "log_failure", [batch_id, source, None, None, now, now, str(error)])
+        note_imports(con, paths)
     finally:
         con.close()
 
@@ -172,6 +196,7 @@ def load_referential(con: duckdb.DuckDBPyConnection) -> None:
 
 def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> None:
     """Read one checked file into `incoming_rows`, refusing the first value we cannot store."""
+    latest = datetime.now(UTC).date() + FUTURE_MARGIN
     set_variables(
         con,
         {
@@ -181,6 +206,7 @@ def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> No
             "source_file": cf.name,
             "source_sha256": cf.sha256,
             "source_format": cf.fmt,
+            "latest_date": latest,
             **dvf.variables(),
         },
     )
@@ -193,9 +219,10 @@ def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> No
     query.run(con, typed)
     bad = query.first(con, "stg_first_error")
     if bad:
-        line, fld, value = bad
+        line, problem_key, value = bad
+        fld = problem_key.split("@")[0]
         label = dvf.RAW_LABELS.get(fld, fld) if cf.fmt == "raw" else fld
-        problem = dvf.PROBLEMS.get(fld, "is not a number")
+        problem = dvf.PROBLEMS.get(problem_key, "is not a number").format(latest=latest.isoformat())
         raise InputError(cf.path, f"{label} {value!r} {problem}", line)
     query.run(con, "incoming_rows")
 

@@ -130,7 +130,7 @@ def sync(repo: GitRepo, pub: Publishing) -> Online:
         notes=refs.get(NOTES_REF),
         versions=_backups(refs, f"refs/heads/{BACKUP_PREFIX}"),
     )
-    _write_record(pub, repo.read_json(online.deploy, RECORD))
+    _write_record(pub, read_record_at(repo, online.deploy))
     return online
 
 
@@ -152,7 +152,7 @@ def read_record(pub: Publishing) -> dict[str, Any] | None:
     try:
         repo = GitRepo(pub.repo)
         tip = repo.rev(pub.deploy_ref) or repo.rev(pub.tracking(pub.deploy_branch))
-        record = repo.read_json(tip, RECORD) if tip else None
+        record = read_record_at(repo, tip) if tip else None
     except GitError:
         record = None
     if record is None and pub.record_file.exists():
@@ -204,7 +204,7 @@ def publish(paths: Paths, pub: Publishing, declared: set[str], now: datetime | N
     now = now or datetime.now(UTC)
     repo = open_repo(pub)
     online = sync(repo, pub)
-    record = repo.read_json(online.deploy, RECORD) or dict(EMPTY_RECORD)
+    record = read_record_at(repo, online.deploy) or dict(EMPTY_RECORD)
     built = site_tree(repo, paths, declared)
     changed = repo.diff(online.deploy, built, exclude=DEPLOY_FILES)
     name = _next_name(online.names() + list_versions(pub), now.date())
@@ -277,6 +277,36 @@ def _deploy_files(paths: Paths, pub: Publishing, record: dict[str, Any]) -> dict
     return {RECORD: canonical_json(record), PROFILE: profile, **health.render(paths, record, pub.github_repo)}
 
 
+def read_record_at(repo: GitRepo, rev: str | None) -> dict[str, Any] | None:
+    """The version record of a deploy commit, checked: a hand-edited or damaged version.json is
+    one error line, not a crash halfway through a publish or a rollback."""
+    if rev is None:
+        return None
+    data = repo.read(rev, RECORD)
+    if data is None:
+        return None
+    try:
+        record = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        record = None
+    if not isinstance(record, dict):
+        raise VersionError(
+            f"the deploy branch's {RECORD} ({rev[:10]}) is not JSON of a version record; "
+            "restore it from a backup/ branch"
+        )
+    history = record.get("history")
+    entries_ok = isinstance(history, list) and all(
+        isinstance(e, dict) and isinstance(e.get("version"), str) for e in history
+    )
+    names_ok = all(isinstance(record.get(k), str | None) for k in ("current", "previous"))
+    if not (entries_ok and names_ok):
+        raise VersionError(
+            f"the deploy branch's {RECORD} ({rev[:10]}) is not a version record "
+            "(current, previous, history of versions); restore it from a backup/ branch"
+        )
+    return record
+
+
 def _built_from(record: dict[str, Any]) -> int | None:
     """The import batch the version online was built from (None: nothing published, or a record
     older than this field: counted from the beginning)."""
@@ -295,7 +325,7 @@ def rollback(paths: Paths, pub: Publishing, target: str, now: datetime | None = 
     now = now or datetime.now(UTC)
     repo = open_repo(pub)
     online = sync(repo, pub)
-    record = repo.read_json(online.deploy, RECORD) or dict(EMPTY_RECORD)
+    record = read_record_at(repo, online.deploy) or dict(EMPTY_RECORD)
     name = resolve(target, record, online.names())
     wanted = online.versions[name]
     changed = repo.diff(online.deploy, wanted, exclude=(RECORD,))
@@ -406,7 +436,7 @@ def describe(pub: Publishing) -> list[str]:
     """One line per version, newest first, saying what rolling back to it would change."""
     repo = open_repo(pub)
     online = sync(repo, pub)
-    record = repo.read_json(online.deploy, RECORD) or EMPTY_RECORD
+    record = read_record_at(repo, online.deploy) or EMPTY_RECORD
     by_name: dict[str, dict] = {}
     for entry in reversed(record.get("history", [])):
         if entry.get("kind") == "publish":

@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from urllib.parse import urlparse
 
 import orjson
 import pytest
@@ -310,3 +311,70 @@ def test_geo_dvf_dataset_is_a_supported_source(paths: Paths) -> None:
         assert len(set(names)) == 2 and all(n.endswith("-full.csv.gz") for n in names)
     finally:
         s.close()
+
+
+def _lying(server: DataGouv, change) -> None:
+    """The API's answer, altered by `change` (a function of the dataset document)."""
+    honest = server.dataset
+
+    def dataset() -> dict:
+        doc = honest()
+        change(doc)
+        return doc
+
+    server.dataset = dataset  # type: ignore[method-assign]
+
+
+def _main(doc: dict) -> list[dict]:
+    return [r for r in doc["resources"] if r.get("type") == "main"]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (
+            lambda d: d.update(resources=["valeursfoncieres-2021.txt.zip"]),
+            "resource #1 is not an object (str)",
+        ),
+        (lambda d: _main(d)[0].update(filesize="12"), "filesize '12' is not a number of bytes"),
+        (lambda d: _main(d)[0].update(checksum="abc"), "checksum 'abc' is not a type and a value"),
+        (lambda d: _main(d)[0].update(checksum=12), "checksum '12' is not a type and a value"),
+        (lambda d: _main(d)[0].pop("id"), "has no id"),
+        (lambda d: _main(d)[0].update(url="file:///etc/passwd.zip"), "has no http(s) URL"),
+    ],
+    ids=[
+        "resources as strings",
+        "filesize as text",
+        "checksum as text",
+        "checksum as a number",
+        "no id",
+        "file url",
+    ],
+)
+def test_a_lying_api_is_one_line_and_changes_nothing(
+    server: DataGouv, paths: Paths, change, problem: str
+) -> None:
+    _lying(server, change)
+    with pytest.raises(datagouv.SourceError) as info:
+        datagouv.check(paths.datagouv_release, paths.datagouv_imported, remote(server), log=lambda _: None)
+    assert problem in str(info.value) and "\n" not in str(info.value)
+    assert not paths.datagouv_release.exists()
+
+
+def test_hostile_resource_ids_never_name_a_file_outside_build_raw(server: DataGouv, paths: Paths) -> None:
+    """Two resources share a file name, so the local names are told apart; the ids the API gives
+    (a path, an absolute path) never become part of them."""
+
+    def clash(doc: dict) -> None:
+        first, second = _main(doc)[:2]
+        second["url"] = second["url"].rsplit("/", 1)[0] + "/" + first["url"].rsplit("/", 1)[1]
+        first["id"], second["id"] = "../../../PWNED", "/tmp/ABSOLUTE"
+        server.files[urlparse(second["url"]).path] = server.files[urlparse(first["url"]).path]
+        second.update(checksum=first["checksum"], filesize=first["filesize"])
+
+    _lying(server, clash)
+    files = _check_and_download(paths, server)
+    assert len(files) == 2 and all(f.parent == paths.raw for f in files)
+    assert {f.name.split("-", 1)[1] for f in files} == {"valeursfoncieres-2020.txt.zip"}
+    assert not any(".." in f.name or "PWNED" in f.name or "ABSOLUTE" in f.name for f in files)
+    assert not (paths.build.parent / "PWNED").exists() and not Path("/tmp/ABSOLUTE").exists()

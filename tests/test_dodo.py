@@ -10,6 +10,7 @@ import pytest
 from conftest import RAW_2021, query, run_doit, tables
 
 from rules import config
+from rules import health as health_module
 from rules.paths import ROOT, Paths
 
 README = ROOT / "README.md"
@@ -112,6 +113,11 @@ def test_bad_source_is_one_line_and_the_store_is_untouched(tmp_path: Path, paths
     # Back to the good source, the next run works normally.
     run_doit(paths, AIN)
     assert run_doit(paths, AIN).stdout == ""
+    # The public health file says the last import failed, not where or with what value.
+    health = (paths.site / "api" / "health.json").read_text("utf-8")
+    assert '"status":"failed"' in health and health_module.PUBLIC_ERROR in health
+    assert str(tmp_path) not in health and "abc" not in health
+    assert str(tmp_path) not in (paths.site / "admin" / "index.html").read_text("utf-8")
 
 
 def test_missing_source_is_one_line(tmp_path: Path, paths: Paths) -> None:

@@ -13,7 +13,7 @@ import orjson
 import pytest
 from conftest import LocalServer, QuietHandler
 
-from rules import notify, purge
+from rules import notify, purge, versions
 from rules.publishing import Publishing
 
 SECRET = "cf-secret-token-123"
@@ -202,3 +202,46 @@ def test_notifications_not_configured_send_nothing() -> None:
     lines: list[str] = []
     assert notify.send(notify.summary(None, "success"), "success", env={}, log=lines.append) == 0
     assert "not configured" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("reply", "problem"),
+    [
+        ((200, b"[1, 2]", {}), "HTTP 200, not a Cloudflare API reply"),
+        ((200, b'{"success": "yes", "errors": "none"}', {}), "CDN purge refused (HTTP 200): no detail"),
+        (
+            (307, b"", {"Location": "http://127.0.0.2:9/elsewhere"}),
+            "redirects are not followed with credentials",
+        ),
+    ],
+    ids=["a list", "success as text", "a redirect elsewhere"],
+)
+def test_a_strange_purge_reply_is_one_line_and_the_purge_is_not_recorded(
+    stub: Stub, repo: Path, reply: tuple, problem: str
+) -> None:
+    pub = Publishing(repo=repo)
+    cf = purge.Cloudflare("z", {"X-Auth-Email": "a@b.example", "X-Auth-Key": SECRET}, stub.url)
+    deploy(repo, site_files(4, "v1"))
+    stub.replies = [reply]
+    with pytest.raises(purge.PurgeError) as info:
+        purge.purge(pub, "https://x.example", cf=cf, backoff=0.01, log=lambda _: None)
+    assert problem in str(info.value) and SECRET not in str(info.value)
+    assert len(stub.calls) == 1  # a redirect is not followed: the key went to the API's host only
+    stub.calls.clear()
+    purge.purge(pub, "https://x.example", cf=cf, log=lambda _: None)  # nothing was marked: done again
+    assert stub.calls[0][2] == {"purge_everything": True}
+
+
+@pytest.mark.parametrize(
+    "record",
+    ['{"current": 3, "history": "none"}', '{"history": [{"no": "version"}]}', "not json at all", "[1, 2]"],
+    ids=["wrong types", "entries without versions", "not JSON", "a list"],
+)
+def test_a_damaged_record_online_is_one_line(repo: Path, record: str) -> None:
+    deploy(repo, {**site_files(4, "v1"), "version.json": record})
+    with pytest.raises(versions.VersionError) as info:
+        purge.purge(
+            Publishing(repo=repo), "https://x.example", purge.Cloudflare("z", {}, "http://x"), log=print
+        )
+    message = str(info.value)
+    assert "version.json" in message and "\n" not in message

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import gzip
 import zipfile
+from datetime import date, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 from conftest import CEREMA, GEO_2021, RAW_2020, RAW_2021, query, tables
 
-from rules import store
+from rules import stats, store
 from rules.errors import InputError
+from rules.method import Method
 from rules.paths import Paths
 from rules.settings import Settings
 
@@ -208,6 +211,19 @@ def _truncated_text(tmp: Path) -> Path:
     return p
 
 
+def _cr_only(tmp: Path) -> Path:
+    p = tmp / "valeursfoncieres-2021.txt"
+    p.write_bytes(RAW_2021.read_bytes().replace(b"\n", b"\r"))
+    return p
+
+
+def _zeros_gz(tmp: Path) -> Path:
+    """50 MB of zeros in 50 kB: refused from its first block, never decompressed whole."""
+    p = tmp / "full.csv.gz"
+    p.write_bytes(gzip.compress(bytes(50_000_000), compresslevel=9))
+    return p
+
+
 def _empty(tmp: Path) -> Path:
     p = tmp / "valeursfoncieres-2021.txt"
     p.write_bytes(b"")
@@ -238,6 +254,28 @@ BAD_INPUTS = {
     "latin-1 bytes": (_latin1, 3, "not UTF-8"),
     "truncated line": (_truncated_text, 20, "expected 43 fields, found 22"),
     "empty file": (_empty, None, "empty file"),
+    "a sale dated 2099": (
+        lambda t: _edit(t, 6, "06/01/2021", "15/06/2099"),
+        6,
+        "Date mutation '15/06/2099' is after ",
+    ),
+    "a price of 1e20": (
+        lambda t: _edit(t, 5, "204332,00", "1e20"),
+        5,
+        "Valeur fonciere '1e20' is not a plausible price",
+    ),
+    "a price of 1e400": (
+        lambda t: _edit(t, 5, "204332,00", "1e400"),
+        5,
+        "Valeur fonciere '1e400' is not a plausible price",
+    ),
+    "a 2 MB line": (
+        lambda t: _edit(t, 3, "|Dépendance|", "|Dépendance" + "x" * 2_000_000 + "|"),
+        3,
+        "a line longer than 1,000 kB",
+    ),
+    "CR-only line endings": (_cr_only, 1, "lines end with CR only"),
+    "a gzip bomb": (_zeros_gz, 1, "unknown header"),
 }
 
 
@@ -258,6 +296,34 @@ def test_bad_input_is_one_clear_error_and_loses_nothing(case: str, tmp_path: Pat
     assert paths.store_manifest.read_bytes() == manifest
     status, error = query(paths.db, "select status, error from update_log order by batch_id desc limit 1")[0]
     assert status == "failed" and message in error
+    assert not paths.tmp.exists() or not [p for p in paths.tmp.rglob("*") if p.is_file()], (
+        "build/tmp/ is left clean"
+    )
+
+
+def test_the_same_file_twice_in_one_batch_is_imported_once(tmp_path: Path, paths: Paths) -> None:
+    copy = tmp_path / "copie-2021.txt"
+    copy.write_bytes(RAW_2021.read_bytes())
+    lines: list[str] = []
+    results = store.import_files(paths, [RAW_2021, copy], Settings(), log=lines.append)
+    assert [r.skipped for r in results] == [False, True]
+    assert f"skipped copie-2021.txt: the same content as {RAW_2021.name}" in lines
+    assert query(paths.db, "select count(*) from dvf_rows")[0][0] == 41
+
+
+AIN = Settings(departements="01")  # a site of Ain alone: statistics in a second, not all of France
+
+
+def test_a_few_misdated_rows_cannot_move_the_window(tmp_path: Path, paths: Paths) -> None:
+    """Ain's 172 sales of 2020, and one sale dated last month: the window still ends in 2020."""
+    late = date.today().replace(day=1) - timedelta(days=1)
+    lines = _raw_lines()[:2]
+    lines[1] = lines[1].replace("05/01/2021", late.strftime("%d/%m/%Y"))
+    assert late.strftime("%d/%m/%Y") in lines[1]
+    store.import_files(paths, [RAW_2020, _write_lines(tmp_path / "late.txt", lines)], AIN, log=lambda _: None)
+    stats.run(paths, Method(), AIN, log=lambda _: None)
+    france = orjson.loads((paths.site / "data" / "france.json").read_bytes())
+    assert france["metadata"]["window"] == {"from": 2016, "to": 2020}
 
 
 def test_a_failure_in_a_batch_imports_none_of_its_files(tmp_path: Path, paths: Paths) -> None:

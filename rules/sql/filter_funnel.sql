@@ -18,7 +18,9 @@ single as (
     select annee, count(*)::bigint as n from sales_single_good where list_contains(getvariable('type_codes'), code_type_local) group by all
 ),
 published as (
-    select annee, count(*)::bigint as n from sales group by all
+    select annee, count(*)::bigint as n, count(*) filter (where plausible)::bigint as plausible
+    from sales
+    group by all
 )
 select
     raw.annee::varchar as annee,
@@ -26,7 +28,8 @@ select
     coalesce(deduped.deduped, 0) as deduped,
     coalesce(deduped.natures_kept, 0) as natures_kept,
     coalesce(single.n, 0) as single_good,
-    coalesce(published.n, 0) as priced
+    coalesce(published.n, 0) as priced,
+    coalesce(published.plausible, 0) as plausible
 from raw
 left join deduped using (annee)
 left join single using (annee)

@@ -11,4 +11,5 @@ from sales s,
         {'level': 'region', 'code': s.region},
         {'level': 'france', 'code': 'FR'}
     ]) as u(p)
-where u.p.code is not null;
+where u.p.code is not null
+  and s.plausible;

@@ -1,6 +1,8 @@
 -- Single-good sales of one flat or one house, with their price per m2 and their places.
 -- Etalab "Statistiques DVF" steps 1-4 are sales_deduped and sales_single_good; here step 5:
--- price/m2 = value / built surface, NULL (0 or missing) and >= max_price_m2 dropped.
+-- price/m2 = value / built surface, NULL (0 or missing) and >= max_price_m2 dropped. Then the
+-- plausibility bounds (min_surface..max_surface m2, at least min_price_m2 EUR/m2): a row outside
+-- them stays here, marked, so the funnel can count it, and place_sales leaves it out of every figure.
 -- Places: a former (merged) code counts for its current commune; an arrondissement of Paris,
 -- Lyon or Marseille for itself and for its city. Unknown codes are reported, not published.
 create or replace temp table sales as
@@ -31,6 +33,8 @@ select
     placed.surface_reelle_bati,
     placed.nombre_pieces_principales,
     placed.prix_m2,
+    placed.surface_reelle_bati between getvariable('min_surface') and getvariable('max_surface')
+        and placed.prix_m2 >= getvariable('min_price_m2') as plausible,
     placed.commune,
     placed.city,
     c.departement,

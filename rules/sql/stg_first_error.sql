@@ -1,20 +1,31 @@
 -- The first staged row (in file order) holding a value we cannot store, with the field and value.
 -- Numbers must be plain decimals (no sign; an exponent is tolerated for geo-dvf float output);
--- dates must exist and fall in 1990-2099; the nature and local type must be DVF's known codes.
+-- dates must exist, from 1990 on and not after latest_date (the build date and a small margin: a
+-- sale cannot be in the future, and one misdated row must not move the site's window); numbers
+-- must fit (a price under 10^15 EUR, a surface under 10^12 m2); the nature and local type must be
+-- DVF's known codes. A field@kind names a problem other than the field's usual one.
 with checked as (
     select
         line,
         case
-            when date_mutation is null or year(date_mutation) not between 1990 and 2099
+            when date_mutation is null or date_mutation < DATE '1990-01-01'
                 then {'field': 'date_mutation', 'value': coalesce(date_text, '')}
+            when date_mutation > getvariable('latest_date')
+                then {'field': 'date_mutation@future', 'value': date_text}
             when nature_mutation is null or not list_contains(getvariable('natures'), nature_mutation)
                 then {'field': 'nature_mutation', 'value': coalesce(nature_mutation, '')}
             when not regexp_full_match(coalesce(valeur_fonciere, '0'), getvariable('decimal_re'))
                 then {'field': 'valeur_fonciere', 'value': valeur_fonciere}
+            when try_cast(valeur_fonciere as double) >= 1e15
+                then {'field': 'valeur_fonciere@range', 'value': valeur_fonciere}
             when not regexp_full_match(coalesce(surface_reelle_bati, '0'), getvariable('decimal_re'))
                 then {'field': 'surface_reelle_bati', 'value': surface_reelle_bati}
+            when try_cast(surface_reelle_bati as double) >= 1e12
+                then {'field': 'surface_reelle_bati@range', 'value': surface_reelle_bati}
             when not regexp_full_match(coalesce(surface_terrain, '0'), getvariable('decimal_re'))
                 then {'field': 'surface_terrain', 'value': surface_terrain}
+            when try_cast(surface_terrain as double) >= 1e12
+                then {'field': 'surface_terrain@range', 'value': surface_terrain}
             when not regexp_full_match(coalesce(lot1_surface_carrez, '0'), getvariable('decimal_re'))
                 then {'field': 'lot1_surface_carrez', 'value': lot1_surface_carrez}
             when not regexp_full_match(coalesce(lot2_surface_carrez, '0'), getvariable('decimal_re'))
