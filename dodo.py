@@ -18,12 +18,14 @@ from doit.tools import config_changed
 
 from rules import (
     buildlock,
+    cdnrules,
     codedeps,
     config,
     datagouv,
     gate,
     health,
     history,
+    http,
     notify,
     placedoc,
     places,
@@ -359,6 +361,16 @@ def task_purge():
 
 def _purge() -> None:
     purge.purge(PUB, SETTINGS.site_url, purge.Cloudflare.from_env(), CFG.purge.batch, wait=CFG.purge.wait)
+
+
+def task_cdn_rules():
+    """`doit cdn-rules`: make Cloudflare send what site/_headers declares (GitHub Pages ignores the
+    file), as response header transform rules; idempotent (CF_ZONE, CF_API_TOKEN)."""
+    return {"basename": "cdn-rules", "actions": [(guarded(_cdn_rules), [])], "uptodate": [False]}
+
+
+def _cdn_rules() -> None:
+    cdnrules.apply(purge.Cloudflare.from_env(), sitefiles.HEADERS, http.Client())
 
 
 def task_notify():

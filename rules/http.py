@@ -132,13 +132,26 @@ def get_json(client: Client, url: str) -> Any:
 def post_json(
     client: Client, url: str, body: Any, headers: Mapping[str, str] | None = None
 ) -> requests.Response:
-    """POST JSON without following any redirect: credentials in `headers` go to `url`'s host only.
-    Returns the final response (after retries of 429 and 5xx); a 3xx is an HttpError."""
+    """POST JSON without following any redirect (see `with_credentials`)."""
+    return with_credentials(client, "POST", url, headers or {}, body)
+
+
+def with_credentials(
+    client: Client, method: str, url: str, headers: Mapping[str, str], body: Any = None
+) -> requests.Response:
+    """A call that carries credentials in `headers`: they go to `url`'s host only, so no redirect
+    is followed (a 3xx is an HttpError). Returns the final response, after retries of 429 and
+    5xx; the caller reads its status."""
     check_http(url)
     with client.session() as s:
         try:
-            resp = s.post(
-                url, json=body, headers=dict(headers or {}), timeout=client.timeout, allow_redirects=False
+            resp = s.request(
+                method,
+                url,
+                json=body,
+                headers=dict(headers),
+                timeout=client.timeout,
+                allow_redirects=False,
             )
         except requests.exceptions.RequestException as e:
             raise client.failure(url, e) from None
