@@ -17,7 +17,7 @@ from doit.exceptions import TaskFailed
 from doit.reporter import ExecutedOnlyReporter
 
 from rules import progress
-from rules.errors import ImmoStatsError
+from rules.errors import DiskFullError, ImmoStatsError, no_space
 
 INTERRUPTED = "interrupted (Ctrl-C): stopped; the next run finishes or undoes what this one left"
 
@@ -33,6 +33,10 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             return TaskFailed(str(e))
         except KeyboardInterrupt:  # Ctrl-C: the run stops here, in one line, with no traceback
             return TaskFailed(INTERRUPTED)
+        except Exception as e:  # a full disk is the machine's state, not a bug: one line too
+            if no_space(e):
+                return TaskFailed(str(DiskFullError(getattr(e, "filename", None) or "the build")))
+            raise
         return result if isinstance(result, dict | TaskFailed) else None
 
     return action

@@ -6,6 +6,7 @@ into one line for the person running `doit`.
 
 from __future__ import annotations
 
+import errno
 import re
 
 
@@ -26,6 +27,25 @@ class InputError(ImmoStatsError):
 
 class ConfigError(ImmoStatsError):
     """A command-line variable or setting has a value we cannot use."""
+
+
+class DiskFullError(ImmoStatsError):
+    """No space left where the build writes: what was being written is named, nothing is half-done."""
+
+    def __init__(self, where: object) -> None:
+        super().__init__(f"no space left on the device of {where}: free some space and run doit again")
+
+
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+def no_space(e: BaseException) -> bool:
+    """A full disk, whoever reports it: an OSError, or DuckDB and git quoting the system's words."""
+    if isinstance(e, DiskFullError):
+        return True
+    if isinstance(e, OSError) and e.errno in NO_SPACE:
+        return True
+    return "No space left on device" in str(e) or "Disk quota exceeded" in str(e)
 
 
 _CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")

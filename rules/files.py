@@ -10,6 +10,8 @@ from typing import Any
 
 import orjson
 
+from rules.errors import NO_SPACE, DiskFullError
+
 _JSON_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 
 
@@ -30,6 +32,11 @@ def write_atomic(path: Path, data: bytes) -> None:
             f.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        if e.errno in NO_SPACE:
+            raise DiskFullError(path) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

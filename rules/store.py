@@ -22,7 +22,7 @@ import duckdb
 import orjson
 
 from rules import dvf, query, reference
-from rules.errors import ImmoStatsError, InputError
+from rules.errors import DiskFullError, ImmoStatsError, InputError, no_space
 from rules.files import canonical_json, sha256_file, write_if_changed
 from rules.paths import Paths
 from rules.query import set_variables
@@ -33,6 +33,7 @@ from rules.sources import CheckedFile, check
 STAGING = {"raw": ("raw_lines", "stg_raw_rows"), "geo": ("geo_lines", "stg_geo_rows")}
 SCHEMA_VERSION = 1
 FUTURE_MARGIN = timedelta(days=31)  # a sale dated later than today and this is refused
+INTERRUPTED = "interrupted (Ctrl-C) during the import: nothing of this batch was stored"
 DECIMAL_RE = r"[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?"
 
 Log = Callable[[str], None]
@@ -146,11 +147,29 @@ def _import_batch(
                 ],
             )
         con.commit()
-    except (ImmoStatsError, duckdb.Error) as e:
-        con.rollback()
-        err = e if isinstance(e, ImmoStatsError) else _duckdb_input_error(current or todo[0][0], e)
-        _log_failure(con, batch_id, todo, started, err)
-        note_imports(con, paths)
+    except (KeyboardInterrupt, duckdb.InterruptException):  # Ctrl-C: undone, recorded, then stop
+        try:
+            con.rollback()
+            _log_failure(con, batch_id, todo, started, ImmoStatsError(INTERRUPTED))
+            note_imports(con, paths)
+        except duckdb.Error:
+            pass
+        raise KeyboardInterrupt from None
+    except (ImmoStatsError, duckdb.Error, OSError) as e:
+        if no_space(e):
+            err: ImmoStatsError = DiskFullError(paths.build)
+        elif isinstance(e, ImmoStatsError):
+            err = e
+        elif isinstance(e, duckdb.Error):
+            err = _duckdb_input_error(current or todo[0][0], e)
+        else:
+            raise
+        try:
+            con.rollback()
+            _log_failure(con, batch_id, todo, started, err)
+            note_imports(con, paths)
+        except (duckdb.Error, ImmoStatsError):  # a full disk may refuse even these: the line says why
+            pass
         raise err from None
     finally:
         query.run(con, "batch_cleanup")

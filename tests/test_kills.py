@@ -7,9 +7,11 @@ one fixed folder, because doit's records hold absolute paths."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import PARIS_ROWS, RAW_2021, run_doit
+from conftest import PARIS_ROWS, RAW_2020, RAW_2021, query, run_doit
 
 from rules import versions
 from rules.doitedge import INTERRUPTED
@@ -234,3 +236,35 @@ def test_a_doit_during_a_publish_cannot_change_what_is_published(lab) -> None:
         out, err = publishing.communicate(timeout=120)
     assert publishing.returncode == 0, out + err
     assert case.remote_state() == expected  # what the gate saw is what went online
+
+
+def test_ctrl_c_during_an_import_is_one_line_and_loses_nothing(tmp_path: Path) -> None:
+    """SIGINT while a large file is being read: one line, a failed row, the store as it was, and
+    build/tmp/ empty after the next run, which then imports the file in full."""
+    paths = Paths.of(tmp_path / "build", tmp_path / "site")
+    source = tmp_path / "source"
+    source.mkdir()
+    shutil.copy(RAW_2020, source / RAW_2020.name)
+    run_doit(paths, "departements=01", f"source={source}")
+    before = query(paths.db, "select count(*) from dvf_rows")[0][0]
+    header, *rows = RAW_2021.read_text("utf-8").splitlines()
+    big = source / "valeursfoncieres-2021.txt.gz"
+    big.write_bytes(gzip.compress(("\n".join([header, *rows * 4000]) + "\n").encode(), compresslevel=1))
+    cmd = [sys.executable, "-m", "doit", "-f", str(ROOT / "dodo.py"), "departements=01", f"source={source}"]
+    cmd += [f"build_dir={paths.build}", f"site_dir={paths.site}", f"repo={tmp_path / 'no-repo'}"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMMOSTATS_")}
+    doit = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(paths.tmp.glob("*.txt")):  # the decompressed copy is being written
+        assert doit.poll() is None and time.monotonic() < deadline, doit.communicate()
+        time.sleep(0.01)
+    doit.send_signal(signal.SIGINT)
+    out, err = doit.communicate(timeout=60)
+    assert doit.returncode != 0 and "Traceback" not in out + err, out + err
+    assert [ln for ln in err.splitlines() if ln.strip()] == [f"error: {INTERRUPTED}"]
+    assert query(paths.db, "select count(*) from dvf_rows")[0][0] == before
+    last = query(paths.db, "select status, error from update_log order by batch_id desc limit 1")[0]
+    assert last[0] == "failed" and "interrupted" in last[1]
+    run_doit(paths, "departements=01", f"source={source}")
+    assert query(paths.db, "select count(*) from dvf_rows")[0][0] == before + 41 * 4000
+    assert not [p for p in paths.tmp.rglob("*") if p.is_file()]

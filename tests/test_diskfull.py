@@ -1,0 +1,60 @@
+"""A full disk, for real (a small tmpfs; the test is skipped where mounting is not allowed): one
+line, a non-zero exit, and once space is back the next run ends where an uninterrupted one would."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import query, run_doit
+
+from rules.paths import Paths
+
+AIN = "departements=01"
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount)], capture_output=True
+    ).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _grow(mount: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,size=64m", str(mount)], check=True)
+
+
+def _one_line(proc: subprocess.CompletedProcess, where: Path) -> None:
+    assert proc.returncode != 0 and "Traceback" not in proc.stdout + proc.stderr
+    errors = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(errors) == 1 and errors[0].startswith(f"error: no space left on the device of {where}"), errors
+
+
+def test_a_full_disk_under_site_is_one_line_and_the_next_run_completes(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    paths = Paths.of(tmp_path / "build", small_disk / "site")
+    _one_line(run_doit(paths, AIN, check=False), small_disk / "site")
+    assert not list(paths.site.rglob(".*.tmp")), "no half-written file is left"
+    _grow(small_disk)
+    run_doit(paths, AIN)
+    assert run_doit(paths, AIN).stdout == ""
+    assert (paths.site / "ville" / "01053" / "index.html").exists()
+
+
+def test_a_full_disk_under_build_is_one_line_and_the_store_stays_whole(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    paths = Paths.of(small_disk / "build", tmp_path / "site")
+    _one_line(run_doit(paths, AIN, check=False), small_disk / "build")
+    _grow(small_disk)
+    run_doit(paths, AIN)
+    assert query(paths.db, "select count(*) from dvf_rows")[0][0] == 172 + 41 + 2575
+    assert run_doit(paths, AIN).stdout == ""
