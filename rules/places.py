@@ -42,7 +42,9 @@ class Place:
 
 def _read(path: Path) -> list[dict[str, str]]:
     with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+        rows = csv.reader(f)
+        header = next(rows)
+        return [dict(zip(header, row, strict=True)) for row in rows]
 
 
 @cache
