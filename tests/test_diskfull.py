@@ -58,3 +58,25 @@ def test_a_full_disk_under_build_is_one_line_and_the_store_stays_whole(
     run_doit(paths, AIN)
     assert query(paths.db, "select count(*) from dvf_rows")[0][0] == 172 + 41 + 2575
     assert run_doit(paths, AIN).stdout == ""
+
+
+def test_a_full_disk_under_the_repository_refuses_the_publish_in_one_line(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    repo = small_disk / "repo"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    (repo / ".gitignore").write_text("/site/\n/versions/version.json\n")
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.email=t@example.org", "-c", "user.name=t", "commit", "-qm", "i"],
+        check=True,
+    )
+    refs = subprocess.run(["git", "-C", str(repo), "show-ref"], capture_output=True, text=True).stdout
+    paths = Paths.of(tmp_path / "build", tmp_path / "site")
+    proc = run_doit(paths, AIN, f"repo={repo}", "publish", check=False)
+    errors = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode != 0 and "Traceback" not in proc.stdout + proc.stderr
+    assert len(errors) == 1 and "No space left on device" in errors[0], errors
+    assert subprocess.run(["git", "-C", str(repo), "show-ref"], capture_output=True, text=True).stdout == refs
+    _grow(small_disk)
+    assert "published " in run_doit(paths, AIN, f"repo={repo}", "publish").stdout

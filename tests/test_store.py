@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import gzip
+import shutil
+import subprocess
 import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 
 import orjson
 import pytest
-from conftest import CEREMA, GEO_2021, RAW_2020, RAW_2021, query, tables
+from conftest import CEREMA, GEO_2021, RAW_2020, RAW_2021, query, run_doit, tables
 
 from rules import stats, store
 from rules.errors import InputError
@@ -279,28 +281,6 @@ BAD_INPUTS = {
 }
 
 
-@pytest.mark.parametrize("case", BAD_INPUTS, ids=list(BAD_INPUTS))
-def test_bad_input_is_one_clear_error_and_loses_nothing(case: str, tmp_path: Path, paths: Paths) -> None:
-    make, line, message = BAD_INPUTS[case]
-    _import(paths, RAW_2020)
-    before = tables(paths.db)
-    manifest = paths.store_manifest.read_bytes()
-    bad = make(tmp_path)
-    with pytest.raises(InputError) as info:
-        _import(paths, bad)
-    err = info.value
-    assert message in str(err)
-    assert err.path == str(bad) and err.line == line
-    assert "\n" not in str(err)
-    assert tables(paths.db) == before
-    assert paths.store_manifest.read_bytes() == manifest
-    status, error = query(paths.db, "select status, error from update_log order by batch_id desc limit 1")[0]
-    assert status == "failed" and message in error
-    assert not paths.tmp.exists() or not [p for p in paths.tmp.rglob("*") if p.is_file()], (
-        "build/tmp/ is left clean"
-    )
-
-
 def test_the_same_file_twice_in_one_batch_is_imported_once(tmp_path: Path, paths: Paths) -> None:
     copy = tmp_path / "copie-2021.txt"
     copy.write_bytes(RAW_2021.read_bytes())
@@ -335,3 +315,57 @@ def test_a_failure_in_a_batch_imports_none_of_its_files(tmp_path: Path, paths: P
     assert [r[1] for r in log] == ["failed", "failed"]
     assert log[0][2].startswith("not imported:")  # valeursfoncieres-2020_head...: innocent
     assert log[1][2].startswith(str(bad))  # valeursfoncieres-2021.txt: the culprit carries the message
+
+
+def test_bad_input_through_doit_publish_changes_nothing(tmp_path: Path) -> None:
+    """Every case above, as the weekly job meets it (`doit publish` on a site already online): the
+    exact line, a non-zero exit, a failed row, and the store, site/ and the versions online as they were."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    (repo / ".gitignore").write_text("/site/\n/versions/version.json\n")
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(repo),
+            "-c",
+            "user.email=t@example.org",
+            "-c",
+            "user.name=t",
+            "commit",
+            "-qm",
+            "init",
+        ],
+        check=True,
+    )
+    paths = Paths.of(tmp_path / "build", repo / "site")
+    good = tmp_path / "good"
+    good.mkdir()
+    shutil.copy(RAW_2020, good / RAW_2020.name)
+    common = (f"repo={repo}", "departements=01")
+    run_doit(paths, "publish", *common, f"source={good}")
+
+    def state() -> tuple:
+        refs = subprocess.run(["git", "-C", str(repo), "show-ref"], capture_output=True, text=True).stdout
+        site = {p: p.read_bytes() for p in paths.site.rglob("*") if p.is_file()}
+        store = paths.store_manifest.read_bytes()
+        return query(paths.db, "select * from dvf_rows order by all"), store, site, refs
+
+    before = state()
+    for case, (make, line, message) in BAD_INPUTS.items():
+        source = tmp_path / case.replace(" ", "-")
+        source.mkdir()
+        shutil.copy(RAW_2020, source / RAW_2020.name)  # already in the store: only the bad file is new
+        bad = make(source)
+        proc = run_doit(paths, "publish", *common, f"source={source}", check=False)
+        where = f"{bad}:{line}: " if line else f"{bad}: "
+        errors = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        assert proc.returncode == 1 and len(errors) == 1, (case, proc.stdout, proc.stderr)
+        assert errors[0].startswith(f"error: {where}") and message in errors[0], (case, errors)
+        assert state() == before, case
+        status, error = query(
+            paths.db, "select status, error from update_log order by batch_id desc limit 1"
+        )[0]
+        assert status == "failed" and message in error, case
+        assert not [p for p in paths.tmp.rglob("*") if p.is_file()], f"{case}: build/tmp/ is left clean"
