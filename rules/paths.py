@@ -170,6 +170,11 @@ class Paths:
         """Where DuckDB spills beyond memory_limit."""
         return self.tmp / "duckdb"
 
+    @property
+    def template_refs(self) -> Path:
+        """What each template references (extends, include, import), with its size and mtime."""
+        return self.build / "template-refs.json"
+
     def fingerprint(self, template: str) -> Path:
         """One content hash standing for everything a template's pages depend on besides data."""
         return self.build / "fingerprints" / f"{template}.sha256"
