@@ -18,6 +18,7 @@ from conftest import DATA, RAW_2020, RAW_2021, LocalServer, QuietHandler, query,
 
 from rules import datagouv
 from rules.paths import Paths
+from rules.settings import Settings
 
 EXAMPLE = orjson.loads((DATA / "dvf" / "datagouv-dataset-example.json").read_bytes())
 SLUG = "demandes-de-valeurs-foncieres"
@@ -356,9 +357,11 @@ def test_a_lying_api_is_one_line_and_changes_nothing(
 ) -> None:
     _lying(server, change)
     with pytest.raises(datagouv.SourceError) as info:
-        datagouv.check(paths.datagouv_release, paths.datagouv_imported, remote(server), log=lambda _: None)
+        datagouv.run_check(paths, Settings(), remote(server))  # the check task: the failure is recorded
     assert problem in str(info.value) and "\n" not in str(info.value)
     assert not paths.datagouv_release.exists()
+    assert query(paths.db, "select status, error from update_log") == [("failed", str(info.value))]
+    assert query(paths.db, "select count(*) from dvf_rows") == [(0,)]
 
 
 def test_hostile_resource_ids_never_name_a_file_outside_build_raw(server: DataGouv, paths: Paths) -> None:

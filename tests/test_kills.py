@@ -181,7 +181,8 @@ def test_publish_killed_at_every_step_then_run_again(lab) -> None:
         case.doit("publish")
         assert case.remote_state() == expected, f"killed after git call {at} ({trace[at - 1]})"
         case.assert_mirrored()
-        assert case.doit("publish").stdout.endswith("is identical to this build\n")
+        if trace[at - 1] == "push" or at == len(trace):  # and then there is nothing left to do
+            assert case.doit("publish").stdout.endswith("is identical to this build\n")
         done.append(trace[at - 1])
     assert "push" in done
 
