@@ -31,10 +31,12 @@ def _grow(mount: Path) -> None:
     subprocess.run(["mount", "-o", "remount,size=64m", str(mount)], check=True)
 
 
-def _one_line(proc: subprocess.CompletedProcess, where: Path) -> None:
+def _one_line(proc: subprocess.CompletedProcess, where: Path | str) -> None:
     assert proc.returncode != 0 and "Traceback" not in proc.stdout + proc.stderr
     errors = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    assert len(errors) == 1 and errors[0].startswith(f"error: no space left on the device of {where}"), errors
+    assert len(errors) == 1 and errors[0].startswith(
+        f"error: no space left on the device of {where}".rstrip()
+    ), errors
 
 
 def test_a_full_disk_under_site_is_one_line_and_the_next_run_completes(
@@ -79,4 +81,27 @@ def test_a_full_disk_under_the_repository_refuses_the_publish_in_one_line(
     assert len(errors) == 1 and "No space left on device" in errors[0], errors
     assert subprocess.run(["git", "-C", str(repo), "show-ref"], capture_output=True, text=True).stdout == refs
     _grow(small_disk)
+    assert "published " in run_doit(paths, AIN, f"repo={repo}", "publish").stdout
+
+
+def test_a_build_folder_that_fills_up_before_the_publish_is_one_line(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    paths = Paths.of(small_disk / "build", tmp_path / "site")
+    _grow(small_disk)
+    run_doit(paths, AIN)
+    filler = small_disk / "filler"
+    with open(filler, "wb") as f:  # the disk fills up between the build and the publish
+        try:
+            while True:
+                f.write(bytes(1 << 16))
+                f.flush()
+        except OSError:
+            pass
+    proc = run_doit(paths, AIN, f"repo={repo}", "publish", check=False)
+    _one_line(proc, "")
+    assert subprocess.run(["git", "-C", str(repo), "show-ref"], capture_output=True, text=True).stdout == ""
+    filler.unlink()
     assert "published " in run_doit(paths, AIN, f"repo={repo}", "publish").stdout
