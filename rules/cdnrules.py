@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rules import http
-from rules.purge import Cloudflare, PurgeError
+from rules.purge import Cloudflare, PurgeError, cloudflare_errors
 
 PHASE = "http_response_headers_transform"
 MARK = "immostats: "
@@ -89,7 +89,7 @@ def apply(cf: Cloudflare | None, text: str, client: http.Client, log: Log = prin
     others = [_kept(r) for r in current if not str(r.get("description", "")).startswith(MARK)]
     reply = _send(client, "PUT", url, cf, {"rules": [*others, *ours]})
     if not (isinstance(reply, dict) and reply.get("success") is True):
-        raise CdnRulesError(f"CDN header rules refused: {_errors(reply)}")
+        raise CdnRulesError(f"CDN header rules refused: {cloudflare_errors(reply)}")
     log(f"CDN header rules: {len(ours)} rules written ({len(others)} other rules of the zone kept)")
     return True
 
@@ -124,11 +124,5 @@ def _send(
     except ValueError:
         reply = None
     if resp.status_code != 200:
-        raise CdnRulesError(f"CDN header rules refused (HTTP {resp.status_code}): {_errors(reply)}")
+        raise CdnRulesError(f"CDN header rules refused (HTTP {resp.status_code}): {cloudflare_errors(reply)}")
     return reply
-
-
-def _errors(reply: Any) -> str:
-    listed = reply.get("errors") if isinstance(reply, dict) else None
-    shown = [f"{e.get('code')}: {e.get('message')}" for e in listed or [] if isinstance(e, dict)]
-    return "; ".join(shown) or "no detail"

@@ -92,9 +92,10 @@ def paths(var: Getter) -> Paths:
 def load(var: Getter, argv: list[str]) -> Config:
     """Read every setting; raises ConfigError (one line) on an unknown name or a bad value."""
     check_settings(argv, known_names())
+    where = Locations(**read_vars(Locations, var))
     return Config(
-        paths=paths(var),
-        source=Locations(**read_vars(Locations, var)).source,
+        paths=Paths.of(where.build_dir, where.site_dir),
+        source=where.source,
         settings=Settings.from_vars(var),
         method=Method.from_vars(var),
         limits=gate.Limits(**read_vars(gate.Limits, var)),

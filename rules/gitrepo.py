@@ -116,14 +116,17 @@ class GitRepo:
             return None
 
     def read_json(self, rev: str | None, path: str) -> dict | None:
+        """A JSON object stored in a commit; None when absent, a GitError when it is not an object."""
         data = self.read(rev, path)
         if data is None:
             return None
         try:
             doc = orjson.loads(data)
         except orjson.JSONDecodeError:
-            raise GitError(f"{rev}:{path} is not valid JSON") from None
-        return doc if isinstance(doc, dict) else None
+            doc = None
+        if not isinstance(doc, dict):
+            raise GitError(f"{rev}:{path} is not a JSON object")
+        return doc
 
     def ls_tree(self, rev: str) -> dict[str, str]:
         """{path: blob id} of every file of a tree or commit."""

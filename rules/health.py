@@ -11,10 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import duckdb
 import orjson
 
-from rules import query
 from rules.files import canonical_json, write_if_changed
 from rules.method import FUNNEL
 from rules.paths import ADMIN, HEALTH, Paths
@@ -32,11 +30,17 @@ def next_run(after: datetime) -> datetime:
 
 
 def _last_runs(paths: Paths) -> list[tuple]:
-    con = duckdb.connect(str(paths.db), read_only=True)
-    try:
-        return query.rows(con, "import_runs")
-    finally:
-        con.close()
+    """The last import attempts, from build/imports.json (health's declared input, written by every
+    import and every recorded failure), with their times back as datetimes."""
+    runs = orjson.loads(paths.imports.read_bytes())
+    return [
+        (batch, status, _time(started), _time(completed), rows, error)
+        for batch, status, started, completed, rows, error in runs
+    ]
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def document(paths: Paths, record: dict[str, Any] | None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import requests
 
@@ -170,6 +170,13 @@ def _call(cf: Cloudflare, body: dict, retries: int, backoff: float) -> None:
     _check_reply(resp)
 
 
+def cloudflare_errors(reply: Any) -> str:
+    """The `errors` of a Cloudflare API reply, in one phrase ("1012: Request must contain files")."""
+    listed = reply.get("errors") if isinstance(reply, dict) else None
+    shown = [f"{e.get('code')}: {e.get('message')}" for e in listed or [] if isinstance(e, dict)]
+    return "; ".join(shown) or "no detail"
+
+
 def _check_reply(resp: requests.Response) -> None:
     try:
         body = resp.json()
@@ -178,12 +185,5 @@ def _check_reply(resp: requests.Response) -> None:
     if not isinstance(body, dict):
         raise PurgeError(f"CDN purge: HTTP {resp.status_code}, not a Cloudflare API reply")
     if resp.status_code != 200 or body.get("success") is not True:
-        errors = (
-            "; ".join(
-                f"{e.get('code')}: {e.get('message')}"
-                for e in body.get("errors") or []
-                if isinstance(e, dict)
-            )
-            or "no detail"
-        )
+        errors = cloudflare_errors(body)
         raise PurgeError(f"CDN purge refused (HTTP {resp.status_code}): {errors}")

@@ -148,12 +148,7 @@ def _import_batch(
             )
         con.commit()
     except (KeyboardInterrupt, duckdb.InterruptException):  # Ctrl-C: undone, recorded, then stop
-        try:
-            con.rollback()
-            _log_failure(con, batch_id, todo, started, ImmoStatsError(INTERRUPTED))
-            note_imports(con, paths)
-        except duckdb.Error:
-            pass
+        _undo(con, paths, batch_id, todo, started, ImmoStatsError(INTERRUPTED))
         raise KeyboardInterrupt from None
     except (ImmoStatsError, duckdb.Error, OSError) as e:
         if no_space(e):
@@ -164,12 +159,7 @@ def _import_batch(
             err = _duckdb_input_error(current or todo[0][0], e)
         else:
             raise
-        try:
-            con.rollback()
-            _log_failure(con, batch_id, todo, started, err)
-            note_imports(con, paths)
-        except (duckdb.Error, ImmoStatsError):  # a full disk may refuse even these: the line says why
-            pass
+        _undo(con, paths, batch_id, todo, started, err)
         raise err from None
     finally:
         query.run(con, "batch_cleanup")
@@ -265,6 +255,23 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
     (result.replaced,) = query.one(con, "delete_replaced")
     for code, n in query.rows(con, "file_unknown_communes"):
         result.unknown[code] = n
+
+
+def _undo(
+    con: duckdb.DuckDBPyConnection,
+    paths: Paths,
+    batch_id: int,
+    todo: list[tuple[Path, FileResult]],
+    started: datetime,
+    err: ImmoStatsError,
+) -> None:
+    """Roll the batch back and record why in update_log and build/imports.json."""
+    try:
+        con.rollback()
+        _log_failure(con, batch_id, todo, started, err)
+        note_imports(con, paths)
+    except (duckdb.Error, ImmoStatsError):  # a full disk may refuse even these: the error line says why
+        pass
 
 
 def _log_failure(

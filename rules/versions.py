@@ -282,18 +282,15 @@ def read_record_at(repo: GitRepo, rev: str | None) -> dict[str, Any] | None:
     one error line, not a crash halfway through a publish or a rollback."""
     if rev is None:
         return None
-    data = repo.read(rev, RECORD)
-    if data is None:
-        return None
     try:
-        record = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        record = None
-    if not isinstance(record, dict):
+        record = repo.read_json(rev, RECORD)
+    except GitError:
         raise VersionError(
             f"the deploy branch's {RECORD} ({rev[:10]}) is not JSON of a version record; "
             "restore it from a backup/ branch"
-        )
+        ) from None
+    if record is None:
+        return None
     history = record.get("history")
     entries_ok = isinstance(history, list) and all(
         isinstance(e, dict) and isinstance(e.get("version"), str) for e in history
