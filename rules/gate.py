@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import orjson
 
 from rules import query
 from rules.errors import ImmoStatsError
 from rules.files import canonical_json, write_atomic
+from rules.lazy import duckdb
 from rules.paths import DATA_DIRS, FRANCE_DATA, Paths
 from rules.settings import setting
 

@@ -19,12 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import orjson
 
 from rules import query
 from rules.files import canonical_json, sha256_file, write_atomic, write_if_changed
 from rules.gitrepo import GitError, GitRepo
+from rules.lazy import duckdb
 from rules.paths import HISTORY_MANIFEST, HISTORY_ROWS, HISTORY_UPDATE_LOG, Paths, history_partition
 from rules.publishing import Publishing
 from rules.query import set_variables, sql

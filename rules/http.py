@@ -12,17 +12,14 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError
-from urllib3.util.retry import Retry
-
 from rules import progress
 from rules.errors import ImmoStatsError, redact
+from rules.lazy import requests, urllib3
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 RETRY_AFTER_MAX = 300.0  # seconds: a server asking for more is waited for this long, not a day
@@ -35,20 +32,25 @@ class HttpError(ImmoStatsError):
         super().__init__(f"{self.url}: {problem}")
 
 
-class _Retry(Retry):
+@cache
+def _retry_type() -> type[urllib3.Retry]:
     """urllib3's Retry, with `backoff` seconds before the first retry (doubled after each), and a
-    server's Retry-After capped at RETRY_AFTER_MAX."""
+    server's Retry-After capped at RETRY_AFTER_MAX. Made on first use: subclassing at import
+    would load requests and urllib3 in every `doit` (rules.lazy)."""
 
-    def get_backoff_time(self) -> float:
-        errors = sum(1 for h in self.history if h.redirect_location is None)
-        return 0.0 if errors == 0 else min(self.backoff_max, self.backoff_factor * 2 ** (errors - 1))
+    class Retry(urllib3.Retry):
+        def get_backoff_time(self) -> float:
+            errors = sum(1 for h in self.history if h.redirect_location is None)
+            return 0.0 if errors == 0 else min(self.backoff_max, self.backoff_factor * 2 ** (errors - 1))
 
-    def get_retry_after(self, response: Any) -> float | None:
-        try:
-            after = super().get_retry_after(response)
-        except Exception:  # an unreadable header: back off as usual
-            return None
-        return None if after is None else min(max(after, 0.0), RETRY_AFTER_MAX)
+        def get_retry_after(self, response: Any) -> float | None:
+            try:
+                after = super().get_retry_after(response)
+            except Exception:  # an unreadable header: back off as usual
+                return None
+            return None if after is None else min(max(after, 0.0), RETRY_AFTER_MAX)
+
+    return Retry
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class Client:
     redirects: int = 5
 
     def session(self) -> requests.Session:
-        retry = _Retry(
+        retry = _retry_type()(
             total=self.attempts - 1,
             connect=self.attempts - 1,
             read=self.attempts - 1,
@@ -78,7 +80,7 @@ class Client:
         )
         s = requests.Session()
         s.max_redirects = self.redirects  # calls with credentials follow none (allow_redirects=False)
-        adapter = HTTPAdapter(max_retries=retry)
+        adapter = requests.adapters.HTTPAdapter(max_retries=retry)
         s.mount("http://", adapter)
         s.mount("https://", adapter)
         s.trust_env = False  # no ~/.netrc credentials, no proxy settings leaking in
@@ -91,8 +93,9 @@ class Client:
     def failure(self, url: str, e: requests.exceptions.RequestException) -> HttpError:
         """What a request that raised means, in words (after its retries)."""
         gave_up = f" (gave up after {self.attempts} attempts)" if self.attempts > 1 else ""
-        reason = e.args[0].reason if e.args and isinstance(e.args[0], MaxRetryError) else None
-        if isinstance(e, requests.exceptions.Timeout) or isinstance(reason, ReadTimeoutError):
+        failures = urllib3.exceptions
+        reason = e.args[0].reason if e.args and isinstance(e.args[0], failures.MaxRetryError) else None
+        if isinstance(e, requests.exceptions.Timeout) or isinstance(reason, failures.ReadTimeoutError):
             return HttpError(url, f"no answer within {self.read_timeout:g} s{gave_up}")
         if isinstance(e, requests.exceptions.TooManyRedirects):
             return HttpError(url, f"more than {self.redirects} redirects")
@@ -207,9 +210,9 @@ def _download_once(client: Client, url: str, dest: Path, max_bytes: int, deadlin
                             raise HttpError(url, f"still downloading after {deadline:g} s ({done:,} bytes)")
                         f.write(block)
                         shown.update(len(block))
-        except (requests.exceptions.ChunkedEncodingError, ProtocolError):  # the body, read raw
+        except (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError):  # the raw body
             raise _Cut(f"connection cut after {done:,} of {total:,} bytes") from None
-        except ReadTimeoutError:
+        except urllib3.exceptions.ReadTimeoutError:
             raise _Cut(f"no data for {client.read_timeout:g} s after {done:,} of {total:,} bytes") from None
         except requests.exceptions.ConnectionError as e:
             if done:

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-import requests
-
 from rules import http, versions
 from rules.errors import ImmoStatsError
 from rules.gitrepo import GitError, RefUpdate
+from rules.lazy import requests
 from rules.paths import RECORD
 from rules.publishing import NOTES_REF, Publishing
 from rules.settings import setting

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-
+from rules.lazy import duckdb
 from rules.paths import SQL
 
-Connection = duckdb.DuckDBPyConnection
+if TYPE_CHECKING:  # an alias evaluated at import would load DuckDB (rules.lazy)
+    Connection = duckdb.DuckDBPyConnection
 Params = Sequence[Any] | None
 Row = tuple[Any, ...]
 

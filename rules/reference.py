@@ -23,7 +23,18 @@ DEPARTEMENTS = HERE / "departements.csv.gz"
 REGIONS = HERE / "regions.csv.gz"
 FILES = (COMMUNES, DEPARTEMENTS, REGIONS)
 
-COMMUNE_COLUMNS = ["code", "kind", "nom", "departement", "region", "parent", "codes_postaux", "population"]
+# liaison: INSEE's TNCC ("typeLiaison"), the article a name takes: rules/fr.py turns it into French.
+COMMUNE_COLUMNS = [
+    "code",
+    "kind",
+    "nom",
+    "departement",
+    "region",
+    "parent",
+    "codes_postaux",
+    "population",
+    "liaison",
+]
 _SCOPE = {"metro", "drom"}
 
 
@@ -44,6 +55,7 @@ def _commune_rows(entries: list[dict]) -> list[list[object]]:
                 e.get("commune", ""),
                 " ".join(e.get("codesPostaux", [])),
                 e.get("population", ""),
+                e.get("typeLiaison", ""),
             ]
     current = {code: r for code, r in rows.items() if r[1] == "commune"}
     former: dict[str, str] = {}
@@ -57,7 +69,7 @@ def _commune_rows(entries: list[dict]) -> list[list[object]]:
     for old, new in sorted(former.items()):
         if old not in rows and new in current:
             cur = current[new]
-            rows[old] = [old, "former", "", cur[3], cur[4], new, "", ""]
+            rows[old] = [old, "former", "", cur[3], cur[4], new, "", "", ""]
     return [rows[k] for k in sorted(rows)]
 
 
@@ -80,11 +92,13 @@ def vendor(src: Path, dest: Path = HERE) -> None:
     _write_csv_gz(dest / COMMUNES.name, COMMUNE_COLUMNS, _commune_rows(communes))
     _write_csv_gz(
         dest / DEPARTEMENTS.name,
-        ["code", "nom", "region"],
-        [[d["code"], d["nom"], d["region"]] for d in deps if d["zone"] in _SCOPE],
+        ["code", "nom", "region", "liaison"],
+        [[d["code"], d["nom"], d["region"], d["typeLiaison"]] for d in deps if d["zone"] in _SCOPE],
     )
     _write_csv_gz(
-        dest / REGIONS.name, ["code", "nom"], [[r["code"], r["nom"]] for r in regs if r["zone"] in _SCOPE]
+        dest / REGIONS.name,
+        ["code", "nom", "liaison"],
+        [[r["code"], r["nom"], r["typeLiaison"]] for r in regs if r["zone"] in _SCOPE],
     )
 
 

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta, select_autoescape
 
 from rules import charts, codedeps, dvf
 from rules import paths as pages
 from rules import places as pl
 from rules.files import canonical_json, write_if_changed
 from rules.fr import date_fr, euros, nombre, pct
+from rules.lazy import jinja2
 from rules.paths import ROOT, TEMPLATES, Paths
 from rules.site import SiteConfig
 from rules.site import load as load_site
@@ -36,11 +36,11 @@ PAGE_TEMPLATES = {
 
 
 @cache
-def env() -> Environment:
-    e = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        undefined=StrictUndefined,
-        autoescape=select_autoescape(["html", "xml"]),
+def env() -> jinja2.Environment:
+    e = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -77,8 +77,10 @@ def _references(cache_file: Path | None) -> Callable[[str], list[str]]:
         entry = known.get(template)
         if entry and entry[0] == key:
             return entry[1]
+        from jinja2.meta import find_referenced_templates  # only when a template changed
+
         ast = env().parse((TEMPLATES / template).read_text("utf-8"))
-        found = sorted(t for t in meta.find_referenced_templates(ast) if t)
+        found = sorted(t for t in find_referenced_templates(ast) if t)
         known[template] = [key, found]
         if cache_file:
             write_if_changed(cache_file, canonical_json(known))

@@ -14,13 +14,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, cast
 
-import duckdb
 import orjson
 
 from rules import dvf, progress, query
 from rules import places as pl
 from rules.files import canonical_json, write_atomic, write_if_changed
 from rules.fr import date_fr, nombre
+from rules.lazy import duckdb
 from rules.method import FUNNEL, Method
 from rules.paths import Paths
 from rules.placedoc import Figures, Metadata, PlaceDoc

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import orjson
 
 from rules import dvf, query, reference
 from rules.errors import DiskFullError, ImmoStatsError, InputError, no_space
 from rules.files import canonical_json, sha256_file, write_if_changed
+from rules.lazy import duckdb
 from rules.paths import Paths
 from rules.query import set_variables
 from rules.settings import Settings

@@ -15,6 +15,10 @@ import pytest
 
 from rules.paths import ROOT, Paths
 
+# The suite runs `doit` some 250 times: let Python keep the compiled modules it would otherwise
+# recompile at every start (some machines set PYTHONDONTWRITEBYTECODE), as a user's machine does.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
 DATA = ROOT / "tests" / "data"
 SAMPLE = DATA / "sample"
 RAW_2020 = SAMPLE / "valeursfoncieres-2020_head_dep01.txt"

@@ -15,6 +15,7 @@ from read_csv(
     getvariable('communes_csv'), header = true, auto_detect = false,
     columns = {
         'code': 'varchar', 'kind': 'varchar', 'nom': 'varchar', 'departement': 'varchar',
-        'region': 'varchar', 'parent': 'varchar', 'codes_postaux': 'varchar', 'population': 'varchar'
+        'region': 'varchar', 'parent': 'varchar', 'codes_postaux': 'varchar', 'population': 'varchar',
+        'liaison': 'varchar'
     }
 );

@@ -3,5 +3,5 @@ create or replace table departements as
 select code, nom, region
 from read_csv(
     getvariable('departements_csv'), header = true, auto_detect = false,
-    columns = {'code': 'varchar', 'nom': 'varchar', 'region': 'varchar'}
+    columns = {'code': 'varchar', 'nom': 'varchar', 'region': 'varchar', 'liaison': 'varchar'}
 );

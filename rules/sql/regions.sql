@@ -3,5 +3,5 @@ create or replace table regions as
 select code, nom
 from read_csv(
     getvariable('regions_csv'), header = true, auto_detect = false,
-    columns = {'code': 'varchar', 'nom': 'varchar'}
+    columns = {'code': 'varchar', 'nom': 'varchar', 'liaison': 'varchar'}
 );
