@@ -42,7 +42,7 @@ from rules import (
 )
 from rules.doitedge import Reporter, github_output, guarded, or_exit
 from rules.errors import ImmoStatsError
-from rules.paths import ADMIN, HEALTH
+from rules.paths import ADMIN, HEALTH, SUMMARY
 from rules.settings import environment_fallback
 
 var = environment_fallback(get_var)
@@ -53,6 +53,8 @@ CFG = or_exit(lambda: config.load(var, sys.argv[1:]))
 SETTINGS, METHOD, LIMITS, REMOTE, PUB = CFG.settings, CFG.method, CFG.limits, CFG.remote, CFG.publishing
 SOURCE, FOLLOW = CFG.source, CFG.follow
 or_exit(lambda: versions.check_command_line(sys.argv[1:], PUB))
+if "publish" in sys.argv[1:]:  # before building anything: a public site needs its legal notice
+    or_exit(lambda: CFG.legal.check(SETTINGS.site_url))
 GITHUB_REPO = PUB.github_repo
 BUILD = [
     *(["check", "download"] if FOLLOW else []),
@@ -171,7 +173,14 @@ def task_stats():
             *reference.FILES,
             *codedeps.inputs(stats.run),
         ],
-        "targets": [P.changes, P.data_manifest, P.release, *_place_files()],
+        "targets": [
+            P.changes,
+            P.data_manifest,
+            P.release,
+            P.unpublished,
+            P.site_file(SUMMARY),
+            *_place_files(),
+        ],
         "uptodate": [config_changed({**METHOD.as_dict(), "departements": sorted(scope())})],
         "clean": True,
     }
@@ -185,12 +194,17 @@ def _place_files() -> tuple[str, ...]:
 
 @create_after(executed="load")
 def task_assets():
-    """Minify CSS and JS, name them by content hash; write build/site.json (URL, scope, assets)."""
+    """Minify CSS and JS, name them by content hash; write build/site.json (URL, scope, assets,
+    the legal notice's settings)."""
     return {
-        "actions": [(guarded(site.build_assets), [P, SETTINGS.site_url, scope()])],
+        "actions": [(guarded(site.build_assets), [P, SETTINGS.site_url, scope(), CFG.legal])],
         "file_dep": [*site.ASSET_SOURCES.values(), *codedeps.inputs(site.build_assets)],
         "targets": [P.site_config, *site.asset_files(P)],
-        "uptodate": [config_changed({"url": SETTINGS.site_url, "departements": sorted(scope())})],
+        "uptodate": [
+            config_changed(
+                {"url": SETTINGS.site_url, "departements": sorted(scope()), "legal": CFG.legal.as_dict()}
+            )
+        ],
         "clean": True,
     }
 
@@ -239,11 +253,21 @@ def _render_tasks() -> list[dict]:
             {
                 "name": name.removesuffix(".html"),
                 "actions": [
-                    (guarded(render.render_static), [P, name, target, name in sitefiles.RELEASE_PAGES])
+                    (
+                        guarded(render.render_static),
+                        [
+                            P,
+                            name,
+                            target,
+                            name in sitefiles.RELEASE_PAGES,
+                            name in sitefiles.REFERENTIAL_PAGES,
+                        ],
+                    )
                 ],
                 "file_dep": [
                     render.fingerprint_path(P, name),
                     *([P.release] if name in sitefiles.RELEASE_PAGES else []),
+                    *(reference.FILES if name in sitefiles.REFERENTIAL_PAGES else []),
                 ],
                 "targets": [P.site_file(target)],
                 "clean": True,
@@ -254,10 +278,17 @@ def _render_tasks() -> list[dict]:
 
 @create_after(executed="load")
 def task_sitefiles():
-    """Search index, sitemap, robots.txt and _headers: from the referential and settings only."""
+    """Search index, sitemap, robots.txt and _headers: from the referential and settings, and the
+    list of pages without figures (out of the sitemap)."""
     return {
         "actions": [(guarded(sitefiles.write), [P])],
-        "file_dep": [*reference.FILES, placedoc.SCHEMA, *codedeps.inputs(sitefiles.write), P.site_config],
+        "file_dep": [
+            *reference.FILES,
+            placedoc.SCHEMA,
+            *codedeps.inputs(sitefiles.write),
+            P.site_config,
+            P.unpublished,
+        ],
         "targets": list(_sitefile_targets()),
         "clean": True,
     }

@@ -1,7 +1,9 @@
 """Inline SVG charts drawn at build time: readable without JavaScript, light, deterministic.
 
 Each chart carries a <title> and <desc>; the page also gives the same figures as a table.
-Only published medians are drawn (a period below the publication threshold leaves a gap).
+Only published medians are drawn (a period below the publication threshold leaves a gap). The
+drawing stretches to its box; its axes are HTML beside it, so their text keeps the size the
+style sheet gives it on a phone as on a desktop (text inside a viewBox scales with the width).
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 
 from rules import dvf
+from rules.fr import NNBSP, compte, periode
 
-W, H = 480, 240
-LEFT, RIGHT, TOP, BOTTOM = 62, 10, 14, 34
+W, H = 1000, 400  # user units: the SVG stretches to its box (preserveAspectRatio="none")
 COLORS = {"appartement": "#1f5fbf", "maison": "#c2571a"}
 LABELS = dvf.TYPE_LABELS
 
@@ -31,38 +33,67 @@ def _fmt(v: float) -> str:
     return f"{int(v):,}".replace(",", "\u202f")
 
 
-def _axis(ymax: float, intervals: int) -> list[str]:
-    parts = []
-    for i in range(intervals + 1):
-        value = ymax * i / intervals
-        y = TOP + (H - TOP - BOTTOM) * (1 - i / intervals)
-        parts.append(f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{y + 5:.1f}" text-anchor="end">{_fmt(value)}</text>')
-    return parts
+def _grid(intervals: int) -> list[str]:
+    return [
+        f'<line x1="0" x2="{W}" y1="{H * i / intervals:.1f}" y2="{H * i / intervals:.1f}" class="grid"/>'
+        for i in range(intervals + 1)
+    ]
 
 
-def _x_labels(periods: list[str], xs: list[float]) -> list[str]:
-    """Label every period for years; for months and quarters, only the first of each year."""
-    out, last_year = [], None
-    step = max(1, len(periods) // 8) if len(periods[0]) == 4 else 1
-    for i, (period, x) in enumerate(zip(periods, xs, strict=True)):
-        year = period[:4]
-        if (len(period) == 4 and i % step == 0) or (len(period) > 4 and year != last_year):
-            out.append(f'<text x="{x:.1f}" y="{H - BOTTOM + 22}" text-anchor="middle">{year}</text>')
-        last_year = year
-    return out
+def _y_labels(ymax: float, intervals: int) -> str:
+    """The value axis, in HTML beside the drawing: text keeps its CSS size at any width."""
+    values = [ymax * i / intervals for i in range(intervals, -1, -1)]
+    return (
+        '<div class="y" aria-hidden="true">' + "".join(f"<span>{_fmt(v)}</span>" for v in values) + "</div>"
+    )
 
 
-def _svg(ident: str, title: str, desc: str, body: list[str], legend: list[str]) -> Markup:
+def _x_labels(periods: list[str]) -> str:
+    """The time axis, in HTML: one cell per year, as wide as its periods (class gN: N periods)."""
+    groups: list[list[str]] = []
+    for period in periods:
+        if groups and groups[-1][0][:4] == period[:4]:
+            groups[-1].append(period)
+        else:
+            groups.append([period])
+    sparse = " sparse" if len(groups) > 8 else ""  # a phone shows every other year
+    cells = "".join(f'<span class="g{min(len(g), 12)}">{g[0][:4]}</span>' for g in groups)
+    return f'<div class="x{sparse}" aria-hidden="true">{cells}</div>'
+
+
+def _figure(
+    ident: str,
+    title: str,
+    unit: str,
+    desc: str,
+    body: list[str],
+    axes: tuple[str, str],
+    legend: list[str],
+    dense: bool = False,
+) -> Markup:
+    """A chart: the drawing (its <title> and <desc> say the figures) between HTML axes, with the
+    unit above the value axis and a legend below."""
+    y_axis, x_axis = axes
     items = "".join(
         f'<span class="key"><span class="swatch sw-{t}"></span>{LABELS[t]}</span>' for t in legend
     )
-    return Markup(
-        f'<figure class="chart"><svg viewBox="0 0 {W} {H}" role="img" aria-labelledby="{ident}-t {ident}-d">'
+    css = ' class="dense"' if dense else ""
+    svg = (
+        f'<svg viewBox="0 0 {W} {H}" preserveAspectRatio="none" role="img"{css} '
+        f'aria-labelledby="{ident}-t {ident}-d">'
         f'<title id="{ident}-t">{escape(title)}</title><desc id="{ident}-d">{escape(desc)}</desc>'
         + "".join(body)
-        + f"</svg><figcaption>{items}</figcaption></figure>"
+        + "</svg>"
     )
+    return Markup(
+        f'<figure class="chart"><p class="unit" aria-hidden="true">{unit}</p>'
+        f'<div class="plot">{y_axis}<div class="area">{svg}{x_axis}</div></div>'
+        f"<figcaption>{items}</figcaption></figure>"
+    )
+
+
+def _x(i: int, n: int) -> float:
+    return W * (i + 0.5) / n
 
 
 def price_chart(series: dict, grain: str, title: str) -> Markup | None:
@@ -76,14 +107,12 @@ def price_chart(series: dict, grain: str, title: str) -> Markup | None:
         return None
     periods = sorted({per for pts in points.values() for per, _ in pts})
     ymax, intervals = _scale(max(v for pts in published.values() for _, v in pts) * 1.05)
-    span = W - LEFT - RIGHT
-    xs = [LEFT + span * (i + 0.5) / len(periods) for i in range(len(periods))]
-    x_of = dict(zip(periods, xs, strict=True))
+    x_of = {per: _x(i, len(periods)) for i, per in enumerate(periods)}
 
     def y(v: float) -> float:
-        return TOP + (H - TOP - BOTTOM) * (1 - v / ymax)
+        return H * (1 - v / ymax)
 
-    body = _axis(ymax, intervals) + _x_labels(periods, xs)
+    body = _grid(intervals)
     for typ, pts in points.items():
         segment: list[str] = []
         for per, v in [*pts, ("", None)]:
@@ -95,13 +124,17 @@ def price_chart(series: dict, grain: str, title: str) -> Markup | None:
                 segment = []
                 continue
             segment.append(f"{x_of[per]:.1f},{y(v):.1f}")
-            body.append(f'<circle cx="{x_of[per]:.1f}" cy="{y(v):.1f}" r="3.5" fill="{COLORS[typ]}"/>')
-    desc = "; ".join(
-        f"{LABELS[t]} : " + ", ".join(f"{per} {_fmt(v)} €/m²" for per, v in pts)
+            # A dot that stays round when the drawing stretches: a zero-length line, round caps.
+            body.append(f'<path d="M{x_of[per]:.1f} {y(v):.1f}h0" stroke="{COLORS[typ]}" class="dot"/>')
+    desc = f"{NNBSP}; ".join(
+        f"{LABELS[t]}{NNBSP}: " + ", ".join(f"{periode(per)} {_fmt(v)}{NNBSP}€/m²" for per, v in pts)
         for t, pts in published.items()
         if pts
     )
-    return _svg(f"chart-{grain}", f"{title} (€/m²)", desc, body, [t for t in published if published[t]])
+    axes = (_y_labels(ymax, intervals), _x_labels(periods))
+    legend = [t for t in published if published[t]]
+    dense = len(periods) > 24  # monthly: smaller dots
+    return _figure(f"chart-{grain}", f"{title} (€/m²)", "€ par m²", desc, body, axes, legend, dense)
 
 
 def volume_chart(volumes: dict[str, dict[str, int]]) -> Markup | None:
@@ -110,23 +143,22 @@ def volume_chart(volumes: dict[str, dict[str, int]]) -> Markup | None:
     if not years:
         return None
     ymax, intervals = _scale(max(v["total"] for v in volumes.values()))
-    span = W - LEFT - RIGHT
-    band = span / len(years)
-    width = min(48.0, band * 0.7)
-    body = _axis(ymax, intervals) + _x_labels(years, [LEFT + band * (i + 0.5) for i in range(len(years))])
+    band = W / len(years)
+    width = min(120.0, band * 0.6)
+    body = _grid(intervals)
     for i, year in enumerate(years):
-        x, base = LEFT + band * (i + 0.5) - width / 2, 0
+        x, base = _x(i, len(years)) - width / 2, 0
         for typ in dvf.TYPES:
             n = volumes[year][typ]
             if n:
-                top = TOP + (H - TOP - BOTTOM) * (1 - (base + n) / ymax)
-                height = (H - TOP - BOTTOM) * n / ymax
+                top = H * (1 - (base + n) / ymax)
                 body.append(
                     f'<rect x="{x:.1f}" y="{top:.1f}" width="{width:.1f}" '
-                    f'height="{height:.1f}" fill="{COLORS[typ]}"/>'
+                    f'height="{H * n / ymax:.1f}" fill="{COLORS[typ]}"/>'
                 )
             base += n
-    desc = "; ".join(
-        f"{y} : {volumes[y]['appartement']} appartements, {volumes[y]['maison']} maisons" for y in years
+    desc = f"{NNBSP}; ".join(
+        f"{y}{NNBSP}: " + ", ".join(compte(volumes[y][t], t) for t in dvf.TYPES) for y in years
     )
-    return _svg("chart-volumes", "Nombre de ventes par année", desc, body, list(dvf.TYPES))
+    axes = (_y_labels(ymax, intervals), _x_labels(years))
+    return _figure("chart-volumes", "Nombre de ventes par année", "ventes", desc, body, axes, list(dvf.TYPES))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rules import datagouv, gate, notify, publishing, purge
+from rules import datagouv, gate, notify, publishing, purge, site
 from rules.method import Method
 from rules.paths import SAMPLE_SOURCE, Paths
 from rules.settings import Getter, Settings, check_settings, names_of, read_vars, setting, table_rows
@@ -41,6 +41,7 @@ def groups() -> list[tuple[type, dict[str, str]]]:
     return [
         (Locations, {}),
         (Settings, {}),
+        (site.Legal, {}),
         (Method, {}),
         (datagouv.Remote, REMOTE_NAMES),
         (gate.Limits, {}),
@@ -70,6 +71,7 @@ class Config:
     paths: Paths
     source: str
     settings: Settings
+    legal: site.Legal
     method: Method
     limits: gate.Limits
     remote: datagouv.Remote
@@ -97,6 +99,7 @@ def load(var: Getter, argv: list[str]) -> Config:
         paths=Paths.of(where.build_dir, where.site_dir),
         source=where.source,
         settings=Settings.from_vars(var),
+        legal=site.Legal(**read_vars(site.Legal, var)),
         method=Method.from_vars(var),
         limits=gate.Limits(**read_vars(gate.Limits, var)),
         remote=datagouv.Remote(**read_vars(datagouv.Remote, var, names=REMOTE_NAMES)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 MONTHS = [
@@ -18,7 +19,8 @@ MONTHS = [
     "novembre",
     "décembre",
 ]
-NNBSP = "\u202f"
+NNBSP = "\u202f"  # narrow no-break space: thousands, before ; : ! ? and inside « »
+NBSP = "\u00a0"  # no-break space: between a number and its noun
 
 
 def nombre(value: float | int) -> str:
@@ -41,7 +43,99 @@ def pct(value: float) -> str:
     return f"{sign}{abs(value):.1f}".replace(".", ",") + f"{NNBSP}%"
 
 
+def periode(period: str, court: bool = False) -> str:
+    """'2021' stays; '2021-T1' -> '1er trimestre 2021' ('1er trim. 2021' in a table); '2021-03' ->
+    'mars 2021'."""
+    if "-T" in period:
+        year, quarter = period.split("-T")
+        return f"{quarter}{'er' if quarter == '1' else 'e'} {'trim.' if court else 'trimestre'} {year}"
+    if len(period) == 7:
+        return f"{MONTHS[int(period[5:]) - 1]} {period[:4]}"
+    return period
+
+
+def cle(nom: str) -> str:
+    """A name's sort key in French order: accents and case set aside (Île-de-France among the I)."""
+    return unicodedata.normalize("NFD", nom).encode("ascii", "ignore").decode().lower()
+
+
 def date_fr(value: str) -> str:
     """'2021-01-01' -> '1er janvier 2021'."""
     d = date.fromisoformat(value)
     return f"{d.day}{'er' if d.day == 1 else ''} {MONTHS[d.month - 1]} {d.year}"
+
+
+# --- Names of places, with their article and preposition ----------------------------------------
+# INSEE's TNCC ("type de nom en clair", `typeLiaison` in the referential) says which article a
+# name takes: 0 none (consonant), 1 none (vowel or mute h: d'), 2 le, 3 la, 4 les, 5 l', 6 aux,
+# 7 las, 8 los. A commune's name carries its article ("Le Havre"); a department's or a region's
+# does not ("Nord", "Bouches-du-Rhône"), except La Réunion's.
+APOSTROPHE = "\u2019"
+_ARTICLE = {2: "Le ", 3: "La ", 4: "Les ", 5: "L'", 6: "Aux ", 7: "Las ", 8: "Los "}
+_DE = {0: "de ", 1: "d'", 2: "du ", 3: "de la ", 4: "des ", 5: "de l'", 6: "des ", 7: "de las ", 8: "de los "}
+# "à" for a commune: contracted with le, les and aux; kept before la, l', las and los.
+_A_COMMUNE = {2: "au ", 4: "aux ", 6: "aux "}
+# "in" for a department: "dans" + article; a name without article takes "en" (en Seine-et-Marne).
+_DANS = {2: "dans le ", 3: "dans la ", 4: "dans les ", 5: "dans l'"}
+# Places whose "in" no rule gives: islands and a city-department take "à"; the DROM named
+# without their article "en"; Centre-Val de Loire uses "en" (the region's own usage).
+_IN_EXCEPTIONS = {
+    ("departement", "75"): "à ",
+    ("departement", "971"): "en ",
+    ("departement", "972"): "en ",
+    ("departement", "973"): "en ",
+    ("departement", "974"): "à ",
+    ("departement", "976"): "à ",
+    ("region", "04"): "à ",
+    ("region", "06"): "à ",
+    ("region", "24"): "en ",
+}
+
+
+def typo(text: str) -> str:
+    """Typographic apostrophes in a name or a sentence: L'Haÿ-les-Roses -> L’Haÿ-les-Roses."""
+    return text.replace("'", APOSTROPHE)
+
+
+def _bare(nom: str, liaison: int) -> str:
+    """A commune's name without its leading article: "Le Havre" -> "Havre"."""
+    article = _ARTICLE.get(liaison, "")
+    return nom[len(article) :] if article and nom.startswith(article) else nom
+
+
+def de(nom: str, liaison: int, level: str = "commune", code: str = "") -> str:
+    """ "of" a place: de Bourg-en-Bresse, d'Oyonnax, du Havre, de La Rochelle, des Abymes, de
+    L'Haÿ-les-Roses (a commune keeps its article's capital); du Nord, de l'Ain, des Landes."""
+    if level in ("commune", "arrondissement") and liaison not in (0, 1, 2, 4, 6):
+        return typo("de " + nom)  # the article stays, with its capital: de La Rochelle
+    return typo(_DE.get(liaison, "de ") + _bare(nom, liaison))
+
+
+def a(nom: str, liaison: int, level: str = "commune", code: str = "") -> str:
+    """ "in" a place: à Bourg-en-Bresse, au Havre, aux Abymes, à La Rochelle; dans l'Ain, dans le
+    Nord, dans les Bouches-du-Rhône, en Seine-et-Marne, à Paris; en Île-de-France, dans les
+    Hauts-de-France, à La Réunion; en France."""
+    if level in ("commune", "arrondissement"):
+        if liaison in _A_COMMUNE:
+            return typo(_A_COMMUNE[liaison] + _bare(nom, liaison))
+        return typo("à " + nom)
+    if level == "france":
+        return "en France"
+    if exception := _IN_EXCEPTIONS.get((level, code)):
+        return typo(exception + nom)
+    if level == "region" and liaison in (0, 1, 3):
+        return typo("en " + nom)
+    return typo(_DANS.get(liaison, "en ") + nom)
+
+
+def le(nom: str, liaison: int, level: str = "commune", code: str = "") -> str:
+    """A place with its article, as a complement: le Nord, l'Ain, la Gironde, les Landes, Paris,
+    Le Havre (a commune's name already carries it)."""
+    if level in ("commune", "arrondissement") or liaison in (0, 1):
+        return typo(nom)
+    return typo({2: "le ", 3: "la ", 4: "les ", 5: "l'"}.get(liaison, "") + nom)
+
+
+def compte(n: int, singulier: str, pluriel: str | None = None) -> str:
+    """1 vente, 2 095 ventes, 0 vente (French takes the singular below two)."""
+    return f"{nombre(n)}{NBSP}{singulier if n < 2 else (pluriel or singulier + 's')}"

@@ -57,6 +57,8 @@ def document(paths: Paths, record: dict[str, Any] | None) -> dict[str, Any]:
     if runs and runs[0][1] == "failed":
         status = "warn" if status == "pass" else status
     counts = changes["counts"]
+    if changes.get("communes") and not changes.get("published_communes"):
+        status = "fail"  # data and pages, but not one price: whatever the dates say, the site is broken
     return {
         "status": status,
         "last_update": last_update.replace(tzinfo=UTC).isoformat(),

@@ -32,6 +32,7 @@ PROFILE = "api/profile.json"  # what the quality gate measured: written by publi
 HEALTH = "api/health.json"
 ADMIN = "admin/index.html"
 SEARCH_INDEX = "data/recherche.json"
+SUMMARY = "data/resume.json"  # headline figures of every department, region and France: the comparison
 SCHEMA = "data/schema.json"  # the per-place JSON's shape, for reusers of /data/
 ROBOTS = "robots.txt"
 HEADERS = "_headers"
@@ -112,6 +113,11 @@ class Paths:
     def data_manifest(self) -> Path:
         """sha256 of every per-place JSON file, by path under site/."""
         return self.build / "data-manifest.json"
+
+    @property
+    def unpublished(self) -> Path:
+        """The pages of places with no published figure: left out of the sitemap, not indexed."""
+        return self.build / "unpublished.json"
 
     @property
     def release(self) -> Path:

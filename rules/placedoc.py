@@ -6,6 +6,7 @@ Its shape is declared in `rules/schema/place.schema.json` (JSON Schema, publishe
 list the same keys and that every file of a build validates.
 """
 
+from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
 from rules.paths import RULES
@@ -16,11 +17,13 @@ SCHEMA = RULES / "schema" / "place.schema.json"  # published as paths.SCHEMA
 class Ref(TypedDict):
     code: str
     nom: str
+    liaison: int
 
 
 class Metadata(TypedDict):
     code: str
     nom: str
+    liaison: int
     level: str
     method: dict[str, Any]
     window: dict[str, int]
@@ -60,3 +63,11 @@ class PlaceDoc(TypedDict):
     seasonality: dict[str, list[int]]
     transactions_recent: NotRequired[list[dict[str, Any]]]
     children: NotRequired[list[dict[str, Any]]]
+
+
+def has_figures(doc: Mapping[str, Any]) -> bool:
+    """Whether a place publishes any price: a headline median, or a median for some year. A page
+    without one is a short page that says why (noindex, out of the sitemap)."""
+    if any(s["published"] for s in doc["current_stats"].values()):
+        return True
+    return any(m is not None for s in doc["series"].values() for m in s["annee"]["median_m2"])

@@ -11,7 +11,7 @@ import csv
 import gzip
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from rules import reference
 from rules.errors import ConfigError
@@ -126,7 +126,7 @@ def resolve_scope(value: str, present: frozenset[str] | None) -> frozenset[str]:
     return present or frozenset()
 
 
-def partial_scope(place: Place, places: dict[tuple[str, str], Place]) -> list[dict[str, str]]:
+def partial_scope(place: Place, places: dict[tuple[str, str], Place]) -> list[dict[str, Any]]:
     """The departments a region's or France's figures cover, when a scoped build leaves some of
     its departments out; empty when the place is complete."""
     complete = all_places()
@@ -137,7 +137,12 @@ def partial_scope(place: Place, places: dict[tuple[str, str], Place]) -> list[di
     present = [p for (level, code), p in places.items() if level == "departement" and code in wanted]
     if len(present) == len(wanted):
         return []
-    return [{"code": p.code, "nom": p.nom} for p in present]
+    return [ref(p) for p in present]
+
+
+def ref(place: Place) -> dict[str, Any]:
+    """How a page's JSON names another place: its code, its name and the article it takes."""
+    return {"code": place.code, "nom": place.nom, "liaison": place.liaison}
 
 
 def parse_scope(value: str) -> frozenset[str]:

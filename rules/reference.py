@@ -49,7 +49,7 @@ def _commune_rows(entries: list[dict]) -> list[list[object]]:
             rows[e["code"]] = [
                 e["code"],
                 kind,
-                e["nom"],
+                _name(e["nom"]),
                 e["departement"],
                 e["region"],
                 e.get("commune", ""),
@@ -71,6 +71,11 @@ def _commune_rows(entries: list[dict]) -> list[list[object]]:
             cur = current[new]
             rows[old] = [old, "former", "", cur[3], cur[4], new, "", "", ""]
     return [rows[k] for k in sorted(rows)]
+
+
+def _name(nom: str) -> str:
+    """The COG writes "Paris 15e Arrondissement"; French writes the common noun in lower case."""
+    return nom.replace(" Arrondissement", " arrondissement")
 
 
 def _write_csv_gz(path: Path, header: list[str], rows: list[list[object]]) -> None:

@@ -16,13 +16,14 @@ from typing import Any
 
 import orjson
 
-from rules import charts, codedeps, dvf
+from rules import charts, codedeps, dvf, fr
 from rules import paths as pages
 from rules import places as pl
 from rules.files import canonical_json, write_if_changed
 from rules.fr import date_fr, euros, nombre, pct
 from rules.lazy import jinja2
 from rules.paths import ROOT, TEMPLATES, Paths
+from rules.placedoc import has_figures
 from rules.site import SiteConfig
 from rules.site import load as load_site
 
@@ -44,9 +45,21 @@ def env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    e.filters.update(euros=euros, nombre=nombre, date_fr=date_fr, pct=pct)
+    e.filters.update(euros=euros, nombre=nombre, date_fr=date_fr, pct=pct, typo=fr.typo, compte=fr.compte)
+    e.filters.update(period=fr.periode, par_nom=lambda refs: sorted(refs, key=lambda r: fr.cle(r["nom"])))
+    e.filters.update(a=_named(fr.a), de=_named(fr.de), le=_named(fr.le))
     e.globals.update(TYPES=dvf.TYPES, TYPE_LABELS=dvf.TYPE_LABELS, GRADE_LABELS=GRADE_LABELS)
     return e
+
+
+def _named(form: Callable[[str, int, str, str], str]) -> Callable[..., str]:
+    """A Jinja filter giving a place of the JSON (its `nom` and `liaison`) with its article or
+    preposition: `{{ meta|a }}` -> "au Havre", `{{ meta.departement|de("departement") }}` -> "de l’Ain"."""
+
+    def apply(ref: dict[str, Any], level: str | None = None) -> str:
+        return form(ref["nom"], ref["liaison"], level or ref.get("level", "commune"), ref["code"])
+
+    return apply
 
 
 def template_deps(name: str, cache_file: Path | None = None) -> tuple[Path, ...]:
@@ -139,13 +152,17 @@ def render_place(paths: Paths, level: str, code: str) -> bool:
     return write_if_changed(page_path(paths, level, code), html.encode("utf-8"))
 
 
-def render_static(paths: Paths, name: str, target: str, with_release: bool = False) -> bool:
+def render_static(
+    paths: Paths, name: str, target: str, with_release: bool = False, with_departements: bool = False
+) -> bool:
     """Render a page that is not a place (methodology, legal notice, 404). Only the pages that
-    state the DVF release read build/release.json, and only they declare it as an input."""
-    context: dict[str, Any] = {
-        "site": load_site(paths.site_config),
-        "url": "/" + target.removesuffix("index.html"),
-    }
+    state the DVF release read build/release.json, only those that list the departments read the
+    referential, and only they declare it as an input."""
+    site = load_site(paths.site_config)
+    context: dict[str, Any] = {"site": site, "url": "/" + target.removesuffix("index.html")}
+    if with_departements:
+        places = pl.all_places(site.scope)
+        context["departements"] = [p for (level, _), p in places.items() if level == "departement"]
     if with_release:
         release = orjson.loads(paths.release.read_bytes())
         context.update(release=release["text"], method=release["method"])
@@ -154,28 +171,97 @@ def render_static(paths: Paths, name: str, target: str, with_release: bool = Fal
 
 
 def release_text(paths: Paths) -> str:
-    return orjson.loads(paths.release.read_bytes())["text"]
+    return orjson.loads(paths.release.read_bytes())["files"]
 
 
 def _extras(doc: dict, site: SiteConfig, page_url: str) -> dict[str, Any]:
-    """Derived context: charts, breadcrumbs and structured data, from the JSON alone."""
+    """Derived context: charts, breadcrumbs, title and structured data, from the JSON alone."""
     meta = doc["metadata"]
-    crumbs = [] if meta["level"] == "france" else [("France", "/")]
-    if "region" in meta and meta["level"] != "region":
-        crumbs.append((meta["region"]["nom"], url("region", meta["region"]["code"])))
-    if "departement" in meta and meta["level"] != "departement":
-        crumbs.append((meta["departement"]["nom"], url("departement", meta["departement"]["code"])))
-    if "parent" in meta:
-        crumbs.append((meta["parent"]["nom"], url("commune", meta["parent"]["code"])))
+    crumbs = _crumbs(meta)
     return {
         "crumbs": crumbs,
+        "title": title(meta),
+        "figures": has_figures(doc),
+        "years": _years(meta),
         "chart_years": charts.price_chart(doc["series"], "annee", "Médiane du prix au m² par année"),
         "chart_months": charts.price_chart(doc["series"], "mois", "Médiane du prix au m² par mois"),
         "chart_volumes": charts.volume_chart(doc["volumes"]),
         "tables": {grain: _table_rows(doc["series"], grain) for grain in ("annee", "trimestre")},
         "levels_url": {lv: url(lv, meta[lv]["code"]) for lv in ("departement", "region") if lv in meta},
+        "compare": _compare_levels(meta),
         "jsonld": _jsonld(meta, crumbs, site, page_url),
     }
+
+
+def _crumbs(meta: dict) -> list[tuple[str, str]]:
+    """France › region › department › city, without saying a name twice: Mayotte is a region and
+    its department, Paris a department and its city."""
+    level = meta["level"]
+    crumbs = [] if level == "france" else [("France", "/")]
+    names = {meta["nom"], meta.get("parent", {}).get("nom")}
+    dep = meta.get("departement")
+    if "region" in meta and level != "region" and meta["region"]["nom"] not in names | {dep and dep["nom"]}:
+        crumbs.append((meta["region"]["nom"], url("region", meta["region"]["code"])))
+    if dep and level != "departement" and dep["nom"] not in names:
+        crumbs.append((dep["nom"], url("departement", dep["code"])))
+    if "parent" in meta:
+        crumbs.append((meta["parent"]["nom"], url("commune", meta["parent"]["code"])))
+    return [(fr.typo(name), href) for name, href in crumbs]
+
+
+def _compare_levels(meta: dict) -> list[dict[str, Any]]:
+    """The places a commune is compared with (its department, region, France), each once: Paris
+    is not compared with the department of Paris, nor Mayotte's department with its region."""
+    out: list[dict[str, Any]] = []
+    for level in ("departement", "region"):
+        ref = meta.get(level)
+        if ref and ref["nom"] != meta["nom"] and all(ref["nom"] != o["nom"] for o in out):
+            out.append({**ref, "level": level, "url": url(level, ref["code"])})
+    return [
+        *out,
+        {"code": pl.FRANCE, "nom": "France", "liaison": pl.FRANCE_LIAISON, "level": "france", "url": "/"},
+    ]
+
+
+TITLE_MAX = 65  # characters: what search results show before cutting
+SUFFIX = " | ImmoStats"
+
+
+def title(meta: dict) -> str:
+    """The page's <title>: the first of a few forms that fits in TITLE_MAX characters."""
+    level = "commune" if meta["level"] == "arrondissement" else meta["level"]
+    nom = fr.typo(meta["nom"])
+    if level == "france":
+        return f"ImmoStats{fr.NNBSP}: prix de l’immobilier par commune en France"
+    where = fr.a(meta["nom"], meta["liaison"], level, meta["code"])
+    if level == "commune":
+        cps = meta["codes_postaux"]
+        code = cps[0] if len(cps) == 1 else meta["departement"]["code"]
+        forms = [
+            f"Prix de l’immobilier {where} ({code}){SUFFIX}",
+            f"Prix immobilier {where} ({code}){SUFFIX}",
+            f"Prix immobilier {where} ({code})",
+            f"Prix au m² {nom} ({code})",
+        ]
+    else:
+        suffix = f" ({meta['code']})" if level == "departement" else ""
+        forms = [
+            f"Prix de l’immobilier {where}{suffix}{SUFFIX}",
+            f"Prix immobilier {where}{suffix}{SUFFIX}",
+            f"Prix immobilier {where}{suffix}",
+        ]
+    return next((f for f in forms if len(f) <= TITLE_MAX), forms[-1][:TITLE_MAX])
+
+
+def _years(meta: dict) -> str:
+    """The years the headline figures pool, as far as this place's sales reach: a place whose
+    sales start in 2020 does not claim figures on 2017–2021."""
+    window = meta["window"]
+    start, end = window["from"], window["to"]
+    if meta["period"]:
+        start = max(start, int(meta["period"]["first_sale"][:4]))
+        end = min(end, int(meta["period"]["last_sale"][:4]))
+    return str(start) if start >= end else f"{start}–{end}"
 
 
 def _table_rows(series: dict, grain: str) -> list[tuple]:

@@ -2,8 +2,9 @@
 (without it GitHub Pages runs Jekyll over the deploy branch, which drops `_headers` and takes
 minutes over 70,000 files).
 
-They depend on the referential and the site settings only, never on sales, so a new DVF
-release does not rewrite them.
+They depend on the referential and the site settings, and the sitemap on the list of pages
+without any figure (build/unpublished.json, which stats rewrites only when it changes): a new DVF
+release rewrites them only when a place gains or loses its first figure.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from rules.site import load as load_site
 
 SITEMAP_MAX = 50_000  # URLs per sitemap file (sitemaps.org protocol)
 RELEASE_PAGES = {"methodologie.html"}  # the site-wide pages that state the DVF release
+REFERENTIAL_PAGES = {"communes.html"}  # the site-wide pages that list the departments
 STATIC_PAGES = {
+    "communes.html": "communes/index.html",  # where the search form goes without JavaScript
     "methodologie.html": "methodologie/index.html",
     "mentions-legales.html": "mentions-legales/index.html",
     "404.html": "404.html",
@@ -55,7 +58,7 @@ HEADERS = f"""\
 
 def targets(paths: Paths, places: dict[tuple[str, str], pl.Place]) -> list[Path]:
     """Every file `write` produces, the split sitemaps included."""
-    chunks = -(-len(page_urls(places)) // SITEMAP_MAX)
+    chunks = sitemap_parts(places)
     return [
         *(paths.site_file(name) for name in (SEARCH_INDEX, SCHEMA, ROBOTS, HEADERS_FILE, SITEMAP)),
         *(paths.site_file(sitemap_part(i)) for i in range(1, chunks + 1) if chunks > 1),
@@ -72,7 +75,9 @@ def write(paths: Paths) -> None:
     write_if_changed(paths.site_file(ROBOTS), robots(site.url).encode())
     write_if_changed(paths.site_file(HEADERS_FILE), HEADERS.encode())
     write_if_changed(paths.site_file(NOJEKYLL), b"")  # GitHub Pages: serve the files as they are
-    _write_sitemaps(paths, site.url, page_urls(places))
+    empty = set(orjson.loads(paths.unpublished.read_bytes()))
+    urls = [u for u in page_urls(places) if u not in empty]
+    _write_sitemaps(paths, site.url, urls, sitemap_parts(places))
 
 
 def published_schema(site_url: str) -> bytes:
@@ -82,17 +87,23 @@ def published_schema(site_url: str) -> bytes:
 
 
 def search_index(places: dict[tuple[str, str], pl.Place]) -> list[list[str]]:
-    """[code, name, postcodes, department] per commune, arrondissement and city, most populous first,
-    so the first matches a phone shows are the likely ones."""
+    """[code, name, postcodes] per commune, arrondissement and city, most populous first, so the
+    first matches a phone shows are the likely ones (the department is the code's start)."""
     communes = [p for (lv, _), p in places.items() if lv == "commune"]
     communes.sort(key=lambda p: (-(p.population or 0), p.code))
-    return [[p.code, p.nom, " ".join(p.codes_postaux), p.departement] for p in communes]
+    return [[p.code, p.nom, " ".join(p.codes_postaux)] for p in communes]
 
 
 def page_urls(places: dict[tuple[str, str], pl.Place]) -> list[str]:
-    return ["/", "/methodologie/", "/mentions-legales/"] + [
+    return ["/", "/communes/", "/methodologie/", "/mentions-legales/"] + [
         url(level, code) for level, code in places if level != "france"
     ]
+
+
+def sitemap_parts(places: dict[tuple[str, str], pl.Place]) -> int:
+    """How many sitemap files: from every page, so that doit knows the files before stats runs
+    (the pages without figures that are left out only make the parts shorter)."""
+    return max(1, -(-len(page_urls(places)) // SITEMAP_MAX))
 
 
 def robots(site_url: str) -> str:
@@ -103,9 +114,10 @@ def robots(site_url: str) -> str:
     )
 
 
-def _write_sitemaps(paths: Paths, site_url: str, urls: list[str], size: int = SITEMAP_MAX) -> None:
-    """One sitemap.xml, or an index of sitemap-N.xml files of at most `size` URLs each."""
-    chunks = [urls[i : i + size] for i in range(0, len(urls), size)]
+def _write_sitemaps(paths: Paths, site_url: str, urls: list[str], parts: int) -> None:
+    """One sitemap.xml, or an index of `parts` sitemap-N.xml files sharing the URLs."""
+    size = max(1, -(-len(urls) // parts))
+    chunks = [urls[i * size : (i + 1) * size] for i in range(parts)]
     for old in paths.site.glob(sitemap_part("*")):  # the parts of a larger site
         if len(chunks) == 1 or int(old.stem.split("-")[1]) > len(chunks):
             old.unlink()

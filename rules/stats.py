@@ -19,11 +19,11 @@ import orjson
 from rules import dvf, progress, query
 from rules import places as pl
 from rules.files import canonical_json, write_atomic, write_if_changed
-from rules.fr import date_fr, nombre
+from rules.fr import NNBSP, compte, date_fr
 from rules.lazy import duckdb
 from rules.method import FUNNEL, Method
-from rules.paths import Paths
-from rules.placedoc import Figures, Metadata, PlaceDoc
+from rules.paths import SUMMARY, Paths, page_url
+from rules.placedoc import Figures, Metadata, PlaceDoc, has_figures
 from rules.query import set_variables
 from rules.settings import Settings
 from rules.store import connect
@@ -64,11 +64,12 @@ def run(
         con.close()
     docs = documents(tables, method, window, scope)
     changes = _write(paths, docs, started)
-    release = {
-        "text": release_text(orjson.loads(paths.store_manifest.read_bytes())),
-        "method": method.as_dict(),
-    }
+    store = orjson.loads(paths.store_manifest.read_bytes())
+    release = {"text": release_text(store), "files": files_text(store), "method": method.as_dict()}
     write_if_changed(paths.release, canonical_json(release))
+    write_if_changed(paths.site_file(SUMMARY), canonical_json(summary(docs)))
+    empty = sorted(page_url(*key) for key, doc in docs.items() if not has_figures(doc))
+    write_if_changed(paths.unpublished, canonical_json(empty))
     changes["unknown_communes"] = dict(tables["unknown"])
     changes["funnel"] = {year: dict(zip(FUNNEL, counts, strict=True)) for year, *counts in tables["funnel"]}
     communes = [d for (level, _), d in docs.items() if level == "commune"]
@@ -172,6 +173,21 @@ def documents(
     return docs
 
 
+def summary(docs: dict[Key, PlaceDoc]) -> dict[str, dict[str, dict[str, Any]]]:
+    """What a commune page compares itself with: each department's, region's and France's name and
+    headline medians, in one small file (/data/resume.json) that every page shares and caches,
+    instead of three place files of up to 100 KB each."""
+    out: dict[str, dict[str, dict[str, Any]]] = {"departement": {}, "region": {}, "france": {}}
+    for (level, code), doc in docs.items():
+        if level != "commune":
+            figures = {
+                t: {k: s.get(k) for k in ("published", "median_m2", "n")}
+                for t, s in doc["current_stats"].items()
+            }
+            out[level][code] = {"nom": doc["metadata"]["nom"], **figures}
+    return out
+
+
 def _current(row: tuple | None, method: Method) -> Figures:
     """Headline figures of one type, or the reason they are not published."""
     n = row[0] if row else 0
@@ -212,6 +228,7 @@ def _metadata(
     meta: dict[str, Any] = {
         "code": place.code,
         "nom": place.nom,
+        "liaison": place.liaison,
         "level": "arrondissement" if place.kind == "arrondissement" else place.level,
         "method": method.as_dict(),
         "window": {"from": window["from"], "to": window["to"]},
@@ -220,22 +237,20 @@ def _metadata(
     if place.level in ("commune", "departement"):
         meta["dvf_covered"] = place.departement not in pl.NOT_IN_DVF
     if place.departement:
-        meta["departement"] = {"code": place.departement, "nom": places["departement", place.departement].nom}
+        meta["departement"] = pl.ref(places["departement", place.departement])
     if place.region:
-        meta["region"] = {"code": place.region, "nom": places["region", place.region].nom}
+        meta["region"] = pl.ref(places["region", place.region])
     if place.level == "commune":
         meta["codes_postaux"] = list(place.codes_postaux)
         meta["population"] = place.population
     if place.parent:
-        meta["parent"] = {"code": place.parent, "nom": places["commune", place.parent].nom}
+        meta["parent"] = pl.ref(places["commune", place.parent])
     if place.level == "commune" and place.children:
-        meta["arrondissements"] = [{"code": c, "nom": places["commune", c].nom} for c in place.children]
+        meta["arrondissements"] = [pl.ref(places["commune", c]) for c in place.children]
     if place.level == "commune":
-        meta["voisines"] = [{"code": p.code, "nom": p.nom} for p in near.get(place.code, ())]
+        meta["voisines"] = [pl.ref(p) for p in near.get(place.code, ())]
     if place.level == "france":
-        meta["departements"] = [
-            {"code": p.code, "nom": p.nom} for (lv, _), p in places.items() if lv == "departement"
-        ]
+        meta["departements"] = [pl.ref(p) for (lv, _), p in places.items() if lv == "departement"]
     if place.level in ("region", "france") and (partial := pl.partial_scope(place, places)):
         meta["scope"] = partial  # a partial build: say which departments the figures cover
     return cast(Metadata, meta)
@@ -369,16 +384,26 @@ def _write(paths: Paths, docs: dict[Key, PlaceDoc], started: datetime) -> dict[s
 
 
 def release_text(store: dict) -> str:
-    """The DVF data the site was built from, in French, for site-wide pages (never in place JSON)."""
+    """The DVF data the site was built from, in French, for site-wide pages (never in place JSON):
+    its files' whole span, every kind of transaction included."""
     sources = store["sources"]
     if not sources:
         return "Aucune donnée DVF importée."
     first = min(s["first_sale"] for s in sources)
     last = max(s["last_sale"] for s in sources)
-    files = len(sources)
     return (
-        f"Données DVF : ventes du {date_fr(first)} au {date_fr(last)}, "
-        f"{nombre(store['rows'])} lignes de {files} fichier{'s' if files > 1 else ''}."
+        f"Données DVF{NNBSP}: {compte(store['rows'], 'ligne')} de {compte(len(sources), 'fichier')}, "
+        f"mutations du {date_fr(first)} au {date_fr(last)} (toutes natures confondues)."
+    )
+
+
+def files_text(store: dict) -> str:
+    """The same without dates, for the home page, whose first line already gives the span of the
+    sales it retains."""
+    if not store["sources"]:
+        return "Aucune donnée DVF importée."
+    return (
+        f"Source{NNBSP}: {compte(store['rows'], 'ligne')} de {compte(len(store['sources']), 'fichier')} DVF."
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -27,7 +28,10 @@ GEO_2021 = DATA / "dvf" / "geo-dvf-2021_head40_dep01.csv"
 CEREMA = DATA / "dvf" / "cerema_MASKED_ayants-droits_dep59_2500rows.txt"
 
 
-SCOPE = "departements=01,75,976"  # the samples' Ain, Paris for a city, Mayotte for a place DVF lacks
+# The samples' Ain (few sales: pages without figures), Hendaye in the Pyrénées-Atlantiques (every
+# figure published), Paris for a city, Mayotte for a place DVF lacks.
+SCOPE = "departements=01,64,75,976"
+HENDAYE = sorted(SAMPLE.glob("geo-dvf-*-hendaye-64260.csv"))
 PARIS_ROWS = [
     f"|||||||000001|0{day}/01/2021|Vente|{price},00|{day}||RUE|0001|DE RIVOLI|7500{arr}|"
     f"PARIS 0{arr}|75|10{arr}||AB|{day}||||||||||||1|2|Appartement||{surface}|1|||"
@@ -41,22 +45,36 @@ PARIS_ROWS = [
 ]
 
 
-def make_source(folder: Path) -> Path:
-    """The real samples plus a few Paris rows, as a source folder."""
+def make_source(folder: Path, hendaye: bool = False) -> Path:
+    """The real Ain samples plus a few Paris rows (and Hendaye's five years), as a source folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(RAW_2020, folder)
-    shutil.copy(RAW_2021, folder)
+    for path in [RAW_2020, RAW_2021, *(HENDAYE if hendaye else [])]:
+        shutil.copy(path, folder)
     header = RAW_2021.read_text("utf-8").splitlines()[0]
     (folder / "paris-2021.txt").write_text("\n".join([header, *PARIS_ROWS]) + "\n", encoding="utf-8")
     return folder
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Paths:
-    """One site built by the real `doit` for the whole session; tests only read it."""
-    tmp = tmp_path_factory.mktemp("site")
+def built(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Paths:
+    """One site built by the real `doit` for the whole run, shared by the xdist workers (the first
+    one builds it under a lock, the others wait for it); tests only read it."""
+    if worker_id == "master":  # no xdist: this session's own folder
+        return _build_site(tmp_path_factory.mktemp("site"))
+    shared = tmp_path_factory.getbasetemp().parent  # this run's, common to its workers
+    with open(shared / "site.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        tmp = shared / "site"
+        if not (tmp / "done").exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+            _build_site(tmp)
+            (tmp / "done").touch()
+    return Paths.of(tmp / "build", tmp / "site")
+
+
+def _build_site(tmp: Path) -> Paths:
     paths = Paths.of(tmp / "build", tmp / "site")
-    run_doit(paths, SCOPE, f"source={make_source(tmp / 'source')}")
+    run_doit(paths, SCOPE, f"source={make_source(tmp / 'source', hendaye=True)}")
     return paths
 
 

@@ -83,19 +83,80 @@ def _shot(pg: object, name: str) -> None:
 
 @pytest.mark.parametrize("width", [375, 1280])
 def test_commune_page_fits_the_screen_and_shows_its_chart(page: object, server: str, width: int) -> None:
+    """Hendaye (every figure published) on a phone and a desktop: no sideways scroll, charts of
+    a sensible height whose axis text keeps its size, a comparison from one shared summary, the
+    commune's own JSON fetched once, a favicon and not one console error."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
     page.set_viewport_size({"width": width, "height": 900})
-    page.goto(f"{server}/ville/01053/")
+    page.goto(f"{server}/ville/64260/")
     page.wait_for_selector("#recent-sales table")  # recent sales loaded from /data/
-    page.wait_for_selector("#compare table")  # comparison filled from the department, region and France
+    page.wait_for_selector("#compare table")  # comparison filled from /data/resume.json
+    page.wait_for_load_state("networkidle")
     scroll_width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert scroll_width <= inner, f"horizontal scroll at {width}px: {scroll_width} > {inner}"
-    chart = page.locator("figure.chart svg").first
-    assert chart.is_visible()
-    box = chart.bounding_box()
-    assert box["width"] > 200 and box["height"] > 80 and box["x"] + box["width"] <= width
-    assert page.locator("#compare table tbody tr").count() == 4
-    assert "Ain" in page.inner_text("#compare")
-    _shot(page, f"commune-01053-{width}")
+    charts = page.locator("figure.chart svg")
+    assert charts.count() == 3
+    for i in range(3):
+        box = charts.nth(i).bounding_box()
+        assert box["width"] > 200 and 120 <= box["height"] <= 260 and box["x"] + box["width"] <= width
+    sizes = page.evaluate(
+        "[...document.querySelectorAll('.chart .x span, .chart .y span, .chart .unit')]"
+        ".map(e => parseFloat(getComputedStyle(e).fontSize))"
+    )
+    assert sizes and set(sizes) == {13.0}, sizes  # the same size at 375 and 1280 px
+    assert page.locator("figure.chart .unit").first.inner_text() == "€ par m²"
+    rows = page.locator("#compare table tbody tr")
+    assert rows.count() == 4 and "Pyrénées-Atlantiques" in page.inner_text("#compare")
+    assert "Nouvelle-Aquitaine" in rows.nth(2).inner_text() and "France" in rows.nth(3).inner_text()
+    requested = [u.removeprefix(server) for u in page.requests]  # type: ignore[attr-defined]
+    assert requested.count("/data/villes/64260.json") == 1 and requested.count("/data/resume.json") == 1
+    assert not any(u.startswith(("/data/departements/", "/data/regions/", "/data/france")) for u in requested)
+    icon = [u for u in requested if "favicon" in u]
+    assert icon and page.request.get(server + icon[0]).status == 200
+    assert not errors, errors
+    _shot(page, f"commune-64260-{width}")
+
+
+@pytest.mark.parametrize(
+    ("path", "width"),
+    [("/", 375), ("/departement/64/", 375), ("/ville/01053/", 375), ("/ville/75056/", 375), ("/", 1280)],
+)
+def test_pages_fit_a_phone(page: object, server: str, path: str, width: int) -> None:
+    """No page scrolls sideways; a table wider than the screen scrolls inside its own box."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{server}{path}")
+    page.wait_for_load_state("networkidle")
+    for box in page.locator("details").all():
+        box.evaluate("d => d.open = true")  # the year and quarter tables too
+    scroll_width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll_width <= inner, f"{path} scrolls sideways at {width}px: {scroll_width} > {inner}"
+    cut = page.evaluate(
+        "[...document.querySelectorAll('.scroll')].filter(e => e.scrollWidth > e.clientWidth)"
+        ".map(e => [e.getAttribute('aria-label'), e.scrollWidth - e.clientWidth])"
+    )
+    assert not cut, f"{path} at {width}px: tables that do not fit: {cut}"  # they scroll, but need not
+    if width == 375:
+        _shot(page, f"{path.strip('/').replace('/', '-') or 'accueil'}-375")
+
+
+def test_a_search_without_match_says_so(page: object, server: str) -> None:
+    page.goto(f"{server}/")
+    page.click("#q")
+    page.keyboard.type("zzxq")
+    page.wait_for_selector("#q-status:not([hidden])")
+    assert page.inner_text("#q-status") == "Aucune commune trouvée pour «\u202fzzxq\u202f»."
+    assert page.locator("#q-list").is_hidden()
+    page.keyboard.press("Backspace")
+    page.keyboard.type("q")
+    page.fill("#q", "hendaye")
+    page.wait_for_selector("#q-list li")
+    assert page.locator("#q-status").is_hidden()
+    assert "64700" in page.inner_text("#q-list li")
+    page.fill("#q", "paris")
+    page.wait_for_selector("#q-list li")
+    assert "département 75" in page.inner_text("#q-list li >> nth=0")  # not "75001" for all of Paris
 
 
 @pytest.mark.parametrize(
@@ -121,7 +182,7 @@ def test_search_reaches_the_right_page(page: object, server: str, typed: str, ex
 
 
 @pytest.mark.parametrize(
-    "path", ["/ville/01053/", "/ville/97611/", "/departement/01/", "/", "/methodologie/"]
+    "path", ["/ville/64260/", "/ville/01053/", "/ville/97611/", "/departement/64/", "/", "/methodologie/"]
 )
 def test_no_serious_accessibility_violation(page: object, server: str, path: str) -> None:
     page.goto(f"{server}{path}")
@@ -139,8 +200,16 @@ def test_no_serious_accessibility_violation(page: object, server: str, path: str
 def test_pages_work_without_javascript(browser: object, server: str) -> None:
     context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 800})
     pg = context.new_page()
-    pg.goto(f"{server}/ville/01053/")
+    pg.goto(f"{server}/ville/64260/")
     assert pg.locator("figure.chart svg").first.is_visible()  # charts are drawn at build time
-    assert pg.locator('#compare a[href="/departement/01/"]').is_visible()  # the no-script comparison
+    assert pg.locator("figure.chart .x span").first.is_visible()  # and so are their axes
+    assert pg.locator('#compare a[href="/departement/64/"]').is_visible()  # the no-script comparison
     assert "JavaScript" in pg.inner_text("#recent-sales")
+    pg.fill("#q", "bourg")
+    pg.keyboard.press("Enter")  # without JavaScript the form leads to the departments' list
+    pg.wait_for_url(f"{server}/communes/?q=bourg")
+    pg.click('a[href="/departement/01/"]')
+    pg.click('a[href="/ville/01053/"]')
+    assert "Bourg-en-Bresse" in pg.inner_text("h1")
+    _shot(pg, "sans-javascript-01053-375")
     context.close()

@@ -25,7 +25,7 @@ def test_the_readme_build_shows_real_figures_at_the_urls_readme_names(paths: Pat
     lines = first.stdout.splitlines()
     assert sum(ln.startswith("imported ") for ln in lines) == 7
     assert any(ln.startswith("stats: 941 places in ") for ln in lines)
-    assert any(re.fullmatch(r"render: 944 pages in [\d.]+ s", ln) for ln in lines)
+    assert any(re.fullmatch(r"render: 945 pages in [\d.]+ s", ln) for ln in lines)
     assert not any(ln.startswith(".  ") for ln in lines), "no per-task lines without -v 2"
     assert query(paths.db, "select count(*) from dvf_rows")[0][0] == 172 + 41 + 2575
     assert sorted(p.name for p in (paths.site / "departement").iterdir()) == ["01", "64"]
@@ -35,7 +35,7 @@ def test_the_readme_build_shows_real_figures_at_the_urls_readme_names(paths: Pat
         html = (paths.site / url.strip("/") / "index.html").read_text("utf-8")
         assert re.search(r"[0-9]\u202f[0-9]{3}\u202f€/m²", html), f"{url} shows no median"
     home = (paths.site / "index.html").read_text("utf-8")
-    assert "que couvre ce site&nbsp;: Ain (01) et Pyrénées-Atlantiques (64)." in home
+    assert "que couvre ce site&#8239;: Ain (01) et Pyrénées-Atlantiques (64)." in home
     second = run_doit(paths)
     assert (second.stdout, second.stderr) == ("", "")
 

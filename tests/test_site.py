@@ -53,7 +53,7 @@ def test_commune_pages_weigh_under_30_kb(built: Paths) -> None:
 def test_a_commune_page_is_made_to_be_found(built: Paths) -> None:
     html = (built.site / "ville" / "01053" / "index.html").read_text("utf-8")
     assert html.count("<h1") == 1
-    assert "<title>Prix immobilier Bourg-en-Bresse (01000)" in html
+    assert "<title>Prix de l’immobilier à Bourg-en-Bresse (01000) | ImmoStats</title>" in html
     assert '<meta name="description" content="' in html
     assert '<link rel="canonical" href="https://immostats.example/ville/01053/">' in html
     ld = orjson.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
@@ -65,7 +65,8 @@ def test_a_commune_page_is_made_to_be_found(built: Paths) -> None:
         "Ain",
         "Bourg-en-Bresse",
     ]
-    assert "Ventes du 6 janvier 2020 au 4 janvier 2021" in html  # the period its figures cover
+    assert "Ventes retenues du 6 janvier 2020 au 4 janvier 2021" in html  # the period its figures cover
+    assert "chiffres clés sur 2020–2021" in html  # the years its sales reach, not the whole window
 
 
 def test_individual_sales_stay_out_of_indexable_html(built: Paths) -> None:
@@ -91,19 +92,21 @@ def test_headers_carry_the_cache_rules(built: Paths) -> None:
 def test_assets_are_minified_and_named_by_content_hash(built: Paths) -> None:
     import hashlib
 
-    assets = sorted((built.site / "assets").iterdir(), key=lambda a: a.suffix)  # .css, .js
+    assets = sorted((built.site / "assets").iterdir(), key=lambda a: a.suffix)  # .css, .js, .svg
     assert [re.sub(r"\.[0-9a-f]{12}\.", ".<hash>.", a.name) for a in assets] == [
         "app.<hash>.css",
         "app.<hash>.js",
+        "favicon.<hash>.svg",
     ]
     for a in assets:
         assert hashlib.sha256(a.read_bytes()).hexdigest()[:12] in a.name
         source = (TEMPLATES / "assets" / re.sub(r"\.[0-9a-f]{12}", "", a.name)).read_bytes()
         data = a.read_bytes()
         assert len(data) < len(source) and b"/*" not in data
-        assert data.count(b"\n") < source.count(b"\n") / 4
+        assert data.count(b"\n") < max(1, source.count(b"\n") / 4)
     page = (built.site / "index.html").read_text("utf-8")
     assert f'href="/assets/{assets[0].name}"' in page and f'src="/assets/{assets[1].name}"' in page
+    assert f'<link rel="icon" href="/assets/{assets[2].name}" type="image/svg+xml">' in page
 
 
 def test_no_request_leaves_the_site(built: Paths) -> None:
@@ -117,14 +120,15 @@ def test_no_request_leaves_the_site(built: Paths) -> None:
 
 def test_pages_state_what_they_cover(built: Paths) -> None:
     home = (built.site / "index.html").read_text("utf-8")
-    assert "Données DVF : ventes du 2 janvier 2020 au 18 janvier 2021" in home
+    assert "Source\u202f: 2\u202f793\u00a0lignes de 8\u00a0fichiers DVF." in home  # dates: on the line above
+    assert "Ventes retenues du 3 janvier 2019 au 27 décembre 2023" in home
     method = (built.site / "methodologie" / "index.html").read_text("utf-8")
-    assert "Données DVF : ventes du 2 janvier 2020" in method
+    assert "mutations du 3 janvier 2019 au 27 décembre 2023 (toutes natures confondues)" in method
     assert "Alsace" in method and "Mayotte" in method and "délai" in method
     mayotte = (built.site / "ville" / "97611" / "index.html").read_text("utf-8")
-    assert "Mayotte n'est pas couverte" in mayotte
+    assert "La DGFiP ne publie pas les ventes de Mayotte dans DVF." in mayotte
     bourg = (built.site / "ville" / "01053" / "index.html").read_text("utf-8")
-    assert "Non publié" in bourg and "10 ventes sur la période, moins que les 15" in bourg
+    assert "Pourquoi aucun prix n’est publié ici" in bourg and "dont 10\u00a0appartements" in bourg
     assert "1\u202f481\u202f€/m²" in (built.site / "departement" / "01" / "index.html").read_text("utf-8")
 
 
@@ -132,18 +136,21 @@ def test_paris_page_links_its_arrondissements_and_shows_the_pooled_figure(built:
     paris = orjson.loads((built.site / "data" / "villes" / "75056.json").read_bytes())
     assert paris["current_stats"]["appartement"]["n"] == 5
     html = (built.site / "ville" / "75056" / "index.html").read_text("utf-8")
-    assert 'href="/ville/75101/"' in html and "<title>Prix immobilier Paris (75)" in html
+    assert (
+        'href="/ville/75101/"' in html
+        and "<title>Prix de l’immobilier à Paris (75) | ImmoStats</title>" in html
+    )
 
 
 def test_sitemap_is_split_at_the_protocol_limit(tmp_path: Path) -> None:
     paths = Paths.of(tmp_path / "b", tmp_path / "s")
     paths.site.mkdir(parents=True)
     urls = [f"/ville/{i:05d}/" for i in range(5)]
-    sitefiles._write_sitemaps(paths, "https://x.example", urls, size=2)
+    sitefiles._write_sitemaps(paths, "https://x.example", urls, parts=3)
     index = (paths.site / "sitemap.xml").read_text()
     assert index.count("<sitemap>") == 3 and "https://x.example/sitemap-3.xml" in index
     assert (paths.site / "sitemap-3.xml").read_text().count("<url>") == 1
-    sitefiles._write_sitemaps(paths, "https://x.example", urls[:2], size=2)
+    sitefiles._write_sitemaps(paths, "https://x.example", urls[:2], parts=1)
     assert not list(paths.site.glob("sitemap-*.xml"))
     assert (paths.site / "sitemap.xml").read_text().count("<url>") == 2
 
@@ -152,7 +159,9 @@ def test_full_sitemap_lists_every_page(built: Paths) -> None:
     sitemap = (built.site / "sitemap.xml").read_text()
     pages = {p.relative_to(built.site).parent.as_posix() for p in _pages(built.site)} - {"."}
     listed = set(re.findall(r"<loc>https://immostats\.example/(.*?)/?</loc>", sitemap))
-    assert pages - {"404.html", "admin"} - listed <= {""}, sorted(pages - listed)[:5]
+    empty = {u.strip("/") for u in orjson.loads(built.unpublished.read_bytes())}
+    assert empty and not empty & listed  # pages without any figure are not offered to search engines
+    assert pages - {"404.html", "admin"} - empty - listed <= {""}, sorted(pages - listed)[:5]
     assert "admin" not in listed
     assert "data" not in " ".join(listed)
 
@@ -300,15 +309,17 @@ def test_health_json_and_the_admin_dashboard(built: Paths) -> None:
         "status",
     ):
         assert key in doc
-    assert doc["status"] == "pass" and doc["total_transactions"] == 218 and doc["cities_known"] > 400
+    assert doc["status"] == "pass" and doc["total_transactions"] == 2793 and doc["cities_known"] > 400
     assert doc["next_update"].endswith("T03:00:00+00:00") and doc["last_run"]["status"] == "success"
     assert doc["last_run"]["import_seconds"] >= 0
     stages = doc["last_run"]["stages"]
     assert (
-        stages["rows"] == 218
+        stages["rows"] == 2793
         and stages["rows"] >= stages["deduped"] >= stages["single_good"] >= stages["priced"]
     )
-    assert stages["priced"] == doc["sales_published"]
+    assert (
+        stages["priced"] >= stages["plausible"] == doc["sales_published"]
+    )  # the last step: what pages count
     admin = (built.site / "admin" / "index.html").read_text("utf-8")
     assert '<meta name="robots" content="noindex, nofollow">' in admin and "Tableau de bord" in admin
     assert "Disallow: /admin/" in (built.site / "robots.txt").read_text()

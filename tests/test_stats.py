@@ -76,7 +76,7 @@ def test_paris_is_computed_from_the_pooled_rows_of_its_arrondissements(tmp_path:
     _build(paths, [_raw_file(tmp_path, "paris.txt", PARIS_ROWS)])
     first = _doc(paths, "commune", "75101")
     assert first["current_stats"]["appartement"]["median_m2"] == 10000
-    assert first["metadata"]["parent"] == {"code": "75056", "nom": "Paris"}
+    assert first["metadata"]["parent"] == {"code": "75056", "nom": "Paris", "liaison": 0}
     assert _doc(paths, "commune", "75102")["current_stats"]["appartement"]["median_m2"] == 8000
     paris = _doc(paths, "commune", "75056")
     # Pooled: 8000 8000 10000 10000 10000 -> median 10000 (the mean of the two medians would be 9000).
@@ -206,7 +206,9 @@ def test_every_place_file_matches_the_published_schema(built: Paths) -> None:
     assert schema["$id"] == "https://immostats.example/data/schema.json"
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     files = [
-        p for p in (built.site / "data").rglob("*.json") if p.name not in ("recherche.json", "schema.json")
+        p
+        for p in (built.site / "data").rglob("*.json")
+        if p.name not in ("recherche.json", "schema.json", "resume.json")
     ]
     levels = set()
     for path in files:

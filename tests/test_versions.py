@@ -354,3 +354,29 @@ def test_a_method_change_counts_the_communes_whose_figures_moved(project: Projec
     files_changed = int(out.split(" removed, ")[1].split(" files")[0])
     assert "3 communes with new figures, 0 DVF rows added and 0 removed" in out  # 75101, 75102, Paris
     assert files_changed > 20  # every commune's JSON names the method
+
+
+def test_a_public_site_is_not_published_without_its_legal_notice(project: Project) -> None:
+    """LCEN art. 6-III: a site at its own URL names its publisher, director, host and contact.
+    Publishing it without them is one line naming the missing settings, and nothing goes online;
+    with them, the legal notice says who they are."""
+    public = "site_url=https://prix.example.org"
+    proc = project.doit("publish", public, check=False)
+    lines = (proc.stdout + proc.stderr).strip().splitlines()
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert lines[-1] == (
+        "error: site_url=https://prix.example.org: the legal notice needs publisher=, director=, "
+        "host=, contact= (LCEN art. 6-III) before publishing"
+    ), lines
+    assert project.versions() == [] and not git(project.repo, "branch", "--list", "gh-pages")
+    legal = [
+        "publisher=Association Prix Clairs, 3 place de la Mairie, 64700 Hendaye",
+        "director=Camille Martin",
+        "host=GitHub Inc., 88 Colin P Kelly Jr St, San Francisco, CA 94107, États-Unis",
+        "contact=contact@prix.example.org",
+    ]
+    assert "published" in project.doit("publish", public, *legal).stdout
+    page = (project.paths.site / "mentions-legales" / "index.html").read_text("utf-8")
+    assert "<dd>Association Prix Clairs, 3 place de la Mairie, 64700 Hendaye</dd>" in page
+    assert '<a href="mailto:contact@prix.example.org">' in page and "Camille Martin" in page
+    assert "site de démonstration" not in page

@@ -21,11 +21,30 @@
     wrap.appendChild(table);
     return wrap;
   }
-  function getJSON(url, done) {
-    var xhr = new XMLHttpRequest();
-    xhr.open("GET", url);
-    xhr.onload = function () { if (xhr.status === 200) { try { done(JSON.parse(xhr.responseText)); } catch (e) { /* keep fallback */ } } };
-    xhr.send();
+  /* One request per URL (a second caller gets the same answer); `failed` runs on any error. */
+  var requests = {};
+  function getJSON(url, done, failed) {
+    var r = requests[url];
+    if (!r) {
+      r = requests[url] = { waiting: [], data: undefined, error: false };
+      var xhr = new XMLHttpRequest();
+      var finish = function (data, error) {
+        r.data = data; r.error = error;
+        r.waiting.forEach(function (w) { if (error) { if (w[1]) w[1](); } else { w[0](data); } });
+        r.waiting = null;
+      };
+      xhr.open("GET", url);
+      xhr.onload = function () {
+        var data;
+        try { data = xhr.status === 200 ? JSON.parse(xhr.responseText) : undefined; } catch (e) { data = undefined; }
+        finish(data, data === undefined);
+      };
+      xhr.onerror = function () { finish(undefined, true); };
+      xhr.send();
+    }
+    if (r.waiting) r.waiting.push([done, failed]);
+    else if (r.error) { if (failed) failed(); }
+    else done(r.data);
   }
 
   /* Accent- and case-insensitive, "st"/"ste" = "saint"/"sainte", hyphens and apostrophes as spaces. */
@@ -36,19 +55,27 @@
   }
 
   function setupSearch(form) {
-    var input = form.querySelector("input"), list = form.querySelector("ul");
+    var input = form.querySelector("input"), list = form.querySelector("ul"), status = form.querySelector(".status");
     var index = null, loading = false, active = -1, results = [];
 
+    function say(text) { status.textContent = text; status.hidden = !text; }
     function load() {
       if (index || loading) return;
       loading = true;
+      if (input.value.length >= 2) say("Chargement de la liste des communes…");
       getJSON(form.getAttribute("data-index"), function (rows) {
-        index = rows.map(function (r) { return { code: r[0], name: r[1], cps: r[2], dep: r[3], key: " " + norm(r[1]) }; });
+        index = rows.map(function (r) {
+          var dep = r[0].slice(0, r[0].slice(0, 2) === "97" ? 3 : 2);
+          return { code: r[0], name: r[1].replace(/'/g, "\u2019"), cps: r[2], dep: dep, key: " " + norm(r[1]) };
+        });
         search();
+      }, function () {
+        loading = false;
+        say("La liste des communes n\u2019a pas pu être chargée. Choisissez un département depuis la page d\u2019accueil.");
       });
     }
     function search() {
-      if (!index) return;
+      if (!index) { if (loading && input.value.length >= 2) say("Chargement de la liste des communes…"); return; }
       var q = norm(input.value);
       results = [];
       if (q.length >= 2) {
@@ -63,6 +90,7 @@
         results = starts.concat(words).slice(0, 8);
       }
       draw();
+      say(q.length >= 2 && !results.length ? "Aucune commune trouvée pour «\u202f" + input.value.trim() + "\u202f»." : "");
     }
     function draw() {
       list.innerHTML = "";
@@ -74,7 +102,8 @@
         li.setAttribute("aria-selected", i === active ? "true" : "false");
         a.href = "/ville/" + c.code + "/";
         a.appendChild(document.createTextNode(c.name + " "));
-        a.appendChild(el("small", (c.cps.split(" ")[0] || c.code) + " · " + c.dep));
+        var cps = c.cps.split(" ");  /* a city with several postcodes is shown with its department */
+        a.appendChild(el("small", cps.length === 1 && cps[0] ? cps[0] : "département " + c.dep));
         li.appendChild(a);
         list.appendChild(li);
       });
@@ -102,36 +131,42 @@
     });
   }
 
+  /* 1 vente, 2 095 ventes (French takes the singular below two). */
+  function count(n, one, many) { return fmt(n) + "\u00a0" + (n < 2 ? one : (many || one + "s")); }
+
+  /* The commune's own figures are in the page; the others come from one small shared file. */
   function setupCompare(box) {
-    var levels = JSON.parse(box.getAttribute("data-levels"));
-    var own = document.getElementById("recent-sales");
-    var rows = [["commune", own ? own.getAttribute("data-src") : null],
-      ["département", levels.departement], ["région", levels.region], ["", levels.france]];
-    var docs = {}, pending = rows.length;
-    rows.forEach(function (r) {
-      if (!r[1]) { pending--; return; }
-      getJSON(r[1], function (d) { docs[r[0]] = d; if (--pending === 0) draw(); });
+    var own = JSON.parse(box.getAttribute("data-own"));
+    var levels = JSON.parse(box.getAttribute("data-levels")), codes = JSON.parse(box.getAttribute("data-codes"));
+    var names = { departement: "département", region: "région", france: "" };
+    getJSON(box.getAttribute("data-src"), function (summary) {
+      var rows = [[own, "commune"]];
+      levels.forEach(function (level, i) {
+        var place = (summary[level] || {})[codes[i]];
+        if (place) rows.push([place, names[level]]);
+      });
+      draw(rows);
+    }, function () {
+      box.appendChild(el("p", "La comparaison n\u2019a pas pu être chargée\u202f: les liens ci-dessus mènent aux pages concernées.", "muted"));
     });
     function cell(s) {
       var td = el("td");
-      if (s && s.published) { td.appendChild(document.createTextNode(euros(s.median_m2, "/m²"))); td.appendChild(el("small", s.n + " ventes")); }
+      if (s && s.published) { td.appendChild(document.createTextNode(euros(s.median_m2, "/m²"))); td.appendChild(el("small", count(s.n, "vente"))); }
       else { td.textContent = "non publié"; }
       return td;
     }
-    function draw() {
+    function draw(rows) {
       var table = el("table", undefined, "data compare"), head = el("tr");
       table.appendChild(el("caption", "Prix médian au m² (nombre de ventes)"));
       ["", "Appartements", "Maisons"].forEach(function (t) { var th = el("th", t); th.scope = "col"; head.appendChild(th); });
       var thead = el("thead"); thead.appendChild(head); table.appendChild(thead);
       var body = el("tbody");
       rows.forEach(function (r) {
-        var d = docs[r[0]];
-        if (!d) return;
-        var tr = el("tr"), th = el("th", d.metadata.nom);
-        if (r[0]) th.appendChild(el("small", r[0]));
+        var tr = el("tr"), th = el("th", r[0].nom.replace(/'/g, "\u2019"));
+        if (r[1]) th.appendChild(el("small", r[1]));
         th.scope = "row"; tr.appendChild(th);
-        tr.appendChild(cell(d.current_stats.appartement));
-        tr.appendChild(cell(d.current_stats.maison));
+        tr.appendChild(cell(r[0].appartement));
+        tr.appendChild(cell(r[0].maison));
         body.appendChild(tr);
       });
       table.appendChild(body);
@@ -144,8 +179,10 @@
       var sales = d.transactions_recent || [];
       box.innerHTML = "";
       if (!sales.length) { box.appendChild(el("p", "Aucune vente retenue dans cette commune.", "muted")); return; }
-      var table = el("table", undefined, "data");
-      table.appendChild(el("caption", "Les " + sales.length + " ventes les plus récentes retenues (sans adresse)"));
+      var caption = sales.length === 1 ? "La vente la plus récente retenue (sans adresse)"
+        : "Les " + fmt(sales.length) + " ventes les plus récentes retenues (sans adresse)";
+      var table = el("table", undefined, "data recent");
+      table.appendChild(el("caption", caption));
       var head = el("tr");
       ["Date", "Bien", "Prix", "Prix au m²"].forEach(function (t) { var th = el("th", t); th.scope = "col"; head.appendChild(th); });
       var thead = el("thead"); thead.appendChild(head); table.appendChild(thead);
@@ -154,18 +191,21 @@
         var tr = el("tr"), date = s.date.split("-").reverse().join("/");
         var th = el("th", date); th.scope = "row"; tr.appendChild(th);
         var what = el("td", s.type === "maison" ? "Maison" : "Appartement");
-        what.appendChild(el("small", fmt(s.surface) + nbsp + "m²" + (s.pieces ? ", " + s.pieces + " p." : "")));
+        what.appendChild(el("small", fmt(s.surface) + nbsp + "m²" + (s.pieces ? ", " + count(s.pieces, "pièce") : "")));
         tr.appendChild(what);
         [euros(s.prix), euros(s.prix_m2, "/m²")].forEach(function (t) { tr.appendChild(el("td", t)); });
         body.appendChild(tr);
       });
       table.appendChild(body);
       box.appendChild(scrollable(table, "Dernières ventes"));
+    }, function () {
+      box.innerHTML = "";
+      box.appendChild(el("p", "Les dernières ventes n\u2019ont pas pu être chargées. Réessayez plus tard.", "muted"));
     });
   }
 
   var form = document.querySelector("form.search");
-  if (form) setupSearch(form);
+  if (form) { form.querySelector(".status").hidden = true; setupSearch(form); }
   var compare = document.getElementById("compare");
   if (compare) setupCompare(compare);
   var recent = document.getElementById("recent-sales");
