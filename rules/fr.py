@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 
 MONTHS = [
     "janvier",
@@ -28,6 +28,16 @@ def nombre(value: float | int) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.1f}".replace(",", NNBSP).replace(".", ",")
     return f"{int(value):,}".replace(",", NNBSP)
+
+
+_LETTRES = (
+    "zéro un deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize".split()
+)
+
+
+def lettres(n: int) -> str:
+    """Small numbers in running text are written out: 5 -> 'cinq'; 17 and more stay in digits."""
+    return _LETTRES[n] if 0 <= n < len(_LETTRES) else nombre(n)
 
 
 def euros(value: float | int | None, unit: str = "") -> str:
@@ -63,6 +73,32 @@ def date_fr(value: str) -> str:
     """'2021-01-01' -> '1er janvier 2021'."""
     d = date.fromisoformat(value)
     return f"{d.day}{'er' if d.day == 1 else ''} {MONTHS[d.month - 1]} {d.year}"
+
+
+def du_au(first: str, last: str) -> str:
+    """A span of days said once: 'le 15 janvier 2020', 'du 5 au 9 janvier 2021', 'du 3 janvier au
+    27 décembre 2023', 'du 6 janvier 2020 au 4 janvier 2021'."""
+    a, b = date.fromisoformat(first), date.fromisoformat(last)
+    if a == b:
+        return f"le {date_fr(first)}"
+    day = f"{a.day}{'er' if a.day == 1 else ''}"
+    if (a.year, a.month) == (b.year, b.month):
+        return f"du {day} au {date_fr(last)}"
+    if a.year == b.year:
+        return f"du {day} {MONTHS[a.month - 1]} au {date_fr(last)}"
+    return f"du {date_fr(first)} au {date_fr(last)}"
+
+
+def annees(start: int, end: int) -> str:
+    """'de 2019 à 2023', or 'en 2021' for a single year."""
+    return f"en {start}" if start >= end else f"de {start} à {end}"
+
+
+def date_heure(value: str) -> str:
+    """'2026-12-02T01:56:00+00:00' -> '2 décembre 2026 à 1 h 56 (UTC)'."""
+    moment = datetime.fromisoformat(value)
+    minutes = f" {moment.minute:02d}" if moment.minute else ""
+    return f"{date_fr(moment.date().isoformat())} à {moment.hour}{NBSP}h{minutes} (UTC)"
 
 
 # --- Names of places, with their article and preposition ----------------------------------------
@@ -106,6 +142,8 @@ def _bare(nom: str, liaison: int) -> str:
 def de(nom: str, liaison: int, level: str = "commune", code: str = "") -> str:
     """ "of" a place: de Bourg-en-Bresse, d'Oyonnax, du Havre, de La Rochelle, des Abymes, de
     L'Haÿ-les-Roses (a commune keeps its article's capital); du Nord, de l'Ain, des Landes."""
+    if level == "arrondissement":
+        return "du " + arrondissement(nom)
     if level in ("commune", "arrondissement") and liaison not in (0, 1, 2, 4, 6):
         return typo("de " + nom)  # the article stays, with its capital: de La Rochelle
     return typo(_DE.get(liaison, "de ") + _bare(nom, liaison))
@@ -115,6 +153,8 @@ def a(nom: str, liaison: int, level: str = "commune", code: str = "") -> str:
     """ "in" a place: à Bourg-en-Bresse, au Havre, aux Abymes, à La Rochelle; dans l'Ain, dans le
     Nord, dans les Bouches-du-Rhône, en Seine-et-Marne, à Paris; en Île-de-France, dans les
     Hauts-de-France, à La Réunion; en France."""
+    if level == "arrondissement":
+        return "dans le " + arrondissement(nom)
     if level in ("commune", "arrondissement"):
         if liaison in _A_COMMUNE:
             return typo(_A_COMMUNE[liaison] + _bare(nom, liaison))
@@ -126,6 +166,18 @@ def a(nom: str, liaison: int, level: str = "commune", code: str = "") -> str:
     if level == "region" and liaison in (0, 1, 3):
         return typo("en " + nom)
     return typo(_DANS.get(liaison, "en ") + nom)
+
+
+def arrondissement(nom: str) -> str:
+    """ "Paris 15e arrondissement" -> "15e arrondissement de Paris" (one does not live "à Paris 15e
+    arrondissement" but "dans le 15e arrondissement de Paris")."""
+    city, number, _ = nom.split(" ", 2)
+    return f"{number} arrondissement de {city}"
+
+
+def court(nom: str) -> str:
+    """ "Paris 15e arrondissement" -> "Paris 15e", for titles; other names as they are."""
+    return nom.removesuffix(" arrondissement")
 
 
 def le(nom: str, liaison: int, level: str = "commune", code: str = "") -> str:

@@ -29,6 +29,7 @@ class Metadata(TypedDict):
     window: dict[str, int]
     period: dict[str, Any] | None
     dvf_covered: NotRequired[bool]
+    by_arrondissement: NotRequired[bool]
     departement: NotRequired[Ref]
     region: NotRequired[Ref]
     parent: NotRequired[Ref]

@@ -94,6 +94,9 @@ def all_places(scope: frozenset[str] = frozenset()) -> dict[tuple[str, str], Pla
             tuple(arrondissements.get(code, ())),
             int(r[c_tncc]),
         )
+    for dep, codes in by_dep.items():
+        if len(codes) == 1 and codes[0] in arrondissements:  # a department that is one city: Paris
+            by_dep[dep] = arrondissements[codes[0]]
     for d in departements:
         out["departement", d["code"]] = Place(
             "departement",

@@ -74,8 +74,9 @@ def _commune_rows(entries: list[dict]) -> list[list[object]]:
 
 
 def _name(nom: str) -> str:
-    """The COG writes "Paris 15e Arrondissement"; French writes the common noun in lower case."""
-    return nom.replace(" Arrondissement", " arrondissement")
+    """The COG writes "Paris 15e Arrondissement" and "Castillon (Canton de Lembeye)"; French writes
+    the common nouns in lower case."""
+    return nom.replace(" Arrondissement", " arrondissement").replace("(Canton ", "(canton ")
 
 
 def _write_csv_gz(path: Path, header: list[str], rows: list[list[object]]) -> None:

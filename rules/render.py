@@ -46,6 +46,7 @@ def env() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     e.filters.update(euros=euros, nombre=nombre, date_fr=date_fr, pct=pct, typo=fr.typo, compte=fr.compte)
+    e.filters.update(du_au=fr.du_au, date_heure=fr.date_heure, lettres=fr.lettres)
     e.filters.update(period=fr.periode, par_nom=lambda refs: sorted(refs, key=lambda r: fr.cle(r["nom"])))
     e.filters.update(a=_named(fr.a), de=_named(fr.de), le=_named(fr.le))
     e.globals.update(TYPES=dvf.TYPES, TYPE_LABELS=dvf.TYPE_LABELS, GRADE_LABELS=GRADE_LABELS)
@@ -181,6 +182,12 @@ def _extras(doc: dict, site: SiteConfig, page_url: str) -> dict[str, Any]:
     return {
         "crumbs": crumbs,
         "title": title(meta),
+        "qualifier": qualifier(meta) if meta["level"] in ("commune", "arrondissement") else "",
+        "empty": None if has_figures(doc) else empty_text(doc),
+        "scope_note": scope_note(meta),
+        "monthly_types": [
+            t for t in dvf.TYPES if any(m is not None for m in doc["series"][t]["mois"]["median_m2"])
+        ],
         "figures": has_figures(doc),
         "years": _years(meta),
         "chart_years": charts.price_chart(doc["series"], "annee", "Médiane du prix au m² par année"),
@@ -227,27 +234,106 @@ TITLE_MAX = 65  # characters: what search results show before cutting
 SUFFIX = " | ImmoStats"
 
 
+S = fr.NNBSP  # before a colon
+
+
+def empty_text(doc: dict) -> tuple[str, list[str]]:
+    """The heading and paragraphs of a page without any figure: why, said once, in French."""
+    meta = doc["metadata"]
+    where = fr.a(meta["nom"], meta["liaison"], meta["level"], meta["code"])
+    if not meta.get("dvf_covered", True):
+        return _not_covered(meta, where)
+    counts = {t: doc["current_stats"][t]["n"] for t in dvf.TYPES}
+    total, years = sum(counts.values()), _years(meta)
+    if not total:
+        return f"Pas de prix publié{S}: aucune vente", [
+            f"Aucune vente d’appartement ou de maison (vendus seuls) n’est recensée dans DVF {where} "
+            f"{years}{S}: aucun prix ne peut être calculé."
+        ]
+    if total == 1:
+        what = "une maison" if counts["maison"] else "un appartement"
+        held = f"Les données DVF ne recensent {where} qu’une seule vente retenue {years}{S}: {what}."
+    else:
+        kinds = [fr.compte(n, t) for t, n in counts.items() if n]
+        only = "uniquement des maisons" if counts["maison"] else "uniquement des appartements"
+        split = " et ".join(kinds) if len(kinds) > 1 else only
+        sales = fr.compte(total, "vente retenue", "ventes retenues")
+        held = f"Les données DVF ne recensent {where} que {sales} {years}{S}: {split}."
+    threshold = fr.compte(meta["method"]["grade_min"], "vente")
+    return f"Pas de prix publié{S}: trop peu de ventes", [
+        held,
+        f"Un prix médian n’est publié qu’à partir de {threshold} d’un même type sur la période{S}: "
+        "en dessous, une ou deux ventes atypiques suffiraient à le fausser.",
+    ]
+
+
+def _not_covered(meta: dict, where: str) -> tuple[str, list[str]]:
+    """Mayotte, and Alsace-Moselle, whose sales are not in DVF."""
+    dep = meta if meta["level"] == "departement" else meta.get("departement")
+    if dep is None or dep["code"] == "976":  # the region of Mayotte has no `departement`
+        return f"Pas de prix{S}: DVF ne couvre pas Mayotte", [
+            f"La DGFiP ne publie pas les ventes de Mayotte dans DVF{S}: aucun prix ne peut donc être calculé."
+        ]
+    name = fr.le(dep["nom"], dep["liaison"], "departement")
+    return f"Pas de prix{S}: DVF ne couvre pas {name}", [
+        "En Alsace et en Moselle, les ventes sont inscrites au livre foncier, tenu hors de la DGFiP"
+        f"{S}: DVF n’en contient aucune, et aucun prix ne peut donc être calculé {where}."
+    ]
+
+
+def scope_note(meta: dict) -> str:
+    """A partial France or region says which departments its figures come from."""
+    scope = meta.get("scope")
+    if not scope:
+        return ""
+    covered = [d for d in scope if d["code"] not in pl.NOT_IN_DVF]
+    missing = [d for d in scope if d["code"] in pl.NOT_IN_DVF]
+    here = "dans cette région, ce site" if meta["level"] == "region" else "ce site"
+    note = f"Chiffres partiels{fr.NNBSP}: {here} ne couvre que {_list(covered)}." if covered else ""
+    if missing:
+        verb = "figure" if len(missing) == 1 else "figurent"
+        note += f" {_list(missing)} {verb} aussi, mais DVF n’y publie aucune vente."
+    return note.strip()
+
+
+def _list(deps: list[dict]) -> str:
+    """l’Ain (01), les Pyrénées-Atlantiques (64) et Paris (75)."""
+    names = [f"{fr.le(d['nom'], d['liaison'], 'departement')} ({d['code']})" for d in deps]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " et " + names[-1]
+
+
+def qualifier(meta: dict) -> str:
+    """What follows a commune's name in its title and heading: its postcode when it has one, else
+    its department's name (a city with several postcodes), nothing when that is its own name."""
+    cps = meta["codes_postaux"]
+    if len(cps) == 1:
+        return f" ({cps[0]})"
+    dep = meta["departement"]["nom"]
+    return "" if dep == meta["nom"] else f" ({fr.typo(dep)})"
+
+
 def title(meta: dict) -> str:
     """The page's <title>: the first of a few forms that fits in TITLE_MAX characters."""
-    level = "commune" if meta["level"] == "arrondissement" else meta["level"]
-    nom = fr.typo(meta["nom"])
+    level = meta["level"]
     if level == "france":
         return f"ImmoStats{fr.NNBSP}: prix de l’immobilier par commune en France"
-    where = fr.a(meta["nom"], meta["liaison"], level, meta["code"])
-    if level == "commune":
-        cps = meta["codes_postaux"]
-        code = cps[0] if len(cps) == 1 else meta["departement"]["code"]
+    if level in ("commune", "arrondissement"):
+        nom = fr.court(meta["nom"]) if level == "arrondissement" else meta["nom"]
+        where, what = fr.a(nom, meta["liaison"]), qualifier(meta)
         forms = [
-            f"Prix de l’immobilier {where} ({code}){SUFFIX}",
-            f"Prix immobilier {where} ({code}){SUFFIX}",
-            f"Prix immobilier {where} ({code})",
-            f"Prix au m² {nom} ({code})",
+            f"Prix de l’immobilier {where}{what}{SUFFIX}",
+            f"Prix de l’immobilier {where}{what}",
+            f"Prix immobilier {where}{what}",
+            f"Prix au m² {fr.typo(nom)}{what}",
         ]
     else:
+        where = fr.a(meta["nom"], meta["liaison"], level, meta["code"])
         suffix = f" ({meta['code']})" if level == "departement" else ""
+        if meta.get("by_arrondissement"):
+            suffix += ", par arrondissement"
         forms = [
             f"Prix de l’immobilier {where}{suffix}{SUFFIX}",
-            f"Prix immobilier {where}{suffix}{SUFFIX}",
+            f"Prix de l’immobilier {where}{suffix}",
             f"Prix immobilier {where}{suffix}",
         ]
     return next((f for f in forms if len(f) <= TITLE_MAX), forms[-1][:TITLE_MAX])
@@ -255,13 +341,13 @@ def title(meta: dict) -> str:
 
 def _years(meta: dict) -> str:
     """The years the headline figures pool, as far as this place's sales reach: a place whose
-    sales start in 2020 does not claim figures on 2017–2021."""
+    sales start in 2020 does not claim figures for 2017 to 2021."""
     window = meta["window"]
     start, end = window["from"], window["to"]
     if meta["period"]:
         start = max(start, int(meta["period"]["first_sale"][:4]))
         end = min(end, int(meta["period"]["last_sale"][:4]))
-    return str(start) if start >= end else f"{start}–{end}"
+    return fr.annees(start, end)
 
 
 def _table_rows(series: dict, grain: str) -> list[tuple]:

@@ -28,7 +28,7 @@ DEFAULT_URL = "https://immostats.example"
 
 @dataclass(frozen=True)
 class Legal:
-    """Who publishes the site, for the legal notice (LCEN, art. 6-III: the publisher, the director
+    """Who publishes the site, for the legal notice (LCEN: the publisher, the director
     of publication, the host, a contact). Empty on the demo site; `doit publish` refuses a
     public site_url while one is missing."""
 
@@ -45,8 +45,7 @@ class Legal:
         missing = [f"{name}=" for name, value in self.as_dict().items() if not value.strip()]
         if missing and url.rstrip("/") != DEFAULT_URL:
             raise ConfigError(
-                f"site_url={url}: the legal notice needs {', '.join(missing)} "
-                "(LCEN art. 6-III) before publishing"
+                f"site_url={url}: the legal notice needs {', '.join(missing)} (LCEN) before publishing"
             )
 
 

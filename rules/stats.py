@@ -236,6 +236,12 @@ def _metadata(
     }
     if place.level in ("commune", "departement"):
         meta["dvf_covered"] = place.departement not in pl.NOT_IN_DVF
+    if place.level == "region":
+        meta["dvf_covered"] = any(code not in pl.NOT_IN_DVF for code in place.children)
+    if place.level == "departement" and any(
+        places["commune", c].kind == "arrondissement" for c in place.children
+    ):
+        meta["by_arrondissement"] = True
     if place.departement:
         meta["departement"] = pl.ref(places["departement", place.departement])
     if place.region:

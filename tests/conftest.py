@@ -171,3 +171,25 @@ class LocalServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+# The longest tests, measured (15-25 s each): started first, so that no worker is left running one
+# alone at the end while the other idles (the suite went from 170 s to about 140 s on 2 cores).
+LONGEST = (
+    "test_publish_killed_at_every_step_then_run_again",
+    "test_five_weeks_on_fresh_runners",
+    "test_bad_input_through_doit_publish_changes_nothing",
+    "test_benchmark_runs_end_to_end_at_a_small_scale",
+    "test_rollback_killed_at_every_step_then_run_again",
+    "test_retention_keeps_the_last_versions_and_the_history_they_need",
+    "test_ctrl_c_during_an_import_is_one_line_and_loses_nothing",
+    "test_following_releases_end_to_end",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = getattr(item, "originalname", item.name)
+        return LONGEST.index(name) if name in LONGEST else len(LONGEST)
+
+    items.sort(key=rank)  # stable: the rest keep their order

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from frenchcheck import check
 
 from rules.paths import ROOT, Paths
 
@@ -116,6 +117,8 @@ def test_commune_page_fits_the_screen_and_shows_its_chart(page: object, server: 
     icon = [u for u in requested if "favicon" in u]
     assert icon and page.request.get(server + icon[0]).status == 200
     assert not errors, errors
+    _, faults = check("ville/64260/ (after its scripts ran)", page.content())
+    assert not faults, faults  # the French rules hold for what the scripts write too
     _shot(page, f"commune-64260-{width}")
 
 

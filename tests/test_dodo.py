@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 from conftest import RAW_2021, query, run_doit, tables
+from frenchcheck import check
 
 from rules import config
 from rules import health as health_module
+from rules import paths as pages
+from rules import places as pl
 from rules.paths import ROOT, Paths
 
 README = ROOT / "README.md"
@@ -35,7 +38,9 @@ def test_the_readme_build_shows_real_figures_at_the_urls_readme_names(paths: Pat
         html = (paths.site / url.strip("/") / "index.html").read_text("utf-8")
         assert re.search(r"[0-9]\u202f[0-9]{3}\u202f€/m²", html), f"{url} shows no median"
     home = (paths.site / "index.html").read_text("utf-8")
-    assert "que couvre ce site&#8239;: Ain (01) et Pyrénées-Atlantiques (64)." in home
+    assert (
+        "Chiffres partiels\u202f: ce site ne couvre que l’Ain (01) et les Pyrénées-Atlantiques (64)." in home
+    )
     second = run_doit(paths)
     assert (second.stdout, second.stderr) == ("", "")
 
@@ -45,6 +50,21 @@ def test_all_of_france_then_a_second_run_does_nothing_and_prints_nothing(paths: 
     first = run_doit(paths, "departements=all")  # every commune's page, most of them without sales
     assert re.search(r"^render: 35,0\d\d pages in ", first.stdout, re.MULTILINE), first.stdout
     assert "Chiffres partiels" not in (paths.site / "index.html").read_text("utf-8")
+    # French on the pages where names take an article (typeLiaison 1 to 8), every department and
+    # region, France; and every one of the 35,000 titles under 65 characters.
+    places = pl.all_places()
+    wanted = [
+        key for key, p in places.items() if p.level != "commune" or p.liaison or p.kind == "arrondissement"
+    ]
+    faults = []
+    for level, code in wanted:
+        page = paths.site / pages.page_file(level, code)
+        faults += check(page.relative_to(paths.site).as_posix(), page.read_text("utf-8"))[1]
+    assert not faults, "\n".join(faults[:20]) + f"\n({len(faults)} faults on {len(wanted)} pages)"
+    for level, code in places:
+        html = (paths.site / pages.page_file(level, code)).read_text("utf-8")
+        title = html[html.index("<title>") + 7 : html.index("</title>")]
+        assert len(title) <= 65, title
     second = run_doit(paths, "departements=all")
     assert (second.stdout, second.stderr) == ("", "")
 

@@ -357,7 +357,7 @@ def test_a_method_change_counts_the_communes_whose_figures_moved(project: Projec
 
 
 def test_a_public_site_is_not_published_without_its_legal_notice(project: Project) -> None:
-    """LCEN art. 6-III: a site at its own URL names its publisher, director, host and contact.
+    """LCEN: a site at its own URL names its publisher, director, host and contact.
     Publishing it without them is one line naming the missing settings, and nothing goes online;
     with them, the legal notice says who they are."""
     public = "site_url=https://prix.example.org"
@@ -366,7 +366,7 @@ def test_a_public_site_is_not_published_without_its_legal_notice(project: Projec
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert lines[-1] == (
         "error: site_url=https://prix.example.org: the legal notice needs publisher=, director=, "
-        "host=, contact= (LCEN art. 6-III) before publishing"
+        "host=, contact= (LCEN) before publishing"
     ), lines
     assert project.versions() == [] and not git(project.repo, "branch", "--list", "gh-pages")
     legal = [

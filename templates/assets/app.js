@@ -152,7 +152,7 @@
     function cell(s) {
       var td = el("td");
       if (s && s.published) { td.appendChild(document.createTextNode(euros(s.median_m2, "/m²"))); td.appendChild(el("small", count(s.n, "vente"))); }
-      else { td.textContent = "non publié"; }
+      else { td.textContent = s && s.n ? "non publié (" + count(s.n, "vente") + ")" : "—"; }
       return td;
     }
     function draw(rows) {
@@ -178,9 +178,9 @@
     getJSON(box.getAttribute("data-src"), function (d) {
       var sales = d.transactions_recent || [];
       box.innerHTML = "";
-      if (!sales.length) { box.appendChild(el("p", "Aucune vente retenue dans cette commune.", "muted")); return; }
-      var caption = sales.length === 1 ? "La vente la plus récente retenue (sans adresse)"
-        : "Les " + fmt(sales.length) + " ventes les plus récentes retenues (sans adresse)";
+      if (!sales.length) { box.appendChild(el("p", "Aucune vente retenue ici.", "muted")); return; }
+      var caption = sales.length === 1 ? "La dernière vente retenue (adresse non publiée)"
+        : "Les " + fmt(sales.length) + " dernières ventes retenues (adresses non publiées)";
       var table = el("table", undefined, "data recent");
       table.appendChild(el("caption", caption));
       var head = el("tr");
