@@ -216,3 +216,24 @@ def test_pages_work_without_javascript(browser: object, server: str) -> None:
     assert "Bourg-en-Bresse" in pg.inner_text("h1")
     _shot(pg, "sans-javascript-01053-375")
     context.close()
+
+
+def test_search_says_it_is_loading_and_the_comparison_says_when_it_failed(page: object, server: str) -> None:
+    """A slow network: the index takes a second, and the search says it is loading meanwhile. A
+    failed summary: the comparison says so and keeps its links; the page has no script error."""
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    held: list = []  # the index request, answered when the test says so
+    page.route("**/data/recherche.json", lambda route: held.append(route))
+    page.route("**/data/resume.json", lambda route: route.abort())
+    page.goto(f"{server}/ville/64260/")
+    page.click("#q")
+    page.keyboard.type("bourg")
+    page.wait_for_selector("#q-status:not([hidden])")
+    assert page.inner_text("#q-status") == "Chargement de la liste des communes…"
+    held[0].continue_()
+    page.wait_for_selector("#q-list li")
+    assert page.locator("#q-status").is_hidden()
+    page.wait_for_selector("#compare p.muted")
+    assert "La comparaison n’a pas pu être chargée" in page.inner_text("#compare")
+    assert page.locator('#compare a[href="/departement/64/"]').is_visible() and not errors
