@@ -89,7 +89,7 @@ def scope() -> frozenset[str]:
 
 @cache
 def place_keys() -> tuple[tuple[str, str], ...]:
-    return tuple(places.all_places(scope()))
+    return tuple(places.remembered(scope(), P.places_cache))
 
 
 def _source_files() -> list:

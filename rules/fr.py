@@ -47,6 +47,11 @@ def euros(value: float | int | None, unit: str = "") -> str:
     return f"{nombre(value)}{NNBSP}€{unit}"
 
 
+def km(value: float) -> str:
+    """3.2 -> '3,2 km'; under a kilometre, '0,8 km'."""
+    return f"{value:.1f}".replace(".", ",") + f"{NBSP}km"
+
+
 def pct(value: float) -> str:
     """3.14 -> '+3,1 %'."""
     sign = "+" if value > 0 else ("−" if value < 0 else "")

@@ -177,6 +177,11 @@ class Paths:
         return self.tmp / "duckdb"
 
     @property
+    def places_cache(self) -> Path:
+        """The places of the last scope, read back by the next `doit` (rules/places.remembered)."""
+        return self.build / "places.json"
+
+    @property
     def template_refs(self) -> Path:
         """What each template references (extends, include, import), with its size and mtime."""
         return self.build / "template-refs.json"

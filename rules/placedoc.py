@@ -20,6 +20,13 @@ class Ref(TypedDict):
     liaison: int
 
 
+class Voisine(TypedDict):
+    code: str
+    nom: str
+    liaison: int
+    km: float
+
+
 class Metadata(TypedDict):
     code: str
     nom: str
@@ -36,7 +43,7 @@ class Metadata(TypedDict):
     arrondissements: NotRequired[list[Ref]]
     codes_postaux: NotRequired[list[str]]
     population: NotRequired[int | None]
-    voisines: NotRequired[list[Ref]]
+    voisines: NotRequired[list[Voisine]]
     departements: NotRequired[list[Ref]]
     scope: NotRequired[list[Ref]]
 

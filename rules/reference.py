@@ -1,9 +1,13 @@
 """The commune referential: vendored from Etalab's decoupage-administratif, compact.
 
 The repository must build from a fresh clone, so the referential is copied into
-`rules/reference/` as three small gzipped CSV files. `python -m rules.reference SRC` rebuilds
-them from a `decoupage-administratif` `data/` folder (communes, departements, regions JSON).
-Only metropolitan France and the overseas departments (DROM) are kept: DVF covers nothing else.
+`rules/reference/` as three small gzipped CSV files. `python -m rules.reference SRC GEO` rebuilds
+them from a `decoupage-administratif` `data/` folder (communes, departements, regions JSON) and
+a folder with geo.api.gouv.fr's commune centres (`communes-centres.geoapi.json`) and La Poste's
+postcode base (`base-officielle-codes-postaux.laposte-2024-08.csv`, for the 45 arrondissements
+of Paris, Lyon and Marseille, which geo.api.gouv.fr does not list). Only metropolitan France and
+the overseas departments (DROM) are kept: DVF covers nothing else. Sources and licences:
+rules/reference/PROVENANCE.md.
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ COMMUNE_COLUMNS = [
     "codes_postaux",
     "population",
     "liaison",
+    "lat",  # the commune's centre (geo.api.gouv.fr; La Poste for arrondissements), 4 decimals
+    "lon",
 ]
 _SCOPE = {"metro", "drom"}
 
 
-def _commune_rows(entries: list[dict]) -> list[list[object]]:
+def _commune_rows(entries: list[dict], centres: dict[str, tuple[float, float]]) -> list[list[object]]:
     """Current communes and arrondissements, then former codes pointing at their current commune."""
     rows: dict[str, list[object]] = {}
     for e in entries:
@@ -56,6 +62,7 @@ def _commune_rows(entries: list[dict]) -> list[list[object]]:
                 " ".join(e.get("codesPostaux", [])),
                 e.get("population", ""),
                 e.get("typeLiaison", ""),
+                *(f"{v:.4f}" for v in centres[e["code"]]),
             ]
     current = {code: r for code, r in rows.items() if r[1] == "commune"}
     former: dict[str, str] = {}
@@ -69,7 +76,7 @@ def _commune_rows(entries: list[dict]) -> list[list[object]]:
     for old, new in sorted(former.items()):
         if old not in rows and new in current:
             cur = current[new]
-            rows[old] = [old, "former", "", cur[3], cur[4], new, "", "", ""]
+            rows[old] = [old, "former", "", cur[3], cur[4], new, "", "", "", "", ""]
     return [rows[k] for k in sorted(rows)]
 
 
@@ -89,13 +96,31 @@ def _write_csv_gz(path: Path, header: list[str], rows: list[list[object]]) -> No
         gz.write(buf.getvalue().encode("utf-8"))
 
 
-def vendor(src: Path, dest: Path = HERE) -> None:
-    """Rebuild the compact referential in `dest` from decoupage-administratif JSON in `src`."""
+def _centres(geo: Path) -> dict[str, tuple[float, float]]:
+    """(lat, lon) by INSEE code: geo.api.gouv.fr's centre of each commune's contour, and La Poste's
+    centroid for each arrondissement (its first postcode's row)."""
+    out = {c["code"]: (c["lat"], c["lon"]) for c in json.loads((geo / GEOAPI).read_text("utf-8"))}
+    with open(geo / LAPOSTE, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            code = row["code_commune_insee"]
+            if code[:3] in ("751", "693", "132") and code not in out and row["_geopoint"]:
+                lat, lon = row["_geopoint"].split(",")
+                out[code] = (float(lat), float(lon))
+    return out
+
+
+GEOAPI = "communes-centres.geoapi.json"
+LAPOSTE = "base-officielle-codes-postaux.laposte-2024-08.csv"
+
+
+def vendor(src: Path, geo: Path, dest: Path = HERE) -> None:
+    """Rebuild the compact referential in `dest` from decoupage-administratif JSON in `src` and
+    the commune centres in `geo`."""
     dest.mkdir(parents=True, exist_ok=True)
     communes = json.loads((src / "communes.json").read_text("utf-8"))
     deps = json.loads((src / "departements.json").read_text("utf-8"))
     regs = json.loads((src / "regions.json").read_text("utf-8"))
-    _write_csv_gz(dest / COMMUNES.name, COMMUNE_COLUMNS, _commune_rows(communes))
+    _write_csv_gz(dest / COMMUNES.name, COMMUNE_COLUMNS, _commune_rows(communes, _centres(geo)))
     _write_csv_gz(
         dest / DEPARTEMENTS.name,
         ["code", "nom", "region", "liaison"],
@@ -109,4 +134,4 @@ def vendor(src: Path, dest: Path = HERE) -> None:
 
 
 if __name__ == "__main__":
-    vendor(Path(sys.argv[1]))
+    vendor(Path(sys.argv[1]), Path(sys.argv[2]))

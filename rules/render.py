@@ -46,7 +46,7 @@ def env() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     e.filters.update(euros=euros, nombre=nombre, date_fr=date_fr, pct=pct, typo=fr.typo, compte=fr.compte)
-    e.filters.update(du_au=fr.du_au, date_heure=fr.date_heure, lettres=fr.lettres)
+    e.filters.update(du_au=fr.du_au, date_heure=fr.date_heure, lettres=fr.lettres, km=fr.km)
     e.filters.update(period=fr.periode, par_nom=lambda refs: sorted(refs, key=lambda r: fr.cle(r["nom"])))
     e.filters.update(a=_named(fr.a), de=_named(fr.de), le=_named(fr.le))
     e.globals.update(TYPES=dvf.TYPES, TYPE_LABELS=dvf.TYPE_LABELS, GRADE_LABELS=GRADE_LABELS)

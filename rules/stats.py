@@ -39,6 +39,7 @@ STEPS = (  # rules/sql/ files, in order: each defines a table or view the next o
     "place_series",
     "place_seasonality",
     "place_recent",
+    "place_neighbours",
     "unknown_communes",
     "stats_cache",
 )
@@ -125,6 +126,7 @@ def _fetch(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
         "series": query.table(con, "place_series"),
         "seasonality": query.table(con, "place_seasonality"),
         "recent": query.table(con, "place_recent", "code, date desc, type, surface, prix, pieces"),
+        "neighbours": query.table(con, "place_neighbours", "code, km, neighbour"),
         "unknown": query.table(con, "unknown_communes", "code"),
         "funnel": query.table(con, "filter_funnel", "annee"),
     }
@@ -154,7 +156,9 @@ def documents(
         )
     places = pl.all_places(scope)
     current = {key: {t: _current(headline[key].get(t), method) for t in TYPES} for key in places}
-    near = neighbours(places)
+    near: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for code, neighbour, km in tables["neighbours"]:
+        near[code].append((neighbour, km))
     docs: dict[Key, PlaceDoc] = {}
     for key, place in places.items():
         doc: PlaceDoc = {
@@ -220,7 +224,7 @@ def _current(row: tuple | None, method: Method) -> Figures:
 def _metadata(
     place: pl.Place,
     places: dict[Key, pl.Place],
-    near: dict[str, list[pl.Place]],
+    near: dict[str, list[tuple[str, float]]],
     period: list | None,
     method: Method,
     window: dict[str, int],
@@ -254,34 +258,12 @@ def _metadata(
     if place.level == "commune" and place.children:
         meta["arrondissements"] = [pl.ref(places["commune", c]) for c in place.children]
     if place.level == "commune":
-        meta["voisines"] = [pl.ref(p) for p in near.get(place.code, ())]
+        meta["voisines"] = [{**pl.ref(places["commune", c]), "km": km} for c, km in near.get(place.code, ())]
     if place.level == "france":
         meta["departements"] = [pl.ref(p) for (lv, _), p in places.items() if lv == "departement"]
     if place.level in ("region", "france") and (partial := pl.partial_scope(place, places)):
         meta["scope"] = partial  # a partial build: say which departments the figures cover
     return cast(Metadata, meta)
-
-
-def neighbours(places: dict[Key, pl.Place]) -> dict[str, list[pl.Place]]:
-    """Up to 8 nearby communes for each commune: the closest postcodes in its department (the
-    referential has no coordinates; inside a department, postcode order follows geography well
-    enough), and for an arrondissement its sibling arrondissements. One sort per department."""
-    groups: dict[str, list[pl.Place]] = defaultdict(list)
-    for (level, _), p in places.items():
-        if level == "commune" and p.kind == "commune" and p.codes_postaux:
-            groups[p.departement].append(p)
-    out: dict[str, list[pl.Place]] = {}
-    for group in groups.values():
-        group.sort(key=lambda p: (int(p.codes_postaux[0]), -(p.population or 0), p.code))
-        for i, p in enumerate(group):
-            mine = int(p.codes_postaux[0])
-            window = [q for q in group[max(0, i - 12) : i + 13] if q is not p]
-            window.sort(key=lambda q: (abs(int(q.codes_postaux[0]) - mine), -(q.population or 0), q.code))
-            out[p.code] = window[:8]
-    for (level, code), p in places.items():
-        if level == "commune" and p.parent:
-            out[code] = [places["commune", c] for c in places["commune", p.parent].children if c != code][:8]
-    return out
 
 
 def _volumes(rows: list[tuple]) -> dict[str, dict[str, int]]:

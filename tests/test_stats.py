@@ -226,7 +226,65 @@ def test_the_typeddicts_say_what_the_schema_says() -> None:
         (placedoc.Metadata, schema["$defs"]["metadata"]),
         (placedoc.Figures, schema["$defs"]["figures"]),
         (placedoc.Ref, schema["$defs"]["ref"]),
+        (placedoc.Voisine, schema["$defs"]["voisine"]),
     ]
     for typed, part in pairs:
         assert set(typed.__annotations__) == set(part["properties"]), typed.__name__
         assert typed.__required_keys__ == set(part["required"]), typed.__name__
+
+
+# Communes adjacent to each (sharing a border), read off IGN's commune polygons (ADMIN EXPRESS
+# 2025, ../shared/geo/communes-par-departement) and kept to the test build's departments.
+ADJACENT = {
+    "01053": {"Jasseron", "Montagnat", "Péronnas", "Saint-Denis-lès-Bourg", "Saint-Just", "Viriat"},
+    "01283": {"Apremont", "Arbent", "Bellignat", "Charix", "Dortan", "Échallon", "Géovreisset", "Samognat"},
+    "01004": {
+        "Ambronay",
+        "Bettant",
+        "Château-Gaillard",
+        "Douvres",
+        "Saint-Denis-en-Bugey",
+        "Saint-Rambert-en-Bugey",
+        "Torcieu",
+    },
+    "64445": {
+        "Billère",
+        "Bizanos",
+        "Buros",
+        "Gelos",
+        "Idron",
+        "Jurançon",
+        "Lons",
+        "Mazères-Lezons",
+        "Montardon",
+        "Morlaàs",
+    },
+    "75115": {
+        "Paris 6e arrondissement",
+        "Paris 7e arrondissement",
+        "Paris 14e arrondissement",
+        "Paris 16e arrondissement",
+    },
+}
+
+
+def test_neighbours_are_the_nearest_communes_by_distance(built: Paths) -> None:
+    """Bourg-en-Bresse, Oyonnax, Ambérieu-en-Bugey, Pau and Paris 15e: the nearest three are
+    adjacent communes, and so are at least six of the eight shown (a commune's centre can be
+    nearer than a neighbour's across a large commune), each with its distance, nearest first."""
+    for code, adjacent in ADJACENT.items():
+        shown = orjson.loads((built.site / "data" / "villes" / f"{code}.json").read_bytes())["metadata"][
+            "voisines"
+        ]
+        names, kms = [v["nom"] for v in shown], [v["km"] for v in shown]
+        assert kms == sorted(kms) and 0 < kms[0] < 6, (code, shown)
+        assert set(names[:3]) <= adjacent, (code, names)
+        assert len(set(names) & adjacent) >= min(6, len(adjacent)), (code, names)
+    hendaye = orjson.loads((built.site / "data" / "villes" / "64260.json").read_bytes())["metadata"][
+        "voisines"
+    ]
+    assert {v["nom"] for v in hendaye[:2]} == {"Urrugne", "Biriatou"}  # its two French neighbours
+    paris = orjson.loads((built.site / "data" / "villes" / "75056.json").read_bytes())["metadata"]
+    assert paris["voisines"] == []  # the city is not its arrondissements' neighbour, nor they its
+    page = (built.site / "ville" / "01053" / "index.html").read_text("utf-8")
+    assert '<a href="/ville/01289/">Péronnas</a> <small>4,3\u00a0km</small>' in page

@@ -10,12 +10,14 @@ select
     region,
     nullif(parent, '') as parent,
     coalesce(string_split(nullif(codes_postaux, ''), ' '), []::varchar[]) as codes_postaux,
-    try_cast(population as integer) as population
+    try_cast(population as integer) as population,
+    try_cast(lat as double) as lat,
+    try_cast(lon as double) as lon
 from read_csv(
     getvariable('communes_csv'), header = true, auto_detect = false,
     columns = {
         'code': 'varchar', 'kind': 'varchar', 'nom': 'varchar', 'departement': 'varchar',
         'region': 'varchar', 'parent': 'varchar', 'codes_postaux': 'varchar', 'population': 'varchar',
-        'liaison': 'varchar'
+        'liaison': 'varchar', 'lat': 'varchar', 'lon': 'varchar'
     }
 );
