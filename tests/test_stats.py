@@ -288,3 +288,28 @@ def test_neighbours_are_the_nearest_communes_by_distance(built: Paths) -> None:
     assert paris["voisines"] == []  # the city is not its arrondissements' neighbour, nor they its
     page = (built.site / "ville" / "01053" / "index.html").read_text("utf-8")
     assert '<a href="/ville/01289/">Péronnas</a> <small>4,3\u00a0km</small>' in page
+
+
+def test_the_places_cache_is_used_only_when_it_is_current(tmp_path: Path) -> None:
+    """build/places.json: read back when its key matches (the scope, and the size and mtime of the
+    referential and of the code that reads it), recomputed when it is missing, corrupt or of
+    another key."""
+    from rules import places as pl
+
+    cache = tmp_path / "places.json"
+    scope = frozenset({"01", "75"})
+    fresh = pl._from_referential(scope)
+    assert pl.remembered(scope, cache) == fresh and cache.exists()  # missing: computed and saved
+    pl._KNOWN.clear()
+    assert pl.remembered(scope, cache) == fresh  # read back
+    for bad in (b"{not json", b'{"key": 1}', b'{"key": [], "places": 3}'):
+        cache.write_bytes(bad)
+        pl._KNOWN.clear()
+        assert pl.remembered(scope, cache) == fresh
+    stored = orjson.loads(cache.read_bytes())
+    stored["places"] = stored["places"][:1]  # a cache of another scope or referential: its key differs
+    stored["key"][0] = ["01"]
+    cache.write_bytes(orjson.dumps(stored))
+    pl._KNOWN.clear()
+    assert pl.remembered(scope, cache) == fresh
+    pl._KNOWN.clear()
