@@ -178,17 +178,17 @@ def release_text(paths: Paths) -> str:
 def _extras(doc: dict, site: SiteConfig, page_url: str) -> dict[str, Any]:
     """Derived context: charts, breadcrumbs, title and structured data, from the JSON alone."""
     meta = doc["metadata"]
-    crumbs = _crumbs(meta)
+    crumbs, figures = _crumbs(meta), has_figures(doc)
     return {
         "crumbs": crumbs,
         "title": title(meta),
         "qualifier": qualifier(meta) if meta["level"] in ("commune", "arrondissement") else "",
-        "empty": None if has_figures(doc) else empty_text(doc),
+        "empty": None if figures else empty_text(doc),
         "scope_note": scope_note(meta),
         "monthly_types": [
             t for t in dvf.TYPES if any(m is not None for m in doc["series"][t]["mois"]["median_m2"])
         ],
-        "figures": has_figures(doc),
+        "figures": figures,
         "years": _years(meta),
         "chart_years": charts.price_chart(doc["series"], "annee", "Médiane du prix au m² par année"),
         "chart_months": charts.price_chart(doc["series"], "mois", "Médiane du prix au m² par mois"),

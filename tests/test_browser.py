@@ -148,7 +148,9 @@ def test_a_search_without_match_says_so(page: object, server: str) -> None:
     page.goto(f"{server}/")
     page.click("#q")
     page.keyboard.type("zzxq")
-    page.wait_for_selector("#q-status:not([hidden])")
+    page.wait_for_selector(
+        "#q-status:has-text('Aucune commune')"
+    )  # after "Chargement…", if the index is slow
     assert page.inner_text("#q-status") == "Aucune commune trouvée pour «\u202fzzxq\u202f»."
     assert page.locator("#q-list").is_hidden()
     page.keyboard.press("Backspace")
