@@ -179,24 +179,32 @@ def _extras(doc: dict, site: SiteConfig, page_url: str) -> dict[str, Any]:
     """Derived context: charts, breadcrumbs, title and structured data, from the JSON alone."""
     meta = doc["metadata"]
     crumbs, figures = _crumbs(meta), has_figures(doc)
-    return {
+    context = {
         "crumbs": crumbs,
         "title": title(meta),
         "qualifier": qualifier(meta) if meta["level"] in ("commune", "arrondissement") else "",
         "empty": None if figures else empty_text(doc),
         "scope_note": scope_note(meta),
-        "monthly_types": [
-            t for t in dvf.TYPES if any(m is not None for m in doc["series"][t]["mois"]["median_m2"])
-        ],
         "figures": figures,
         "years": _years(meta),
-        "chart_years": charts.price_chart(doc["series"], "annee", "Médiane du prix au m² par année"),
-        "chart_months": charts.price_chart(doc["series"], "mois", "Médiane du prix au m² par mois"),
-        "chart_volumes": charts.volume_chart(doc["volumes"]),
-        "tables": {grain: _table_rows(doc["series"], grain) for grain in ("annee", "trimestre")},
         "levels_url": {lv: url(lv, meta[lv]["code"]) for lv in ("departement", "region") if lv in meta},
         "compare": _compare_levels(meta),
         "jsonld": _jsonld(meta, crumbs, site, page_url),
+    }
+    if figures:  # most pages of France have none: their charts and tables are not drawn at all
+        context |= _figures(doc)
+    return context
+
+
+def _figures(doc: dict) -> dict[str, Any]:
+    """The charts and tables of a page that publishes figures."""
+    series = doc["series"]
+    return {
+        "monthly_types": [t for t in dvf.TYPES if any(m is not None for m in series[t]["mois"]["median_m2"])],
+        "chart_years": charts.price_chart(series, "annee", "Médiane du prix au m² par année"),
+        "chart_months": charts.price_chart(series, "mois", "Médiane du prix au m² par mois"),
+        "chart_volumes": charts.volume_chart(doc["volumes"]),
+        "tables": {grain: _table_rows(series, grain) for grain in ("annee", "trimestre")},
     }
 
 
@@ -289,7 +297,7 @@ def scope_note(meta: dict) -> str:
     covered = [d for d in scope if d["code"] not in pl.NOT_IN_DVF]
     missing = [d for d in scope if d["code"] in pl.NOT_IN_DVF]
     here = "dans cette région, ce site" if meta["level"] == "region" else "ce site"
-    note = f"Chiffres partiels{fr.NNBSP}: {here} ne couvre que {_list(covered)}." if covered else ""
+    note = f"Chiffres partiels{S}: {here} ne couvre que {_list(covered)}." if covered else ""
     if missing:
         verb = "figure" if len(missing) == 1 else "figurent"
         note += f" {_list(missing)} {verb} aussi, mais DVF n’y publie aucune vente."
