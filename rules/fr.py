@@ -74,10 +74,15 @@ def cle(nom: str) -> str:
     return unicodedata.normalize("NFD", nom).encode("ascii", "ignore").decode().lower()
 
 
+def _jour(d: date) -> str:
+    """The day of the month: '1er', '2', ..."""
+    return f"{d.day}{'er' if d.day == 1 else ''}"
+
+
 def date_fr(value: str) -> str:
     """'2021-01-01' -> '1er janvier 2021'."""
     d = date.fromisoformat(value)
-    return f"{d.day}{'er' if d.day == 1 else ''} {MONTHS[d.month - 1]} {d.year}"
+    return f"{_jour(d)} {MONTHS[d.month - 1]} {d.year}"
 
 
 def du_au(first: str, last: str) -> str:
@@ -86,11 +91,10 @@ def du_au(first: str, last: str) -> str:
     a, b = date.fromisoformat(first), date.fromisoformat(last)
     if a == b:
         return f"le {date_fr(first)}"
-    day = f"{a.day}{'er' if a.day == 1 else ''}"
     if (a.year, a.month) == (b.year, b.month):
-        return f"du {day} au {date_fr(last)}"
+        return f"du {_jour(a)} au {date_fr(last)}"
     if a.year == b.year:
-        return f"du {day} {MONTHS[a.month - 1]} au {date_fr(last)}"
+        return f"du {_jour(a)} {MONTHS[a.month - 1]} au {date_fr(last)}"
     return f"du {date_fr(first)} au {date_fr(last)}"
 
 
@@ -116,8 +120,10 @@ _ARTICLE = {2: "Le ", 3: "La ", 4: "Les ", 5: "L'", 6: "Aux ", 7: "Las ", 8: "Lo
 _DE = {0: "de ", 1: "d'", 2: "du ", 3: "de la ", 4: "des ", 5: "de l'", 6: "des ", 7: "de las ", 8: "de los "}
 # "à" for a commune: contracted with le, les and aux; kept before la, l', las and los.
 _A_COMMUNE = {2: "au ", 4: "aux ", 6: "aux "}
+# The article of a department's or region's name (not written in it): le Nord, l'Ain.
+_LE = {2: "le ", 3: "la ", 4: "les ", 5: "l'"}
 # "in" for a department: "dans" + article; a name without article takes "en" (en Seine-et-Marne).
-_DANS = {2: "dans le ", 3: "dans la ", 4: "dans les ", 5: "dans l'"}
+_DANS = {liaison: "dans " + article for liaison, article in _LE.items()}
 # Places whose "in" no rule gives: islands and a city-department take "à"; the DROM named
 # without their article "en"; Centre-Val de Loire uses "en" (the region's own usage).
 _IN_EXCEPTIONS = {
@@ -149,7 +155,7 @@ def de(nom: str, liaison: int, level: str = "commune", code: str = "") -> str:
     L'Haÿ-les-Roses (a commune keeps its article's capital); du Nord, de l'Ain, des Landes."""
     if level == "arrondissement":
         return "du " + arrondissement(nom)
-    if level in ("commune", "arrondissement") and liaison not in (0, 1, 2, 4, 6):
+    if level == "commune" and liaison not in (0, 1, 2, 4, 6):
         return typo("de " + nom)  # the article stays, with its capital: de La Rochelle
     return typo(_DE.get(liaison, "de ") + _bare(nom, liaison))
 
@@ -160,7 +166,7 @@ def a(nom: str, liaison: int, level: str = "commune", code: str = "") -> str:
     Hauts-de-France, à La Réunion; en France."""
     if level == "arrondissement":
         return "dans le " + arrondissement(nom)
-    if level in ("commune", "arrondissement"):
+    if level == "commune":
         if liaison in _A_COMMUNE:
             return typo(_A_COMMUNE[liaison] + _bare(nom, liaison))
         return typo("à " + nom)
@@ -190,7 +196,7 @@ def le(nom: str, liaison: int, level: str = "commune", code: str = "") -> str:
     Le Havre (a commune's name already carries it)."""
     if level in ("commune", "arrondissement") or liaison in (0, 1):
         return typo(nom)
-    return typo({2: "le ", 3: "la ", 4: "les ", 5: "l'"}.get(liaison, "") + nom)
+    return typo(_LE.get(liaison, "") + nom)
 
 
 def compte(n: int, singulier: str, pluriel: str | None = None) -> str:
