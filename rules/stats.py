@@ -371,16 +371,19 @@ def _write(paths: Paths, docs: dict[Key, PlaceDoc], started: datetime) -> dict[s
     return changes
 
 
+NOTHING_IMPORTED = "Aucune donnée DVF importée."
+
+
 def release_text(store: dict) -> str:
     """The DVF data the site was built from, in French, for site-wide pages (never in place JSON):
     its files' whole span, every kind of transaction included."""
     sources = store["sources"]
     if not sources:
-        return "Aucune donnée DVF importée."
+        return NOTHING_IMPORTED
     first = min(s["first_sale"] for s in sources)
     last = max(s["last_sale"] for s in sources)
     return (
-        f"Données DVF{NNBSP}: {compte(store['rows'], 'ligne')} de {compte(len(sources), 'fichier')}, "
+        f"Données DVF{NNBSP}: {_rows_and_files(store)}, "
         f"mutations du {date_fr(first)} au {date_fr(last)} (toutes natures confondues)."
     )
 
@@ -388,11 +391,12 @@ def release_text(store: dict) -> str:
 def files_text(store: dict) -> str:
     """The same without dates, for the home page, whose first line already gives the span of the
     sales it retains."""
-    if not store["sources"]:
-        return "Aucune donnée DVF importée."
-    return (
-        f"Source{NNBSP}: {compte(store['rows'], 'ligne')} de {compte(len(store['sources']), 'fichier')} DVF."
-    )
+    return f"Source{NNBSP}: {_rows_and_files(store)} DVF." if store["sources"] else NOTHING_IMPORTED
+
+
+def _rows_and_files(store: dict) -> str:
+    """'2 793 lignes de 8 fichiers'."""
+    return f"{compte(store['rows'], 'ligne')} de {compte(len(store['sources']), 'fichier')}"
 
 
 def _previous_sales(path: Path) -> int | None:
