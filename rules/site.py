@@ -70,9 +70,8 @@ def assets() -> dict[str, tuple[str, bytes]]:
     out = {}
     for name, src in ASSET_SOURCES.items():
         text = src.read_text("utf-8")
-        minify = {"css": rcssmin.cssmin, "js": rjsmin.jsmin}.get(name.rsplit(".", 1)[1], str.strip)
-        data = minify(text).encode("utf-8")
         stem, ext = name.rsplit(".", 1)
+        data = {"css": rcssmin.cssmin, "js": rjsmin.jsmin}.get(ext, str.strip)(text).encode("utf-8")
         out[name] = (f"assets/{stem}.{hashlib.sha256(data).hexdigest()[:12]}.{ext}", data)
     return out
 
