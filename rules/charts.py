@@ -11,7 +11,7 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 
 from rules import dvf
-from rules.fr import NNBSP, compte, periode
+from rules.fr import NNBSP, compte, nombre, periode
 
 W, H = 1000, 400  # user units: the SVG stretches to its box (preserveAspectRatio="none")
 COLORS = {"appartement": "#1f5fbf", "maison": "#c2571a"}
@@ -29,10 +29,6 @@ def _scale(value: float) -> tuple[float, int]:
     return step * intervals, intervals
 
 
-def _fmt(v: float) -> str:
-    return f"{int(v):,}".replace(",", "\u202f")
-
-
 def _grid(intervals: int) -> list[str]:
     return [
         f'<line x1="0" x2="{W}" y1="{H * i / intervals:.1f}" y2="{H * i / intervals:.1f}" class="grid"/>'
@@ -44,7 +40,7 @@ def _y_labels(ymax: float, intervals: int) -> str:
     """The value axis, in HTML beside the drawing: text keeps its CSS size at any width."""
     values = [ymax * i / intervals for i in range(intervals, -1, -1)]
     return (
-        '<div class="y" aria-hidden="true">' + "".join(f"<span>{_fmt(v)}</span>" for v in values) + "</div>"
+        '<div class="y" aria-hidden="true">' + "".join(f"<span>{nombre(v)}</span>" for v in values) + "</div>"
     )
 
 
@@ -127,7 +123,7 @@ def price_chart(series: dict, grain: str, title: str) -> Markup | None:
             # A dot that stays round when the drawing stretches: a zero-length line, round caps.
             body.append(f'<path d="M{x_of[per]:.1f} {y(v):.1f}h0" stroke="{COLORS[typ]}" class="dot"/>')
     desc = f"{NNBSP}; ".join(
-        f"{LABELS[t]}{NNBSP}: " + ", ".join(f"{periode(per)} {_fmt(v)}{NNBSP}€/m²" for per, v in pts)
+        f"{LABELS[t]}{NNBSP}: " + ", ".join(f"{periode(per)} {nombre(v)}{NNBSP}€/m²" for per, v in pts)
         for t, pts in published.items()
         if pts
     )

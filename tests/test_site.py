@@ -295,6 +295,13 @@ def test_chart_axes_use_round_steps(top: float, expected: tuple[float, int]) -> 
     assert _scale(top) == expected
 
 
+def test_chart_axis_labels_are_french_numbers() -> None:
+    from rules.charts import _y_labels
+
+    assert "<span>7,5</span><span>5</span><span>2,5</span>" in _y_labels(10, 4)  # not 7 and 2
+    assert "<span>6\u202f000</span>" in _y_labels(6000, 3)
+
+
 def test_health_json_and_the_admin_dashboard(built: Paths) -> None:
     doc = orjson.loads((built.site / "api" / "health.json").read_bytes())
     for key in (
