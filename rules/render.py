@@ -147,7 +147,7 @@ def render_place(paths: Paths, level: str, code: str) -> bool:
     page_url = url(level, code)
     context: dict[str, Any] = {"doc": doc, "site": site, "url": page_url, **_extras(doc, site, page_url)}
     if level == "france":
-        context["release"] = release_text(paths)
+        context["release"] = _release(paths)["files"]  # the dates are on the period line above
         context["departements"] = doc["metadata"]["departements"]
     html = env().get_template(PAGE_TEMPLATES[level]).render(context)
     return write_if_changed(page_path(paths, level, code), html.encode("utf-8"))
@@ -165,14 +165,15 @@ def render_static(
         places = pl.all_places(site.scope)
         context["departements"] = [p for (level, _), p in places.items() if level == "departement"]
     if with_release:
-        release = orjson.loads(paths.release.read_bytes())
+        release = _release(paths)
         context.update(release=release["text"], method=release["method"])
     html = env().get_template(name).render(context)
     return write_if_changed(paths.site_file(target), html.encode("utf-8"))
 
 
-def release_text(paths: Paths) -> str:
-    return orjson.loads(paths.release.read_bytes())["files"]
+def _release(paths: Paths) -> dict[str, Any]:
+    """build/release.json: the DVF data and the method, as stats wrote them for site-wide pages."""
+    return orjson.loads(paths.release.read_bytes())
 
 
 def _extras(doc: dict, site: SiteConfig, page_url: str) -> dict[str, Any]:
