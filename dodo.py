@@ -239,6 +239,7 @@ def _render_tasks() -> list[dict]:
         deps: list[str | Path] = [places.json_file(P, level, code), fingerprint[level]]
         if level == "france":
             deps.append(P.release)  # the home page states the DVF release
+        deps += render.map_inputs(level, code, P)
         tasks.append(
             {
                 "name": code if level == "commune" else f"{level}-{code}".lower(),

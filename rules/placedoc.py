@@ -48,6 +48,12 @@ class Metadata(TypedDict):
     scope: NotRequired[list[Ref]]
 
 
+class Pieces(TypedDict):
+    pieces: int  # 5 stands for 5 and more
+    n: int
+    median_m2: int | None
+
+
 class Figures(TypedDict):
     n: int
     published: bool
@@ -60,6 +66,7 @@ class Figures(TypedDict):
     quartiles_reason: NotRequired[str]
     median_surface: NotRequired[float | None]
     mean_surface: NotRequired[float | None]
+    pieces: NotRequired[list[Pieces]]
 
 
 class PlaceDoc(TypedDict):

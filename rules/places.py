@@ -52,7 +52,7 @@ def _read(path: Path) -> tuple[dict[str, int], list[list[str]]]:
         return {name: i for i, name in enumerate(header)}, list(rows)
 
 
-def _records(path: Path) -> list[dict[str, str]]:
+def records(path: Path) -> list[dict[str, str]]:
     """The rows of a small file of the referential (departments, regions) as dicts."""
     col, rows = _read(path)
     return [{name: row[i] for name, i in col.items()} for row in rows]
@@ -106,7 +106,7 @@ def _cache_key(scope: frozenset[str]) -> list:
 
 
 def _from_referential(scope: frozenset[str]) -> Places:
-    departements = [d for d in _records(reference.DEPARTEMENTS) if not scope or d["code"] in scope]
+    departements = [d for d in records(reference.DEPARTEMENTS) if not scope or d["code"] in scope]
     kept = {d["code"] for d in departements}
     col, rows = _read(reference.COMMUNES)
     c_kind, c_dep = col["kind"], col["departement"]
@@ -151,7 +151,7 @@ def _from_referential(scope: frozenset[str]) -> Places:
             children=tuple(by_dep.get(d["code"], ())),
             liaison=int(d["liaison"]),
         )
-    for g in _records(reference.REGIONS):
+    for g in records(reference.REGIONS):
         deps = tuple(d["code"] for d in departements if d["region"] == g["code"])
         if deps:
             out["region", g["code"]] = Place(
@@ -196,7 +196,7 @@ def parse_scope(value: str) -> frozenset[str]:
     if value.strip().lower() == ALL:
         return frozenset()
     codes = frozenset(c.strip().upper() for c in value.split(",") if c.strip())
-    known = {d["code"] for d in _records(reference.DEPARTEMENTS)}
+    known = {d["code"] for d in records(reference.DEPARTEMENTS)}
     if unknown := sorted(codes - known):
         raise ConfigError(f"departements={value}: unknown department code {', '.join(unknown)}")
     return codes

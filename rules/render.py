@@ -16,13 +16,13 @@ from typing import Any
 
 import orjson
 
-from rules import charts, codedeps, dvf, fr
+from rules import charts, codedeps, contours, dvf, fr, maps
 from rules import paths as pages
 from rules import places as pl
 from rules.files import canonical_json, write_if_changed
 from rules.fr import date_fr, euros, nombre, pct
 from rules.lazy import jinja2
-from rules.paths import ROOT, TEMPLATES, Paths
+from rules.paths import ROOT, SUMMARY, TEMPLATES, Paths
 from rules.placedoc import has_figures
 from rules.site import SiteConfig
 from rules.site import load as load_site
@@ -48,9 +48,14 @@ def env() -> jinja2.Environment:
     e.filters.update(euros=euros, nombre=nombre, date_fr=date_fr, pct=pct, typo=fr.typo, compte=fr.compte)
     e.filters.update(du_au=fr.du_au, date_heure=fr.date_heure, lettres=fr.lettres, km=fr.km)
     e.filters.update(period=fr.periode, par_nom=lambda refs: sorted(refs, key=lambda r: fr.cle(r["nom"])))
-    e.filters.update(a=_named(fr.a), de=_named(fr.de), le=_named(fr.le))
+    e.filters.update(a=_named(fr.a), de=_named(fr.de), le=_named(fr.le), par_ventes=by_sales)
     e.globals.update(TYPES=dvf.TYPES, TYPE_LABELS=dvf.TYPE_LABELS, GRADE_LABELS=GRADE_LABELS)
     return e
+
+
+def by_sales(children: list[dict]) -> list[dict]:
+    """A place's children, most sales first (flats and houses together), then by name."""
+    return sorted(children, key=lambda c: (-sum(c[t]["n"] for t in dvf.TYPES), fr.cle(c["nom"])))
 
 
 def _named(form: Callable[[str, int, str, str], str]) -> Callable[..., str]:
@@ -149,6 +154,7 @@ def render_place(paths: Paths, level: str, code: str) -> bool:
     if level == "france":
         context["release"] = _release(paths)["files"]  # the dates are on the period line above
         context["departements"] = doc["metadata"]["departements"]
+    context["carte"] = carte(doc, _summary(paths) if level == "france" else None)
     html = env().get_template(PAGE_TEMPLATES[level]).render(context)
     return write_if_changed(page_path(paths, level, code), html.encode("utf-8"))
 
@@ -169,6 +175,65 @@ def render_static(
         context.update(release=release["text"], method=release["method"])
     html = env().get_template(name).render(context)
     return write_if_changed(paths.site_file(target), html.encode("utf-8"))
+
+
+def map_inputs(level: str, code: str, paths: Paths) -> list[str]:
+    """What a place's map reads besides its JSON: its contours, and for France the departments'
+    figures (/data/resume.json); nothing for a place without a map."""
+    file = contours.for_place(level, code)
+    if file is None:
+        return []
+    return [str(file), *([paths.site_name(SUMMARY)] if level == "france" else [])]
+
+
+def carte(doc: dict, summary: dict | None = None) -> dict[str, Any] | None:
+    """The page's map (rules/maps.py), from figures the page already holds: a department's
+    communes, a city's arrondissements, a region's departments; France's departments from the
+    summary. None for a commune and an overseas department (no contours)."""
+    meta = doc["metadata"]
+    level, code = meta["level"], meta["code"]
+    file = contours.for_place(level, code)
+    if file is None:
+        return None
+    if level == "france":
+        assert summary is not None
+        children = [{"code": c, **d} for c, d in summary["departement"].items()]
+        unit, href = "département", "departement"
+    else:
+        children = doc.get("children", [])
+        by_arr = level == "commune" or meta.get("by_arrondissement")
+        unit, href = (
+            ("arrondissement" if by_arr else "département" if level == "region" else "commune"),
+            ("departement" if level == "region" else "ville"),
+        )
+    items = [
+        maps.Item(
+            c["code"],
+            fr.typo(c["nom"]),
+            f"/{href}/{c['code']}/",
+            {t: c[t].get("median_m2") for t in dvf.TYPES},
+        )
+        for c in children
+    ]
+    whose = "" if level == "france" else " " + fr.de(meta["nom"], meta["liaison"], level, code)
+    shapes = contours.load(file)
+    shown = {c["code"] for c in children}
+    whole = pl.all_places()  # the departments a partial site leaves out, drawn plain
+    others = (
+        []
+        if level in ("commune", "departement")
+        else [
+            c
+            for lv, c in whole
+            if lv == "departement" and c not in shown and (level == "france" or whole[lv, c].region == code)
+        ]
+    )
+    title = f"Prix médian au m² dans chaque {unit}{whose}"
+    return maps.draw(items, shapes, title, others, insets=level == "france")
+
+
+def _summary(paths: Paths) -> dict[str, Any]:
+    return orjson.loads(paths.site_file(SUMMARY).read_bytes())
 
 
 def _release(paths: Paths) -> dict[str, Any]:
@@ -194,7 +259,24 @@ def _extras(doc: dict, site: SiteConfig, page_url: str) -> dict[str, Any]:
     }
     if figures:  # most pages of France have none: their charts and tables are not drawn at all
         context |= _figures(doc)
+    context["estimate_figures"] = estimate_figures(doc["current_stats"])
     return context
+
+
+def estimate_figures(current: dict) -> dict[str, dict[str, Any]]:
+    """What the estimate form computes from (app.js), per type whose quartiles are published:
+    quartiles, median, sales, and (pieces, sales, median or None) by number of rooms."""
+    return {
+        t: {
+            "q1": s["q1_m2"],
+            "median": s["median_m2"],
+            "q3": s["q3_m2"],
+            "n": s["n"],
+            "pieces": [[p["pieces"], p["n"], p["median_m2"]] for p in s.get("pieces", [])],
+        }
+        for t, s in current.items()
+        if s.get("q1_m2") is not None
+    }
 
 
 def _figures(doc: dict) -> dict[str, Any]:

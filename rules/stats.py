@@ -35,6 +35,7 @@ STEPS = (  # rules/sql/ files, in order: each defines a table or view the next o
     "filter_funnel",
     "place_sales",
     "place_headline",
+    "place_rooms",
     "place_period",
     "place_series",
     "place_seasonality",
@@ -122,6 +123,7 @@ def _fetch(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
     """Every computed table, sorted, so assembling documents needs no further query."""
     return {
         "headline": query.table(con, "place_headline"),
+        "rooms": query.table(con, "place_rooms"),
         "period": query.table(con, "place_period"),
         "series": query.table(con, "place_series"),
         "seasonality": query.table(con, "place_seasonality"),
@@ -154,8 +156,14 @@ def documents(
         recent[code].append(
             {"date": day, "type": typ, "surface": surface, "pieces": pieces, "prix": prix, "prix_m2": prix_m2}
         )
+    rooms: dict[tuple[str, str, str], dict[int, tuple]] = defaultdict(dict)
+    for level, code, typ, pieces, n, median in tables["rooms"]:
+        rooms[level, code, typ][pieces] = (n, median)
     places = pl.all_places(scope)
-    current = {key: {t: _current(headline[key].get(t), method) for t in TYPES} for key in places}
+    current = {
+        key: {t: _current(headline[key].get(t), rooms.get((*key, t), {}), method) for t in TYPES}
+        for key in places
+    }
     near: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for code, neighbour, km in tables["neighbours"]:
         near[code].append((neighbour, km))
@@ -171,7 +179,7 @@ def documents(
         }
         if place.level == "commune":
             doc["transactions_recent"] = recent.get(place.code, [])
-        else:
+        if place.children:  # a city's arrondissements too
             doc["children"] = [_child(places, current, place, c) for c in place.children]
         docs[key] = doc
     return docs
@@ -192,8 +200,9 @@ def summary(docs: dict[Key, PlaceDoc]) -> dict[str, dict[str, dict[str, Any]]]:
     return out
 
 
-def _current(row: tuple | None, method: Method) -> Figures:
-    """Headline figures of one type, or the reason they are not published."""
+def _current(row: tuple | None, rooms: dict[int, tuple], method: Method) -> Figures:
+    """Headline figures of one type, or the reason they are not published; with a published
+    headline, the median by number of rooms (1 to 5 and more; None below grade_min sales)."""
     n = row[0] if row else 0
     grade = method.grade(n)
     if grade is None or row is None:
@@ -213,6 +222,14 @@ def _current(row: tuple | None, method: Method) -> Figures:
         "mean_m2": mean,
         "median_surface": median_surface,
         "mean_surface": mean_surface,
+        "pieces": [
+            {
+                "pieces": k,
+                "n": (r := rooms.get(k, (0, None)))[0],
+                "median_m2": r[1] if r[0] >= method.grade_min else None,
+            }
+            for k in range(1, 6)
+        ],
     }
     if n >= method.quartiles_min:
         out["q1_m2"], out["q3_m2"] = q1, q3
@@ -320,7 +337,9 @@ def _seasonality(rows: list[tuple]) -> dict[str, list[int]]:
 
 def _child(places: dict[Key, pl.Place], current: dict[Key, dict], parent: pl.Place, code: str) -> dict:
     """A child place as listed on its parent's page: name and headline median per type."""
-    level = {"departement": "commune", "region": "departement", "france": "region"}[parent.level]
+    level = {"commune": "commune", "departement": "commune", "region": "departement", "france": "region"}[
+        parent.level
+    ]
     figures = current[level, code]
     return {
         "code": code,

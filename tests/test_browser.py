@@ -12,9 +12,11 @@ import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
+import orjson
 import pytest
 from frenchcheck import check
 
+from rules import fr, maps
 from rules.paths import ROOT, Paths
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -124,7 +126,16 @@ def test_commune_page_fits_the_screen_and_shows_its_chart(page: object, server: 
 
 @pytest.mark.parametrize(
     ("path", "width"),
-    [("/", 375), ("/departement/64/", 375), ("/ville/01053/", 375), ("/ville/75056/", 375), ("/", 1280)],
+    [
+        ("/", 375),
+        ("/departement/64/", 375),
+        ("/region/75/", 375),
+        ("/ville/01053/", 375),
+        ("/ville/64260/", 375),
+        ("/ville/75056/", 375),
+        ("/", 1280),
+        ("/departement/64/", 1280),
+    ],
 )
 def test_pages_fit_a_phone(page: object, server: str, path: str, width: int) -> None:
     """No page scrolls sideways; a table wider than the screen scrolls inside its own box."""
@@ -187,7 +198,16 @@ def test_search_reaches_the_right_page(page: object, server: str, typed: str, ex
 
 
 @pytest.mark.parametrize(
-    "path", ["/ville/64260/", "/ville/01053/", "/ville/97611/", "/departement/64/", "/", "/methodologie/"]
+    "path",
+    [
+        "/ville/64260/",
+        "/ville/01053/",
+        "/ville/97611/",
+        "/departement/64/",
+        "/region/75/",
+        "/",
+        "/methodologie/",
+    ],
 )
 def test_no_serious_accessibility_violation(page: object, server: str, path: str) -> None:
     page.goto(f"{server}{path}")
@@ -239,3 +259,135 @@ def test_search_says_it_is_loading_and_the_comparison_says_when_it_failed(page: 
     page.wait_for_selector("#compare p.muted")
     assert "La comparaison n’a pas pu être chargée" in page.inner_text("#compare")
     assert page.locator('#compare a[href="/departement/64/"]').is_visible() and not errors
+
+
+def _rgb(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+@pytest.mark.parametrize(("width", "script"), [(375, True), (1280, True), (375, False), (1280, False)])
+def test_maps_are_visible_and_recolour_without_script(
+    browser: object, server: str, width: int, script: bool
+) -> None:
+    """Pyrénées-Atlantiques' map, with and without JavaScript: drawn across the column, one
+    shape per commune, Hendaye in its legend class's colour, the others hatched; the radio
+    buttons switch colours and legend with CSS alone; legend text readable (at least 13 px)."""
+    context = browser.new_context(java_script_enabled=script, viewport={"width": width, "height": 900})
+    pg = context.new_page()
+    pg.goto(f"{server}/departement/64/")
+    svg = pg.locator("#carte svg")
+    box = svg.bounding_box()
+    assert box and box["width"] >= min(width - 40, 900) * 0.9 and 200 <= box["height"] <= 900 * 0.75 + 1, box
+    assert pg.locator("#carte svg a").count() == 545
+    hendaye = pg.locator('#carte a[href="/ville/64260/"] path')
+    for typ in ("appartement", "maison"):
+        pg.locator(f"#carte input.t-{typ}").check()
+        legend = pg.locator(f"#carte .l-{typ}")
+        assert legend.is_visible() and pg.locator("#carte .legende:visible").count() == 1
+        colour = int(legend.locator("li").first.get_attribute("data-colour"))  # one class: Hendaye
+        assert hendaye.evaluate("p => getComputedStyle(p).fill") == _rgb(maps.COLOURS[colour - 1])
+        other = pg.locator('#carte a[href="/ville/64445/"] path')  # Pau: no figure in the sample
+        assert "hachures" in other.evaluate("p => getComputedStyle(p).fill")
+        sizes = legend.evaluate(
+            "l => [...l.querySelectorAll('li')].map(e => parseFloat(getComputedStyle(e).fontSize))"
+        )
+        assert min(sizes) >= 13, sizes
+    scroll_width = pg.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width
+    pg.locator("#carte").scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.locator("#carte").screenshot(
+        path=str(ARTIFACTS / f"carte-64-{width}{'' if script else '-sans-js'}.png")
+    )
+    if width == 1280 and script:
+        pg.goto(f"{server}/")
+        pg.locator("#carte").screenshot(path=str(ARTIFACTS / "carte-france-1280.png"))
+        assert pg.locator("#carte svg a").count() == 4 and pg.locator("#carte rect.inset").count() == 5
+    context.close()
+
+
+def test_the_explorer_sorts_filters_and_pages(page: object, server: str) -> None:
+    """With JavaScript, the department's communes are one table: 50 rows, more on demand, a name
+    filter (accents and case aside), and headers that sort (aria-sort says how)."""
+    page.goto(f"{server}/departement/64/")
+    rows = page.locator(".explorer table.explore tbody tr")
+    status = page.locator(".explorer p[role=status]")
+    assert rows.count() == 50 and status.inner_text() == "545\u00a0communes, 50 affichées."
+    assert page.locator("details.more").count() == 0
+    page.click(".explorer button.next")
+    assert rows.count() == 100
+    page.fill("#filtre-commune", "HENDAYE")
+    assert rows.count() == 1 and "Hendaye" in rows.first.inner_text()
+    assert status.inner_text() == "1\u00a0commune sur 545."
+    page.fill("#filtre-commune", "zzz")
+    assert rows.count() == 0 and "Aucune commune ne correspond" in status.inner_text()
+    page.fill("#filtre-commune", "saint")
+    saints = rows.count()
+    assert 5 < saints <= 50 and all("saint" in t.lower() for t in rows.all_inner_texts())
+    page.fill("#filtre-commune", "")
+    page.click(".explore th[data-key=nom] button")
+    names = [r.split("\t")[0] for r in rows.all_inner_texts()[:5]]
+    assert (
+        names == sorted(names, key=fr.cle)
+        and page.get_attribute(".explore th[data-key=nom]", "aria-sort") == "ascending"
+    )
+    page.click(".explore th[data-key=nom] button")
+    assert page.get_attribute(".explore th[data-key=nom]", "aria-sort") == "descending"
+    page.click(".explore th[data-key=maison] button")
+    assert "Hendaye" in rows.first.inner_text()  # the only published median comes first
+    assert page.get_attribute(".explore th[data-key=n]", "aria-sort") is None
+    _shot(page, "explorateur-64-375")
+
+
+def test_the_estimate_is_quartiles_times_surface(page: object, server: str, built: Paths) -> None:
+    """Hendaye, a 60 m² flat: first and third quartiles times the surface, the median between,
+    rounded to the thousand euros; with 3 rooms, that group's median; a bad surface is one line."""
+    current = orjson.loads((built.site / "data" / "villes" / "64260.json").read_bytes())["current_stats"]
+    flats = current["appartement"]
+
+    def amount(per_m2: int, surface: float = 60) -> str:
+        return f"{round(per_m2 * surface / 1000) * 1000:,}".replace(",", "\u202f") + "\u202f€"
+
+    page.goto(f"{server}/ville/64260/")
+    result = page.locator("#estimation-resultat")
+    page.fill("#surface", "60")
+    page.click("#estimation button[type=submit]")
+    text = result.inner_text()
+    assert f"entre {amount(flats['q1_m2'])} et {amount(flats['q3_m2'])}" in text, text
+    assert f"{amount(flats['median_m2'])} au prix médian" in text
+    assert f"D’après {flats['n']:,}".replace(",", "\u202f") in text
+    three = flats["pieces"][2]
+    page.select_option("#pieces", "3")
+    page.click("#estimation button[type=submit]")
+    text = result.inner_text()
+    assert (
+        f"Les appartements de 3 pièces s’y sont vendus {three['median_m2']:,}".replace(",", "\u202f") in text
+    )
+    assert f"{amount(three['median_m2'])} pour 60\u00a0m²" in text, text
+    page.check("#estimation input[value=maison]")
+    page.fill("#surface", "112,5")
+    page.select_option("#pieces", "")
+    page.click("#estimation button[type=submit]")
+    houses = current["maison"]
+    assert (
+        f"entre {amount(houses['q1_m2'], 112.5)} et {amount(houses['q3_m2'], 112.5)}" in result.inner_text()
+    )
+    page.fill("#surface", "beaucoup")
+    page.click("#estimation button[type=submit]")
+    assert (
+        result.inner_text()
+        == "Indiquez une surface entre 9 et 1\u202f000\u202fm² (celle des ventes retenues)."
+    )
+    _, faults = check("ville/64260/ (estimate)", page.content())
+    assert not faults, faults
+    _shot(page, "estimation-64260-375")
+
+
+def test_without_javascript_the_estimate_says_how_to_compute_it(browser: object, server: str) -> None:
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 800})
+    pg = context.new_page()
+    pg.goto(f"{server}/ville/64260/")
+    assert pg.locator("#estimation").is_hidden()
+    assert "multipliez la surface de votre bien par" in pg.inner_text("section[aria-labelledby=estim]")
+    context.close()

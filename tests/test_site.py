@@ -168,7 +168,14 @@ def test_templates_fail_loudly_and_their_dependencies_are_computed() -> None:
     with pytest.raises(UndefinedError):
         render.env().from_string("{{ doc.current_stats.missing }}").render(doc={"current_stats": {}})
     names = {p.name for p in render.template_deps("commune.html")}
-    assert names == {"commune.html", "_place.html", "base.html", "_search.html", "_macros.html"}
+    assert names == {
+        "commune.html",
+        "_place.html",
+        "base.html",
+        "_search.html",
+        "_macros.html",
+        "_carte.html",
+    }
     assert {p.name for p in render.template_deps("404.html")} == {"404.html", "base.html", "_search.html"}
 
 

@@ -204,10 +204,126 @@
     });
   }
 
+
+  /* The estimate: quartiles x surface, the median between, rounded to the thousand euros. */
+  function setupEstimate(form) {
+    var figures = JSON.parse(form.getAttribute("data-figures"));
+    var lieu = form.getAttribute("data-lieu"), annees = form.getAttribute("data-annees");
+    var seuil = Number(form.getAttribute("data-seuil"));
+    var out = form.querySelector(".result");
+    form.hidden = false;
+    function k(x) { return euros(Math.round(x / 1000) * 1000); }
+    function pieces(n) { return n === 1 ? "d\u2019une pièce" : n === 5 ? "de 5 pièces ou plus" : "de " + n + " pièces"; }
+    function line(parts) {
+      var p = el("p");
+      parts.forEach(function (part) { p.appendChild(typeof part === "string" ? document.createTextNode(part) : part); });
+      out.appendChild(p);
+    }
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var checked = form.querySelector("input[name=type]:checked");
+      var typ = checked ? checked.value : Object.keys(figures)[0], f = figures[typ];
+      var raw = form.elements.surface.value.replace(/[\s\u00a0\u202f]/g, "").replace(",", ".");
+      var surface = Number(raw);
+      out.innerHTML = "";
+      if (!raw || !isFinite(surface) || surface < 9 || surface > 1000) {
+        line(["Indiquez une surface entre 9 et 1" + nbsp + "000" + nbsp + "m² (celle des ventes retenues)."]);
+        out.firstChild.className = "error";
+        return;
+      }
+      var house = typ === "maison", what = house ? "une maison" : "un appartement";
+      var area = String(Math.round(surface * 10) / 10).replace(".", ",") + "\u00a0m²";
+      line(["Pour " + what + " de " + area + " " + lieu + nbsp + ": ", el("strong", "entre " + k(f.q1 * surface) + " et " + k(f.q3 * surface)),
+        ", " + k(f.median * surface) + " au prix médian."]);
+      line(["D\u2019après " + count(f.n, "vente") + (house ? " de maisons " : " d\u2019appartements ") + annees + nbsp + ": un quart sous "
+        + euros(f.q1, "/m²") + ", la moitié sous " + euros(f.median, "/m²") + ", trois quarts sous " + euros(f.q3, "/m²")
+        + ". Montants arrondis au millier d\u2019euros."]);
+      var n = Number(form.elements.pieces.value);
+      var group = n ? f.pieces[n - 1] : null;
+      if (group && group[2] !== null) {
+        line([(house ? "Les maisons " : "Les appartements ") + pieces(n) + " s\u2019y sont vendu" + (house ? "es " : "s ")
+          + euros(group[2], "/m²") + " en médiane (" + count(group[1], "vente") + ")" + nbsp + ": " + k(group[2] * surface)
+          + " pour " + area + "."]);
+      } else if (group) {
+        line(["Trop peu de ventes " + (house ? "de maisons " : "d\u2019appartements ") + pieces(n) + " (" + fmt(group[1])
+          + ") pour publier leur prix médian" + nbsp + ": il en faut " + fmt(seuil) + "."]);
+      }
+    });
+  }
+
+  /* A department's communes: one table that sorts by any column, filters by name and shows
+     50 rows at a time (the page sends them all, most sales first, for readers without script). */
+  function setupExplorer(box) {
+    var main = box.querySelector("table.explore"), body = main.tBodies[0];
+    var rows = [].slice.call(box.querySelectorAll("table.explore tbody tr"));
+    var more = box.querySelector("details.more");
+    if (more) more.parentNode.removeChild(more);
+    rows.forEach(function (r) { r._key = " " + norm(r.cells[0].textContent); r._name = r.cells[0].textContent; body.appendChild(r); });
+    var unit = box.getAttribute("data-unit"), step = 50, shown = step, order = "n", desc = true, query = "";
+    var id = "filtre-" + unit, label = el("label", "Filtrer par nom"), input = el("input");
+    label.htmlFor = id; input.id = id; input.type = "search"; input.autocomplete = "off";
+    var tools = el("p", undefined, "filter"); tools.appendChild(label); tools.appendChild(document.createTextNode(" ")); tools.appendChild(input);
+    var status = el("p", "", "sub"); status.setAttribute("role", "status");
+    var next = el("button", "", "next"); next.type = "button";
+    var intro = box.querySelector("p.sub");
+    box.insertBefore(tools, intro.nextSibling);
+    box.insertBefore(status, tools.nextSibling);
+    box.appendChild(next);
+    var heads = [].slice.call(main.tHead.rows[0].cells);
+    heads.forEach(function (th) {
+      var key = th.getAttribute("data-key"), b = el("button", undefined, "sort");
+      b.type = "button";
+      while (th.firstChild) b.appendChild(th.firstChild);
+      th.appendChild(b);
+      b.addEventListener("click", function () {
+        if (order === key) desc = !desc; else { order = key; desc = key !== "nom"; }
+        shown = step; draw();
+      });
+    });
+    function value(r, key) {
+      var v = r.getAttribute("data-" + key);
+      return v === "" || v === null ? null : Number(v);
+    }
+    function compare(a, b) {
+      if (order !== "nom") {
+        var x = value(a, order), y = value(b, order);
+        if (x !== y) {
+          if (x === null) return 1;
+          if (y === null) return -1;
+          return desc ? y - x : x - y;
+        }
+      }
+      var c = a._name.localeCompare(b._name, "fr");
+      return order === "nom" && desc ? -c : c;
+    }
+    function draw() {
+      var list = rows.filter(function (r) { return !query || r._key.indexOf(" " + query) >= 0; }).sort(compare);
+      body.innerHTML = "";
+      list.slice(0, shown).forEach(function (r) { body.appendChild(r); });
+      heads.forEach(function (th) {
+        if (th.getAttribute("data-key") === order) th.setAttribute("aria-sort", desc ? "descending" : "ascending");
+        else th.removeAttribute("aria-sort");
+      });
+      var total = rows.length, plural = unit + "s";
+      status.textContent = !list.length ? "Aucun" + (unit === "commune" ? "e " : " ") + unit + " ne correspond à «" + nbsp + input.value.trim() + nbsp + "»."
+        : (query ? count(list.length, unit) + " sur " + fmt(total) : count(total, unit))
+          + (list.length > shown ? ", " + fmt(shown) + " affiché" + (unit === "commune" ? "es" : "s") : "") + ".";
+      var rest = list.length - shown;
+      next.hidden = rest <= 0;
+      next.textContent = "Afficher " + fmt(Math.min(step, rest)) + " de plus (" + count(rest, "autre " + unit, "autres " + plural) + ")";
+    }
+    next.addEventListener("click", function () { shown += step; draw(); });
+    input.addEventListener("input", function () { query = norm(input.value); shown = step; draw(); });
+    draw();
+  }
+
   var form = document.querySelector("form.search");
   if (form) { form.querySelector(".status").hidden = true; setupSearch(form); }
   var compare = document.getElementById("compare");
   if (compare) setupCompare(compare);
   var recent = document.getElementById("recent-sales");
   if (recent) setupRecent(recent);
+  var estimate = document.getElementById("estimation");
+  if (estimate) setupEstimate(estimate);
+  [].forEach.call(document.querySelectorAll(".explorer"), setupExplorer);
 })();

@@ -1,0 +1,210 @@
+"""Choropleth maps drawn at build time: inline SVG, no tiles, no script, no request off the site.
+
+A map is a function of the vendored contours (rules/contours.py) and of figures its page already
+holds (a department's communes, a region's departments, France's departments in
+/data/resume.json), so it changes exactly when its page does. Each shape is a link to its place's
+page whose title gives the name and the figures (what a screen reader and a tooltip read); the
+colours follow classes of the map's own published medians, shown in a legend; a place without a
+published median is hatched. Flats and houses are two radio buttons that recolour the same shapes
+with CSS alone (`:has`), so the shapes are sent once.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+from rules import contours, dvf
+from rules.fr import NNBSP, euros, nombre
+
+WIDTH = 1000  # viewBox units across the main frame
+PAD = 6
+INSET = 150  # the overseas departments' column on the map of France
+COLOURS = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")  # ColorBrewer YlGnBu, 5 classes
+CLASSES = len(COLOURS)
+TYPE_NAMES = {"appartement": "appartements", "maison": "maisons"}
+LETTER = {"appartement": "a", "maison": "m"}
+
+
+class Item(NamedTuple):
+    """A place on a map: its code (its contour's key), name, page and median per type (None:
+    not published)."""
+
+    code: str
+    nom: str
+    href: str
+    medians: dict[str, int | None]
+
+
+Point = tuple[float, float]
+
+
+def _lambert(lon: float, lat: float) -> Point:
+    """Lambert conformal conic on the sphere, France's parallels (44° and 49° N, 3° E): the shape
+    of France as its official maps draw it, in units of the Earth's radius (y grows southwards)."""
+    p1, p2, lon0 = math.radians(44), math.radians(49), math.radians(3)
+    n = math.log(math.cos(p1) / math.cos(p2)) / math.log(
+        math.tan(math.pi / 4 + p2 / 2) / math.tan(math.pi / 4 + p1 / 2)
+    )
+    f = math.cos(p1) * math.tan(math.pi / 4 + p1 / 2) ** n / n
+    rho = f / math.tan(math.pi / 4 + math.radians(lat) / 2) ** n
+    theta = n * (math.radians(lon) - lon0)
+    return rho * math.sin(theta), rho * math.cos(theta) - f  # northwards is -y
+
+
+def _plate(lon: float, lat: float, middle: float) -> Point:
+    """Equirectangular around `middle` (degrees of latitude), for the overseas departments, far
+    from Lambert's parallels."""
+    return math.radians(lon) * math.cos(math.radians(middle)), -math.radians(lat)
+
+
+class _Frame:
+    """Projected rings of some places fitted into a box of the viewBox."""
+
+    def __init__(self, rings: dict[str, list[list[Point]]], x: float, y: float, width: float, height: float):
+        xs = [p[0] for rs in rings.values() for r in rs for p in r]
+        ys = [p[1] for rs in rings.values() for r in rs for p in r]
+        self.rings = rings
+        span_x, span_y = (max(xs) - min(xs)) or 1e-9, (max(ys) - min(ys)) or 1e-9
+        self.scale = min(width / span_x, height / span_y if height else math.inf)
+        self.height = span_y * self.scale
+        self.x0, self.y0, self.left, self.top = min(xs), min(ys), x, y
+
+    def path(self, code: str) -> str:
+        """One SVG path for all of a place's rings: absolute start, then relative integer steps."""
+        parts = []
+        for ring in self.rings[code]:
+            pts = [
+                (round(self.left + (x - self.x0) * self.scale), round(self.top + (y - self.y0) * self.scale))
+                for x, y in ring
+            ]
+            steps, (px, py) = [], pts[0]
+            for x, y in pts[1:]:
+                if (x, y) != (px, py):
+                    steps.append(f"{x - px} {y - py}")
+                    px, py = x, y
+            if len(steps) >= 2:
+                parts.append(f"M{pts[0][0]} {pts[0][1]}l" + " ".join(steps) + "z")
+        return "".join(parts).replace(" -", "-")
+
+
+def _projected(shapes: dict[str, contours.Rings], codes: Iterable[str], overseas: bool = False):
+    out: dict[str, list[list[Point]]] = {}
+    for code in codes:
+        rings = [contours.points(r) for r in shapes[code]]
+        if overseas:
+            middle = sum(lat for r in rings for _, lat in r) / sum(len(r) for r in rings)
+            out[code] = [[_plate(lon, lat, middle) for lon, lat in r] for r in rings]
+        else:
+            out[code] = [[_lambert(lon, lat) for lon, lat in r] for r in rings]
+    return out
+
+
+def breaks(values: Sequence[int]) -> list[int]:
+    """Class limits: the quantiles of the map's published medians, rounded to 100 € (50 € for a
+    narrow range), at most CLASSES classes, each limit once."""
+    if not values:
+        return []
+    ordered = sorted(values)
+    step = 100 if ordered[-1] - ordered[0] >= 1000 else 50
+    limits: list[int] = []
+    for i in range(1, CLASSES):
+        q = ordered[min(len(ordered) - 1, len(ordered) * i // CLASSES)]
+        limit = round(q / step) * step
+        if ordered[0] < limit <= ordered[-1] and (not limits or limit > limits[-1]):
+            limits.append(limit)
+    return limits
+
+
+def colour(value: int | None, limits: list[int]) -> int:
+    """The colour number (1 to CLASSES, an index of COLOURS plus one) of a median on a map with
+    these limits, the palette spread over the classes there are; 0 for no published median."""
+    if value is None:
+        return 0
+    k, i = len(limits) + 1, bisect_right(limits, value)
+    return 1 + (round(i * (CLASSES - 1) / (k - 1)) if k > 1 else CLASSES // 2)
+
+
+def legend(limits: list[int]) -> list[tuple[int, int | None, int | None, str]]:
+    """(colour number, low, high, label) per class: "moins de 1 800 €/m²", "de 1 800 à 2 100 €/m²",
+    "2 500 €/m² et plus"; a value v is in a class when low <= v < high."""
+    bounds = [None, *limits, None]
+    out = []
+    for i in range(len(limits) + 1):
+        low, high = bounds[i], bounds[i + 1]
+        if low is None and high is None:
+            label = "tous les prix publiés"
+        elif low is None:
+            label = f"moins de {euros(high, '/m²')}"
+        elif high is None:
+            label = f"{euros(low, '/m²')} et plus"
+        else:
+            label = f"de {nombre(low)} à {euros(high, '/m²')}"
+        number = colour(low if low is not None else (high or 1) - 1, limits)
+        out.append((number, low, high, label))
+    return out
+
+
+def _label(item: Item, types: Sequence[str]) -> str:
+    """The accessible text of a shape: 'Bourg-en-Bresse — appartements : 2 150 €/m² ; maisons :
+    prix non publié'."""
+    said = [f"{TYPE_NAMES[t]}{NNBSP}: {_figure(item.medians.get(t))}" for t in types]
+    return f"{item.nom} — " + f"{NNBSP}; ".join(said)
+
+
+def _figure(median: int | None) -> str:
+    return "prix non publié" if median is None else euros(median, "/m²")
+
+
+def draw(
+    items: list[Item],
+    shapes: dict[str, contours.Rings],
+    title: str,
+    others: Sequence[str] = (),
+    insets: bool = False,
+) -> dict[str, Any] | None:
+    """What templates/_carte.html draws for `items` (those with a contour), or None when none has
+    a contour or none a published median. `others` are places outside the site drawn plain,
+    without a link, so a partial site still shows its region or France whole; with `insets`
+    (France), the overseas departments are boxes in a column on the left."""
+    drawn = [i for i in items if i.code in shapes]
+    types = [t for t in dvf.TYPES if any(i.medians.get(t) is not None for i in drawn)]
+    if not drawn or not types:
+        return None
+    background = [c for c in others if c in shapes]
+    codes = [i.code for i in drawn] + background
+    overseas = [c for c in codes if c.startswith("97")] if insets else []
+    left = INSET + PAD if overseas else PAD
+    main = [c for c in codes if c not in overseas]
+    frames = [_Frame(_projected(shapes, main), left, PAD, WIDTH - left - PAD, 0)]
+    height = frames[0].height + 2 * PAD
+    box = (height - PAD) / max(1, len(overseas))
+    for n, code in enumerate(overseas):
+        frames.append(
+            _Frame(_projected(shapes, [code], True), PAD, PAD + n * box, INSET - 2 * PAD, box - 2 * PAD)
+        )
+    frame = {code: f for f in frames for code in f.rings}
+    limits = {t: breaks([m for i in drawn if (m := i.medians.get(t)) is not None]) for t in types}
+    return {
+        "title": title,
+        "types": types,
+        "default": max(types, key=lambda t: sum(i.medians.get(t) is not None for i in drawn)),
+        "width": WIDTH,
+        "height": math.ceil(height),
+        "shapes": [
+            (i.href, _label(i, types), _classes(i, types, limits), frame[i.code].path(i.code)) for i in drawn
+        ],
+        "others": [frame[c].path(c) for c in background],
+        "insets": [
+            (round(f.left) - 3, round(f.top) - 3, INSET - 2 * PAD + 6, round(f.height) + 6)
+            for f in frames[1:]
+        ],
+        "legends": {t: legend(limits[t]) for t in types},
+        "missing": [i.nom for i in items if i.code not in shapes],
+    }
+
+
+def _classes(item: Item, types: Sequence[str], limits: dict[str, list[int]]) -> str:
+    return " ".join(f"{LETTER[t]}{colour(item.medians.get(t), limits[t])}" for t in types)
