@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from rules import charts, codedeps, contours, dvf, fr, maps
+from rules import charts, codedeps, contours, dvf, fr, maps, reference
 from rules import paths as pages
 from rules import places as pl
 from rules.files import canonical_json, write_if_changed
@@ -189,47 +189,50 @@ def map_inputs(level: str, code: str, paths: Paths) -> list[str]:
 def carte(doc: dict, summary: dict | None = None) -> dict[str, Any] | None:
     """The page's map (rules/maps.py), from figures the page already holds: a department's
     communes, a city's arrondissements, a region's departments; France's departments from the
-    summary. None for a commune and an overseas department (no contours)."""
+    summary. None for a commune, an overseas department or region (no contours, or one shape)."""
     meta = doc["metadata"]
     level, code = meta["level"], meta["code"]
     file = contours.for_place(level, code)
-    if file is None:
+    region_of = _regions()
+    if file is None or (level == "region" and list(region_of.values()).count(code) < 2):
         return None
-    if level == "france":
-        assert summary is not None
-        children = [{"code": c, **d} for c, d in summary["departement"].items()]
-        unit, href = "département", "departement"
-    else:
-        children = doc.get("children", [])
-        by_arr = level == "commune" or meta.get("by_arrondissement")
-        unit, href = (
-            ("arrondissement" if by_arr else "département" if level == "region" else "commune"),
-            ("departement" if level == "region" else "ville"),
-        )
+    children, unit, folder = _mapped(doc, summary)
     items = [
         maps.Item(
             c["code"],
             fr.typo(c["nom"]),
-            f"/{href}/{c['code']}/",
+            f"/{folder}/{c['code']}/",
             {t: c[t].get("median_m2") for t in dvf.TYPES},
         )
         for c in children
     ]
-    whose = "" if level == "france" else " " + fr.de(meta["nom"], meta["liaison"], level, code)
-    shapes = contours.load(file)
     shown = {c["code"] for c in children}
-    whole = pl.all_places()  # the departments a partial site leaves out, drawn plain
-    others = (
-        []
-        if level in ("commune", "departement")
-        else [
-            c
-            for lv, c in whole
-            if lv == "departement" and c not in shown and (level == "france" or whole[lv, c].region == code)
-        ]
-    )
+    others = [  # the departments a partial site leaves out, drawn plain
+        c
+        for c, r in region_of.items()
+        if c not in shown and (level == "france" or (level == "region" and r == code))
+    ]
+    whose = "" if level == "france" else " " + fr.de(meta["nom"], meta["liaison"], level, code)
     title = f"Prix médian au m² dans chaque {unit}{whose}"
-    return maps.draw(items, shapes, title, others, insets=level == "france")
+    return maps.draw(items, contours.load(file), title, others, insets=level == "france")
+
+
+def _mapped(doc: dict, summary: dict | None) -> tuple[list[dict], str, str]:
+    """The places a map shows, with their figures, what they are, and their pages' folder."""
+    meta = doc["metadata"]
+    if meta["level"] == "france":
+        assert summary is not None
+        return [{"code": c, **d} for c, d in summary["departement"].items()], "département", "departement"
+    if meta["level"] == "region":
+        return doc["children"], "département", "departement"
+    by_arrondissement = meta["level"] == "commune" or meta.get("by_arrondissement")
+    return doc["children"], "arrondissement" if by_arrondissement else "commune", "ville"
+
+
+@cache
+def _regions() -> dict[str, str]:
+    """Every department of France and its region (not only the site's)."""
+    return {d["code"]: d["region"] for d in pl.records(reference.DEPARTEMENTS)}
 
 
 def _summary(paths: Paths) -> dict[str, Any]:

@@ -123,7 +123,7 @@ def _stable(doc: object) -> object:
     return doc
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory):
     """Templates restored into one fixed folder: one version online and a new build ready to go
     (`ready`), then two versions online (`published`)."""
