@@ -36,6 +36,7 @@ class Item(NamedTuple):
     nom: str
     href: str
     medians: dict[str, int | None]
+    covered: bool = True  # False: DVF publishes nothing there (Alsace-Moselle, Mayotte)
 
 
 Point = tuple[float, float]
@@ -135,13 +136,13 @@ def legend(limits: list[int]) -> list[tuple[int, int | None, int | None, str]]:
     for i in range(len(limits) + 1):
         low, high = bounds[i], bounds[i + 1]
         if low is None and high is None:
-            label = "tous les prix publiés"
+            label = "prix publié (une seule classe)"
         elif low is None:
             label = f"moins de {euros(high, '/m²')}"
         elif high is None:
             label = f"{euros(low, '/m²')} et plus"
-        else:
-            label = f"de {nombre(low)} à {euros(high, '/m²')}"
+        else:  # medians are whole euros: the class ends one euro under the next one's start
+            label = f"de {nombre(low)} à {euros(high - 1, '/m²')}"
         number = colour(low if low is not None else (high or 1) - 1, limits)
         out.append((number, low, high, label))
     return out
@@ -149,7 +150,9 @@ def legend(limits: list[int]) -> list[tuple[int, int | None, int | None, str]]:
 
 def _label(item: Item, types: Sequence[str]) -> str:
     """The accessible text of a shape: 'Bourg-en-Bresse — appartements : 2 150 €/m² ; maisons :
-    prix non publié'."""
+    prix non publié', or 'Moselle — hors DVF : aucune vente publiée'."""
+    if not item.covered:
+        return f"{item.nom} — hors DVF{NNBSP}: aucune vente publiée"
     said = [f"{TYPE_NAMES[t]}{NNBSP}: {_figure(item.medians.get(t))}" for t in types]
     return f"{item.nom} — " + f"{NNBSP}; ".join(said)
 
@@ -162,11 +165,13 @@ def draw(
     items: list[Item],
     shapes: dict[str, contours.Rings],
     title: str,
+    unit: str,
     others: Sequence[str] = (),
     insets: bool = False,
 ) -> dict[str, Any] | None:
     """What templates/_carte.html draws for `items` (those with a contour), or None when none has
-    a contour or none a published median. `others` are places outside the site drawn plain,
+    a contour or none a published median; `unit` names its places (commune, arrondissement,
+    département) for the line under it. `others` are places outside the site drawn plain,
     without a link, so a partial site still shows its region or France whole; with `insets`
     (France), the overseas departments are boxes in a column on the left."""
     drawn = [i for i in items if i.code in shapes]
@@ -189,6 +194,7 @@ def draw(
     limits = {t: breaks([m for i in drawn if (m := i.medians.get(t)) is not None]) for t in types}
     return {
         "title": title,
+        "unit": unit,
         "types": types,
         "default": max(types, key=lambda t: sum(i.medians.get(t) is not None for i in drawn)),
         "width": WIDTH,
@@ -203,8 +209,11 @@ def draw(
         ],
         "legends": {t: legend(limits[t]) for t in types},
         "missing": [i.nom for i in items if i.code not in shapes],
+        "uncovered": any(not i.covered for i in drawn),
     }
 
 
 def _classes(item: Item, types: Sequence[str], limits: dict[str, list[int]]) -> str:
+    if not item.covered:
+        return "x"
     return " ".join(f"{LETTER[t]}{colour(item.medians.get(t), limits[t])}" for t in types)

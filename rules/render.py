@@ -203,6 +203,8 @@ def carte(doc: dict, summary: dict | None = None) -> dict[str, Any] | None:
             fr.typo(c["nom"]),
             f"/{folder}/{c['code']}/",
             {t: c[t].get("median_m2") for t in dvf.TYPES},
+            (c["code"] if folder == "departement" else meta.get("departement", {}).get("code"))
+            not in pl.NOT_IN_DVF,
         )
         for c in children
     ]
@@ -214,7 +216,7 @@ def carte(doc: dict, summary: dict | None = None) -> dict[str, Any] | None:
     ]
     whose = "" if level == "france" else " " + fr.de(meta["nom"], meta["liaison"], level, code)
     title = f"Prix médian au m² dans chaque {unit}{whose}"
-    return maps.draw(items, contours.load(file), title, others, insets=level == "france")
+    return maps.draw(items, contours.load(file), title, unit, others, insets=level == "france")
 
 
 def _mapped(doc: dict, summary: dict | None) -> tuple[list[dict], str, str]:

@@ -325,7 +325,8 @@ def test_the_explorer_sorts_filters_and_pages(page: object, server: str) -> None
     page.goto(f"{server}/departement/64/")
     rows = page.locator(".explorer table.explore tbody tr")
     status = page.locator(".explorer p[role=status]")
-    assert rows.count() == 50 and status.inner_text() == "545\u00a0communes, 50 affichées."
+    assert rows.count() == 50 and status.inner_text() == "Les 50 premières sont affichées."
+    assert page.inner_text(".explorer button.next") == "Afficher 50 communes de plus (495 restantes)"
     assert page.locator("details.more").count() == 0
     page.click(".explorer button.next")
     assert rows.count() == 100
@@ -366,17 +367,19 @@ def test_the_estimate_is_quartiles_times_surface(page: object, server: str, buil
     page.fill("#surface", "60")
     page.click("#estimation button[type=submit]")
     text = result.inner_text()
+    assert text.startswith(
+        "Pour 60\u00a0m² à Hendaye, aux prix au m² des appartements vendus de 2019 à 2023"
+    ), text
     assert f"entre {amount(flats['q1_m2'])} et {amount(flats['q3_m2'])}" in text, text
     assert f"{amount(flats['median_m2'])} au prix médian" in text
-    assert f"D’après {flats['n']:,}".replace(",", "\u202f") in text
+    assert f"Sur {flats['n']:,}".replace(",", "\u202f") in text
     three = flats["pieces"][2]
     page.select_option("#pieces", "3")
     page.click("#estimation button[type=submit]")
     text = result.inner_text()
-    assert (
-        f"Les appartements de 3 pièces s’y sont vendus {three['median_m2']:,}".replace(",", "\u202f") in text
-    )
-    assert f"{amount(three['median_m2'])} pour 60\u00a0m²" in text, text
+    median = f"{three['median_m2']:,}".replace(",", "\u202f")
+    assert f"Appartements de 3 pièces\u202f: prix médian de {median}\u202f€/m²" in text, text
+    assert f"soit {amount(three['median_m2'])} pour 60\u00a0m²." in text, text
     page.check("#estimation input[value=maison]")
     page.fill("#surface", "112,5")
     page.select_option("#pieces", "")
@@ -387,9 +390,9 @@ def test_the_estimate_is_quartiles_times_surface(page: object, server: str, buil
     )
     page.fill("#surface", "beaucoup")
     page.click("#estimation button[type=submit]")
-    assert (
-        result.inner_text()
-        == "Indiquez une surface entre 9 et 1\u202f000\u202fm² (celle des ventes retenues)."
+    assert result.inner_text() == (
+        "Indiquez une surface comprise entre 9 et 1\u202f000\u00a0m²\u202f: "
+        "seules les ventes dans cet intervalle sont retenues."
     )
     _, faults = check("ville/64260/ (estimate)", page.content())
     assert not faults, faults
@@ -401,5 +404,5 @@ def test_without_javascript_the_estimate_says_how_to_compute_it(browser: object,
     pg = context.new_page()
     pg.goto(f"{server}/ville/64260/")
     assert pg.locator("#estimation").is_hidden()
-    assert "multipliez la surface de votre bien par" in pg.inner_text("section[aria-labelledby=estim]")
+    assert "multipliez votre surface par" in pg.inner_text("section[aria-labelledby=estim]")
     context.close()

@@ -133,6 +133,8 @@ def test_every_commune_is_a_linked_shape_on_its_department_map(built: Paths) -> 
         f"/departement/{c}/" for c in ("01", "64", "75", "976")
     ]
     assert france.off == 101 - 4
+    mayotte = next(s for s in france.shapes if s["href"] == "/departement/976/")
+    assert mayotte["title"] == "Mayotte — hors DVF\u202f: aucune vente publiée" and mayotte["classes"] == ["x"]
     assert _page(built, "france", "FR").count('class="inset"') == 5  # the five overseas departments
 
 
@@ -144,7 +146,7 @@ def test_colours_follow_the_legend_classes() -> None:
     codes = sorted(shapes)
     medians = {c: (None if i % 7 == 0 else 900 + (i * 37) % 3100) for i, c in enumerate(codes)}
     items = [maps.Item(c, c, f"/ville/{c}/", {"appartement": None, "maison": medians[c]}) for c in codes]
-    carte = maps.draw(items, shapes, "Test")
+    carte = maps.draw(items, shapes, "Test", "commune")
     assert carte is not None and carte["types"] == ["maison"]
     html = render.env().get_template("_carte.html").render(carte=carte)
     drawn = _map(html)

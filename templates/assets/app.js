@@ -213,7 +213,7 @@
     var out = form.querySelector(".result");
     form.hidden = false;
     function k(x) { return euros(Math.round(x / 1000) * 1000); }
-    function pieces(n) { return n === 1 ? "d\u2019une pièce" : n === 5 ? "de 5 pièces ou plus" : "de " + n + " pièces"; }
+    function pieces(n) { return n === 1 ? "d\u2019une pièce" : n === 5 ? "de 5 pièces et plus" : "de " + n + " pièces"; }
     function line(parts) {
       var p = el("p");
       parts.forEach(function (part) { p.appendChild(typeof part === "string" ? document.createTextNode(part) : part); });
@@ -227,26 +227,29 @@
       var surface = Number(raw);
       out.innerHTML = "";
       if (!raw || !isFinite(surface) || surface < 9 || surface > 1000) {
-        line(["Indiquez une surface entre 9 et 1" + nbsp + "000" + nbsp + "m² (celle des ventes retenues)."]);
+        line(["Indiquez une surface comprise entre 9 et 1" + nbsp + "000\u00a0m²" + nbsp + ": seules les ventes dans cet intervalle sont retenues."]);
         out.firstChild.className = "error";
         return;
       }
-      var house = typ === "maison", what = house ? "une maison" : "un appartement";
+      var house = typ === "maison", kind = house ? "maisons" : "appartements";
       var area = String(Math.round(surface * 10) / 10).replace(".", ",") + "\u00a0m²";
-      line(["Pour " + what + " de " + area + " " + lieu + nbsp + ": ", el("strong", "entre " + k(f.q1 * surface) + " et " + k(f.q3 * surface)),
-        ", " + k(f.median * surface) + " au prix médian."]);
-      line(["D\u2019après " + count(f.n, "vente") + (house ? " de maisons " : " d\u2019appartements ") + annees + nbsp + ": un quart sous "
+      line(["Pour " + area + " " + lieu + ", aux prix au m² des " + kind + " vendu" + (house ? "es " : "s ") + annees + nbsp + ": ",
+        el("strong", "entre " + k(f.q1 * surface) + " et " + k(f.q3 * surface)),
+        " pour la moitié centrale des ventes" + nbsp + "; " + k(f.median * surface) + " au prix médian."]);
+      line(["Sur " + count(f.n, "vente") + (house ? " de maisons" : " d\u2019appartements") + nbsp + ": un quart sous "
         + euros(f.q1, "/m²") + ", la moitié sous " + euros(f.median, "/m²") + ", trois quarts sous " + euros(f.q3, "/m²")
         + ". Montants arrondis au millier d\u2019euros."]);
       var n = Number(form.elements.pieces.value);
       var group = n ? f.pieces[n - 1] : null;
+      var label = (house ? "Maisons " : "Appartements ") + pieces(n);
       if (group && group[2] !== null) {
-        line([(house ? "Les maisons " : "Les appartements ") + pieces(n) + " s\u2019y sont vendu" + (house ? "es " : "s ")
-          + euros(group[2], "/m²") + " en médiane (" + count(group[1], "vente") + ")" + nbsp + ": " + k(group[2] * surface)
-          + " pour " + area + "."]);
+        line([label + nbsp + ": prix médian de " + euros(group[2], "/m²") + " (" + count(group[1], "vente") + "), soit "
+          + k(group[2] * surface) + " pour " + area + "."]);
+      } else if (group && group[1]) {
+        line(["Trop peu de ventes " + (house ? "de maisons " : "d\u2019appartements ") + pieces(n) + " (" + count(group[1], "vente")
+          + ") pour publier un prix médian" + nbsp + ": il en faut au moins " + fmt(seuil) + "."]);
       } else if (group) {
-        line(["Trop peu de ventes " + (house ? "de maisons " : "d\u2019appartements ") + pieces(n) + " (" + fmt(group[1])
-          + ") pour publier leur prix médian" + nbsp + ": il en faut " + fmt(seuil) + "."]);
+        line(["Aucune vente " + (house ? "de maison " : "d\u2019appartement ") + pieces(n) + " " + lieu + " " + annees + "."]);
       }
     });
   }
@@ -304,13 +307,16 @@
         if (th.getAttribute("data-key") === order) th.setAttribute("aria-sort", desc ? "descending" : "ascending");
         else th.removeAttribute("aria-sort");
       });
-      var total = rows.length, plural = unit + "s";
-      status.textContent = !list.length ? "Aucun" + (unit === "commune" ? "e " : " ") + unit + " ne correspond à «" + nbsp + input.value.trim() + nbsp + "»."
-        : (query ? count(list.length, unit) + " sur " + fmt(total) : count(total, unit))
-          + (list.length > shown ? ", " + fmt(shown) + " affiché" + (unit === "commune" ? "es" : "s") : "") + ".";
+      var total = rows.length, fem = unit === "commune", shownNow = Math.min(shown, list.length);
+      status.textContent = !list.length ? "Aucun" + (fem ? "e " : " ") + unit + " ne correspond à «" + nbsp + input.value.trim() + nbsp + "»."
+        : query ? count(list.length, unit) + " sur " + fmt(total) + "."
+        : list.length > shown ? (fem ? "Les " + fmt(shownNow) + " premières sont affichées." : "Les " + fmt(shownNow) + " premiers sont affichés.")
+        : count(total, unit) + ".";
       var rest = list.length - shown;
       next.hidden = rest <= 0;
-      next.textContent = "Afficher " + fmt(Math.min(step, rest)) + " de plus (" + count(rest, "autre " + unit, "autres " + plural) + ")";
+      next.textContent = rest > step ? "Afficher " + fmt(step) + " " + unit + "s de plus (" + fmt(rest) + " restant" + (fem ? "es" : "s") + ")"
+        : rest > 1 ? "Afficher les " + fmt(rest) + " dernier" + (fem ? "es " : "s ") + unit + "s"
+        : "Afficher " + (fem ? "la dernière " : "le dernier ") + unit;
     }
     next.addEventListener("click", function () { shown += step; draw(); });
     input.addEventListener("input", function () { query = norm(input.value); shown = step; draw(); });
