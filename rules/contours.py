@@ -4,9 +4,9 @@
 sources (see rules/reference/PROVENANCE.md): IGN's commune polygons per metropolitan department
 and Etalab's department contours. mapshaper (npm; `MAPSHAPER=path`, else `npx mapshaper`) snaps
 the vertices that neighbours share, then simplifies the shared borders once, so two communes
-never gap or overlap on a map; it runs only here, never in a build. Lyon's and Marseille's
-arrondissements are dissolved into their city for their department's map, and kept, finer, in
-a file of their own for the city's map (Paris's department is its arrondissements).
+never gap or overlap on a map; it runs only here, never in a build. A department's map shows
+Paris, Lyon and Marseille by arrondissement; Lyon's and Marseille's are also in a finer file of
+their own, for the city's map (Paris's department is its arrondissements).
 
 Each file is a JSON object, code -> rings, each ring a flat list of integers: the first point
 in 1e-4 degrees (lon, lat), then the differences to the next ones. A ring is drawn with the
@@ -34,7 +34,7 @@ from rules.places import records
 
 HERE = REFERENCE / "contours"
 DEPARTEMENTS = HERE / "departements.json.gz"
-CITIES = {"69": "69123", "13": "13055"}  # cities whose department's map shows them whole
+CITIES = {"69": "69123", "13": "13055"}  # cities with a finer file of their arrondissements
 PIXELS = 700  # the width a map is simplified for: a vertex closer than a pixel is dropped
 DEPARTEMENT_INTERVAL = 1000
 SCALE = 10_000  # coordinates are stored in 1e-4 degrees (about 10 m)
@@ -100,15 +100,12 @@ def _mapshaper(*args: str) -> None:
     subprocess.run([*command, *args], check=True, capture_output=True)
 
 
-def _simplified(source: Path, interval: int, dissolve: str | None = None) -> dict[str, Rings]:
-    """mapshaper: snap shared vertices, simplify shared arcs once (Visvalingam, `interval` metres),
-    optionally dissolve on an expression giving each feature's new code."""
+def _simplified(source: Path, interval: int) -> dict[str, Rings]:
+    """mapshaper: snap shared vertices, simplify shared arcs once (Visvalingam, `interval` metres)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.json"
         steps = ["-i", str(source), "snap", "snap-interval=0.0003", "-filter-fields", "code"]
         steps += ["-simplify", f"interval={interval}", "keep-shapes"]
-        if dissolve:
-            steps += ["-each", f"code = {dissolve}", "-dissolve", "code"]
         _mapshaper(*steps, "-o", str(out), "format=geojson", "precision=0.0001")
         features = json.loads(out.read_text("utf-8"))["features"]
     return {f["properties"]["code"]: _encode(f["geometry"]) for f in features if f["geometry"]}
@@ -129,15 +126,11 @@ def vendor(geo: Path, dest: Path = HERE) -> None:
     for source in sorted((geo / "communes-par-departement").glob("*.geojson")):
         dep = source.stem
         interval = _interval(source)
-        city = CITIES.get(dep)
-        if city is None:
-            _write(path(dep, dest), _simplified(source, interval))
-            continue
-        prefix = city[:2] + ("38" if dep == "69" else "2")  # 6938x, 132xx: its arrondissements
-        whole = f"code.indexOf('{prefix}') === 0 ? '{city}' : code"
-        _write(path(dep, dest), _simplified(source, interval, dissolve=whole))
-        inner = _simplified(source, _interval(source, prefix))
-        _write(path(city, dest), {c: r for c, r in inner.items() if c.startswith(prefix)})
+        _write(path(dep, dest), _simplified(source, interval))
+        if city := CITIES.get(dep):  # finer, for the city's own map
+            prefix = city[:2] + ("38" if dep == "69" else "2")  # 6938x, 132xx: its arrondissements
+            inner = _simplified(source, _interval(source, prefix))
+            _write(path(city, dest), {c: r for c, r in inner.items() if c.startswith(prefix)})
 
 
 def _interval(source: Path, prefix: str = "") -> int:

@@ -228,7 +228,8 @@ def _mapped(doc: dict, summary: dict | None) -> tuple[list[dict], str, str]:
     if meta["level"] == "region":
         return doc["children"], "département", "departement"
     by_arrondissement = meta["level"] == "commune" or meta.get("by_arrondissement")
-    return doc["children"], "arrondissement" if by_arrondissement else "commune", "ville"
+    shown = [a for c in doc["children"] for a in c.get("arrondissements", [c])]  # Lyon, Marseille
+    return shown, "arrondissement" if by_arrondissement else "commune", "ville"
 
 
 @cache

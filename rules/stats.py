@@ -340,12 +340,15 @@ def _child(places: dict[Key, pl.Place], current: dict[Key, dict], parent: pl.Pla
     level = {"commune": "commune", "departement": "commune", "region": "departement", "france": "region"}[
         parent.level
     ]
-    figures = current[level, code]
-    return {
+    figures, place = current[level, code], places[level, code]
+    child: dict[str, Any] = {
         "code": code,
-        "nom": places[level, code].nom,
+        "nom": place.nom,
         **{t: {"n": figures[t]["n"], "median_m2": figures[t].get("median_m2")} for t in TYPES},
     }
+    if parent.level == "departement" and place.children:  # Lyon, Marseille: their department's map
+        child["arrondissements"] = [_child(places, current, place, a) for a in place.children]
+    return child
 
 
 def _write(paths: Paths, docs: dict[Key, PlaceDoc], started: datetime) -> dict[str, Any]:

@@ -139,6 +139,40 @@ def test_every_commune_is_a_linked_shape_on_its_department_map(built: Paths) -> 
     assert _page(built, "france", "FR").count('class="inset"') == 5  # the five overseas departments
 
 
+def test_lyon_and_marseille_are_drawn_by_arrondissement_on_their_department_map() -> None:
+    """The Rhône's map links each commune and Lyon's nine arrondissements (from the figures the
+    department's file carries for them), not Lyon whole; the Bouches-du-Rhône's, Marseille's 16."""
+    everything = places.all_places()
+    for dep, city in (("69", "69123"), ("13", "13055")):
+        children = []
+        for code in everything["departement", dep].children:
+            place = everything["commune", code]
+            child = {
+                "code": code,
+                "nom": place.nom,
+                "appartement": {"n": 40, "median_m2": 2500},
+                "maison": {"n": 0},
+            }
+            if place.children:
+                child["arrondissements"] = [
+                    {
+                        "code": a,
+                        "nom": everything["commune", a].nom,
+                        "appartement": {"n": 50, "median_m2": 4000 + i},
+                        "maison": {"n": 0},
+                    }
+                    for i, a in enumerate(place.children)
+                ]
+            children.append(child)
+        meta = {"level": "departement", "code": dep, "nom": "x", "liaison": 0}
+        carte = render.carte({"metadata": meta, "children": children})
+        assert carte is not None and carte["missing"] == []
+        links = {href for href, *_ in carte["shapes"]}
+        arrondissements = {f"/ville/{a}/" for a in everything["commune", city].children}
+        assert arrondissements <= links and f"/ville/{city}/" not in links
+        assert len(links) == len(children) - 1 + len(arrondissements)
+
+
 def test_colours_follow_the_legend_classes() -> None:
     """A map of Ain's communes with medians spread over a range: every shape's colour is the one of
     the legend class its median falls in (low <= median < high), at most five classes, limits
