@@ -122,9 +122,11 @@ def breaks(values: Sequence[int]) -> list[int]:
 def colour(value: int | None, limits: list[int]) -> int:
     """The colour number (1 to CLASSES, an index of COLOURS plus one) of a median on a map with
     these limits, the palette spread over the classes there are; 0 for no published median."""
-    if value is None:
-        return 0
-    k, i = len(limits) + 1, bisect_right(limits, value)
+    return 0 if value is None else _number(bisect_right(limits, value), len(limits) + 1)
+
+
+def _number(i: int, k: int) -> int:
+    """The colour number of class i of k: the palette spread over the classes there are."""
     return 1 + (round(i * (CLASSES - 1) / (k - 1)) if k > 1 else CLASSES // 2)
 
 
@@ -143,8 +145,7 @@ def legend(limits: list[int]) -> list[tuple[int, int | None, int | None, str]]:
             label = f"{euros(low, '/m²')} et plus"
         else:  # medians are whole euros: the class ends one euro under the next one's start
             label = f"de {nombre(low)} à {euros(high - 1, '/m²')}"
-        number = colour(low if low is not None else (high or 1) - 1, limits)
-        out.append((number, low, high, label))
+        out.append((_number(i, len(limits) + 1), low, high, label))
     return out
 
 

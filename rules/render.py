@@ -265,7 +265,8 @@ def _extras(doc: dict, site: SiteConfig, page_url: str) -> dict[str, Any]:
     }
     if figures:  # most pages of France have none: their charts and tables are not drawn at all
         context |= _figures(doc)
-    context["estimate_figures"] = estimate_figures(doc["current_stats"])
+    if meta["level"] in ("commune", "arrondissement"):  # only commune pages have the range
+        context["estimate_figures"] = estimate_figures(doc["current_stats"])
     return context
 
 

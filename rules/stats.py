@@ -222,12 +222,8 @@ def _current(row: tuple | None, rooms: dict[int, tuple], method: Method) -> Figu
         "mean_m2": mean,
         "median_surface": median_surface,
         "mean_surface": mean_surface,
-        "pieces": [
-            {
-                "pieces": k,
-                "n": (r := rooms.get(k, (0, None)))[0],
-                "median_m2": r[1] if r[0] >= method.grade_min else None,
-            }
+        "pieces": [  # place_rooms.sql leaves the median null below grade_min sales
+            {"pieces": k, "n": rooms.get(k, (0, None))[0], "median_m2": rooms.get(k, (0, None))[1]}
             for k in range(1, 6)
         ],
     }

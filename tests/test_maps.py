@@ -26,6 +26,7 @@ class _Map(HTMLParser):
         self.shapes: list[dict] = []
         self.legend: dict[str, list[dict]] = defaultdict(list)
         self.off = 0
+        self.in_svg = False
         self._href: str | None = None
         self._title = False
         self._legend: str | None = None
@@ -55,8 +56,6 @@ class _Map(HTMLParser):
                     "max": int(high) if high else None,
                 }
             )
-
-    in_svg = False
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "a" and self._href:
