@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from rules import contours, dvf
-from rules.fr import NNBSP, euros, nombre
+from rules.fr import NNBSP, compte, euros, nombre
 
 WIDTH = 1000  # viewBox units across the main frame
 PAD = 6
@@ -29,13 +29,14 @@ LETTER = {"appartement": "a", "maison": "m"}
 
 
 class Item(NamedTuple):
-    """A place on a map: its code (its contour's key), name, page and median per type (None:
-    not published)."""
+    """A place on a map: its code (its contour's key), name, page, median per type (None: not
+    published) and the sales each rests on."""
 
     code: str
     nom: str
     href: str
     medians: dict[str, int | None]
+    sales: dict[str, int]
     covered: bool = True  # False: DVF publishes nothing there (Alsace-Moselle, Mayotte)
 
 
@@ -150,16 +151,18 @@ def legend(limits: list[int]) -> list[tuple[int, int | None, int | None, str]]:
 
 
 def _label(item: Item, types: Sequence[str]) -> str:
-    """The accessible text of a shape: 'Bourg-en-Bresse — appartements : 2 150 €/m² ; maisons :
-    prix non publié', or 'Moselle — hors DVF : aucune vente publiée'."""
+    """The accessible text of a shape, each median with its sales: 'Bourg-en-Bresse — appartements :
+    2 150 €/m² (45 ventes) ; maisons : prix non publié (12 ventes)', or 'Moselle — hors DVF :
+    aucune vente publiée'."""
     if not item.covered:
         return f"{item.nom} — hors DVF{NNBSP}: aucune vente publiée"
-    said = [f"{TYPE_NAMES[t]}{NNBSP}: {_figure(item.medians.get(t))}" for t in types]
+    said = [f"{TYPE_NAMES[t]}{NNBSP}: {_figure(item.medians.get(t), item.sales.get(t, 0))}" for t in types]
     return f"{item.nom} — " + f"{NNBSP}; ".join(said)
 
 
-def _figure(median: int | None) -> str:
-    return "prix non publié" if median is None else euros(median, "/m²")
+def _figure(median: int | None, sales: int) -> str:
+    figure = "prix non publié" if median is None else euros(median, "/m²")
+    return f"{figure} ({compte(sales, 'vente')})" if sales else figure
 
 
 def draw(

@@ -203,6 +203,7 @@ def carte(doc: dict, summary: dict | None = None) -> dict[str, Any] | None:
             fr.typo(c["nom"]),
             f"/{folder}/{c['code']}/",
             {t: c[t].get("median_m2") for t in dvf.TYPES},
+            {t: c[t]["n"] for t in dvf.TYPES},
             (c["code"] if folder == "departement" else meta.get("departement", {}).get("code"))
             not in pl.NOT_IN_DVF,
         )

@@ -118,9 +118,11 @@ def test_every_commune_is_a_linked_shape_on_its_department_map(built: Paths) -> 
     assert len(drawn.shapes) == len(dep["children"]) == 545
     hendaye = next(s for s in drawn.shapes if s["href"] == "/ville/64260/")
     flats, houses = next((c["appartement"], c["maison"]) for c in dep["children"] if c["code"] == "64260")
-    assert hendaye["title"] == (
-        f"Hendaye — appartements\u202f: {flats['median_m2']:,}\u202f€/m²\u202f; "
-        f"maisons\u202f: {houses['median_m2']:,}\u202f€/m²".replace(",", "\u202f")
+    assert hendaye["title"] == (  # each median with the sales it rests on
+        f"Hendaye — appartements\u202f: {flats['median_m2']:,}\u202f€/m² ({flats['n']:,}\u00a0ventes)\u202f; "
+        f"maisons\u202f: {houses['median_m2']:,}\u202f€/m² ({houses['n']:,}\u00a0ventes)".replace(
+            ",", "\u202f"
+        )
     )
     assert "maisons\u202f: prix non publié" in next(
         s["title"] for s in drawn.shapes if s["href"] == "/ville/64445/"
@@ -179,7 +181,10 @@ def test_colours_follow_the_legend_classes() -> None:
     shapes = contours.load(contours.path("01"))
     codes = sorted(shapes)
     medians = {c: (None if i % 7 == 0 else 900 + (i * 37) % 3100) for i, c in enumerate(codes)}
-    items = [maps.Item(c, c, f"/ville/{c}/", {"appartement": None, "maison": medians[c]}) for c in codes]
+    items = [
+        maps.Item(c, c, f"/ville/{c}/", {"appartement": None, "maison": medians[c]}, {"maison": 20})
+        for c in codes
+    ]
     carte = maps.draw(items, shapes, "Test", "commune")
     assert carte is not None and carte["types"] == ["maison"]
     html = render.env().get_template("_carte.html").render(carte=carte)
