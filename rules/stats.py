@@ -1,24 +1,35 @@
-"""Statistics for every place in one DuckDB pass, then one canonical JSON file per place.
+"""Statistics per place in DuckDB, then one canonical JSON file per place, incrementally.
 
 The JSON files are where change detection stops: a place whose figures did not change keeps
 byte-identical JSON (and its mtime), so nothing downstream of it is rebuilt. A file is a pure
 function of its place's data and the method: no build time, no run id, no release label.
+
+The pass itself is incremental. The store keeps the last computed sales and figures (`st_*`
+tables) and what they were computed from (`stats_state`: each year's row signature, and a digest
+of the method, window, scope, referential and this pass's code). A release that changed some
+years recomputes those years' sales, finds the places whose sales differ (`st_dirty`: communes,
+their cities, departments, regions and France), recomputes only their figures and rewrites only
+their documents; when anything global changed, it is a full pass. Either way the bytes are those
+of a pass from scratch (a test applies random releases and compares), and the stored state
+commits after the JSON files are written: a killed pass leaves the previous state, which the next
+pass starts from again.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, cast
 
 import orjson
 
-from rules import dvf, progress, query
+from rules import codedeps, dvf, progress, query, reference
 from rules import places as pl
-from rules.files import canonical_json, write_atomic, write_if_changed
+from rules.files import canonical_json, sha256_file, write_atomic, write_if_changed
 from rules.fr import NNBSP, compte, date_fr
 from rules.lazy import duckdb
 from rules.method import FUNNEL, Method
@@ -28,60 +39,109 @@ from rules.query import set_variables
 from rules.settings import Settings
 from rules.store import connect
 
+SALES = ("sales_deduped", "sales_single_good", "sales")  # the sales of the years recomputed
 STEPS = (  # rules/sql/ files, in order: each defines a table or view the next ones read
-    "sales_deduped",
-    "sales_single_good",
-    "sales",
-    "filter_funnel",
+    "stats_sales",
     "place_sales",
+    "filter_funnel",
     "place_headline",
     "place_rooms",
     "place_period",
     "place_series",
     "place_seasonality",
     "place_recent",
-    "place_neighbours",
     "unknown_communes",
+    "stats_store",
     "stats_cache",
 )
 TYPES = dvf.TYPES
 Key = tuple[str, str]
 Log = Callable[[str], None]
+OUTPUTS = ("data_manifest", "unpublished", "changes")  # what an incremental pass builds on
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one pass recomputes: every year and place (`full`, and why), or the places whose sales
+    changed in `years`. `state` and `key` are recorded when the pass commits."""
+
+    full: bool
+    reason: str
+    years: tuple[int, ...]
+    state: dict[int, str]
+    key: str
 
 
 def run(
     paths: Paths, method: Method, settings: Settings, scope: frozenset[str] | None = None, log: Log = print
 ) -> dict[str, Any]:
-    """Compute, write the files that changed, record the changes in build/changes.json. `scope`
-    (default: the settings' `departements`) limits every figure, France's included, to its departments."""
+    """Compute what changed, write the files whose bytes changed, record the changes in
+    build/changes.json. `scope` (default: the settings' `departements`) limits every figure,
+    France's included, to its departments."""
     scope = settings.scope() if scope is None else scope
     started = datetime.now(UTC)
+    places = pl.all_places(scope)
     con = connect(paths, settings)
     query.run(con, "unordered")  # results are sorted when fetched
     try:
+        con.begin()
         window = _window(con, method)
-        _compute(con, method, window, scope)
+        plan = _plan(con, paths, method, window, scope)
+        dirty = _compute(con, method, window, scope, plan)
+        build = _to_build(paths, places, plan, dirty)
+        query.run(con, "stats_build", [[level for level, _ in build], [code for _, code in build]])
+        query.run(con, "stats_fetch")
         tables = _fetch(con)
+        docs = documents(tables, method, window, scope, build)
+        changes = _write(paths, places, docs, plan, started)
+        changes["counts"]["recomputed"] = len(places) if plan.full else len(dirty)
+        _outputs(paths, method, places, docs, tables, plan, changes)
+        query.run(con, "stats_state_write", [list(plan.state), list(plan.state.values()), plan.key])
+        con.commit()
     finally:
         con.close()
-    docs = documents(tables, method, window, scope)
-    changes = _write(paths, docs, started)
-    store = orjson.loads(paths.store_manifest.read_bytes())
-    release = {"text": release_text(store), "files": files_text(store), "method": method.as_dict()}
-    write_if_changed(paths.release, canonical_json(release))
-    write_if_changed(paths.site_file(SUMMARY), canonical_json(summary(docs)))
-    empty = sorted(page_url(*key) for key, doc in docs.items() if not has_figures(doc))
-    write_if_changed(paths.unpublished, canonical_json(empty))
-    changes["unknown_communes"] = dict(tables["unknown"])
-    changes["funnel"] = {year: dict(zip(FUNNEL, counts, strict=True)) for year, *counts in tables["funnel"]}
-    communes = [d for (level, _), d in docs.items() if level == "commune"]
-    changes["communes"] = len(communes)
-    changes["published_communes"] = sum(
-        1 for d in communes if any(s["published"] for s in d["current_stats"].values())
-    )
-    write_atomic(paths.changes, canonical_json(changes))
-    _report(changes, (datetime.now(UTC) - started).total_seconds(), log)
+    _report(changes, plan, (datetime.now(UTC) - started).total_seconds(), log)
     return changes
+
+
+def _plan(
+    con: duckdb.DuckDBPyConnection,
+    paths: Paths,
+    method: Method,
+    window: dict[str, int],
+    scope: frozenset[str],
+) -> Plan:
+    """Full when nothing is stored yet, something global changed or an output of the last pass is
+    missing; otherwise the years whose rows changed since the stored figures were computed."""
+    key = _key(method, window, scope)
+    state: dict[int, str] = dict(query.rows(con, "stats_years"))
+    query.run(con, "stats_state")
+    stored = query.rows(con, "stats_state_read")
+    reason = ""
+    if not stored:
+        reason = "no stored figures"
+    elif any(k != key for _, _, k in stored):
+        reason = "the method, window, scope, referential or code changed"
+    elif not all(getattr(paths, name).exists() for name in OUTPUTS):
+        reason = "the last pass's outputs are missing"
+    if reason:
+        return Plan(True, reason, tuple(state), state, key)
+    before = {annee: signature for annee, signature, _ in stored}
+    years = tuple(sorted(y for y in state.keys() | before.keys() if state.get(y) != before.get(y)))
+    return Plan(False, "", years, state, key)
+
+
+def _key(method: Method, window: dict[str, int], scope: frozenset[str]) -> str:
+    """The digest of everything figures depend on besides the rows: when it moves, no stored
+    figure can be trusted."""
+    inputs = {
+        "method": method.as_dict(),
+        "window": window,
+        "scope": sorted(scope),
+        "referential": [sha256_file(f) for f in reference.FILES],
+        "code": [[f.name, sha256_file(f)] for f in codedeps.inputs(run)],
+    }
+    return hashlib.sha256(canonical_json(inputs)).hexdigest()
 
 
 def _window(con: duckdb.DuckDBPyConnection, method: Method) -> dict[str, int]:
@@ -96,8 +156,10 @@ def _window(con: duckdb.DuckDBPyConnection, method: Method) -> dict[str, int]:
 
 
 def _compute(
-    con: duckdb.DuckDBPyConnection, method: Method, window: dict[str, int], scope: frozenset[str]
-) -> None:
+    con: duckdb.DuckDBPyConnection, method: Method, window: dict[str, int], scope: frozenset[str], plan: Plan
+) -> set[Key]:
+    """Recompute the plan's years' sales, then the figures of the places whose sales changed (all
+    of them in a full pass) into the stored tables. Returns those places (empty in a full pass)."""
     set_variables(
         con,
         {
@@ -113,24 +175,50 @@ def _compute(
             "window_label": f"{window['from']}-{window['to']}",
             "recent_sales": method.recent_sales,
             "grade_min": method.grade_min,
+            "stat_years": list(plan.years),
+            "stat_full": plan.full,
         },
     )
+    if not plan.full and not plan.years:  # no row changed: the stored figures stand
+        query.run(con, "unknown_communes")
+        return set()
+    if plan.full:
+        query.run(con, "stats_reset")
+        query.run(con, "place_neighbours")  # from the referential and the scope only
+    for step in SALES:
+        query.run(con, step)
+    query.run(con, "stats_dirty_all" if plan.full else "stats_dirty")
+    dirty: set[Key] = set(query.table(con, "st_dirty"))
     for step in STEPS:
         query.run(con, step)
+    return dirty
+
+
+def _to_build(paths: Paths, places: dict[Key, pl.Place], plan: Plan, dirty: set[Key]) -> set[Key]:
+    """The documents to assemble: every place in a full pass; otherwise the changed places, every
+    department, region and France (a few hundred small documents, so the summary and the counts
+    always come from documents), and any place whose file is missing (an emptied site/)."""
+    if plan.full:
+        return set(places)
+    return {
+        key for key in places if key in dirty or key[0] != "commune" or not pl.json_path(paths, *key).exists()
+    }
 
 
 def _fetch(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    """Every computed table, sorted, so assembling documents needs no further query."""
+    """The stored figures documents are made of, sorted, so assembling them needs no further
+    query: the headline figures of every place (parents list their children's), the rest for the
+    places being written (stats_fetch.sql)."""
     return {
-        "headline": query.table(con, "place_headline"),
-        "rooms": query.table(con, "place_rooms"),
-        "period": query.table(con, "place_period"),
-        "series": query.table(con, "place_series"),
-        "seasonality": query.table(con, "place_seasonality"),
-        "recent": query.table(con, "place_recent", "code, date desc, type, surface, prix, pieces"),
-        "neighbours": query.table(con, "place_neighbours", "code, km, neighbour"),
+        "headline": query.table(con, "st_headline"),
+        "rooms": query.table(con, "fetch_rooms"),
+        "period": query.table(con, "fetch_period"),
+        "series": query.table(con, "fetch_series"),
+        "seasonality": query.table(con, "fetch_seasonality"),
+        "recent": query.table(con, "fetch_recent", "code, date desc, type, surface, prix, pieces"),
+        "neighbours": query.table(con, "fetch_neighbours", "code, km, neighbour"),
         "unknown": query.table(con, "unknown_communes", "code"),
-        "funnel": query.table(con, "filter_funnel", "annee"),
+        "funnel": query.table(con, "st_funnel", "annee"),
     }
 
 
@@ -139,8 +227,9 @@ def documents(
     method: Method,
     window: dict[str, int],
     scope: frozenset[str] = frozenset(),
+    only: Iterable[Key] | None = None,
 ) -> dict[Key, PlaceDoc]:
-    """Assemble one document per place from the fetched tables."""
+    """Assemble one document per place (or per place of `only`) from the fetched tables."""
     headline: dict[Key, dict[str, tuple]] = defaultdict(dict)
     for level, code, typ, *rest in tables["headline"]:
         headline[level, code][typ] = tuple(rest)
@@ -168,7 +257,10 @@ def documents(
     for code, neighbour, km in tables["neighbours"]:
         near[code].append((neighbour, km))
     docs: dict[Key, PlaceDoc] = {}
+    wanted = set(places if only is None else only)
     for key, place in places.items():
+        if key not in wanted:
+            continue
         doc: PlaceDoc = {
             "metadata": _metadata(place, places, near, period.get(key), method, window),
             "current_stats": current[key],
@@ -347,20 +439,22 @@ def _child(places: dict[Key, pl.Place], current: dict[Key, dict], parent: pl.Pla
     return child
 
 
-def _write(paths: Paths, docs: dict[Key, PlaceDoc], started: datetime) -> dict[str, Any]:
-    """Write the files whose bytes changed, remove files of places that no longer exist."""
+def _write(
+    paths: Paths, places: dict[Key, pl.Place], docs: dict[Key, PlaceDoc], plan: Plan, started: datetime
+) -> dict[str, Any]:
+    """Write the documents whose bytes changed, remove the files of places that no longer exist,
+    update the data manifest (the sha256 of every file: the others' entries are kept)."""
     changed: dict[str, list[str]] = {lv: [] for lv in pl.LEVELS}
-    manifest: dict[str, str] = {}
-    expected: set[Path] = set()
+    manifest: dict[str, str] = {} if plan.full else orjson.loads(paths.data_manifest.read_bytes())
     with progress.bar("stats", len(docs), "places") as shown:
         for (level, code), doc in docs.items():
             path = pl.json_path(paths, level, code)
             data = canonical_json(doc)
-            expected.add(path)
             manifest[path.relative_to(paths.site).as_posix()] = hashlib.sha256(data).hexdigest()
             if write_if_changed(path, data):
                 changed[level].append(code)
             shown.update()
+    expected = {pl.json_path(paths, *key) for key in places}
     removed = [
         p.relative_to(paths.site).as_posix()
         for d in pl.json_dirs(paths)
@@ -370,23 +464,48 @@ def _write(paths: Paths, docs: dict[Key, PlaceDoc], started: datetime) -> dict[s
     ]
     for rel in removed:
         paths.site_file(rel).unlink()
+        manifest.pop(rel, None)
     write_if_changed(paths.data_manifest, canonical_json(manifest))
     previous = _previous_sales(paths.changes)
     sales = docs["france", pl.FRANCE]["metadata"]["period"]
     total = sales["sales"] if sales else 0
-    changes = {
+    written = sum(len(v) for v in changed.values())
+    return {
         "changed": changed,
         "removed": removed,
-        "counts": {
-            "places": len(docs),
-            "written": sum(len(v) for v in changed.values()),
-            "unchanged": len(docs) - sum(len(v) for v in changed.values()),
-        },
+        "counts": {"places": len(places), "written": written, "unchanged": len(places) - written},
         "sales": total,
         "new_sales": total - previous if previous is not None else total,
         "started_at": started.isoformat(),  # build/ only: the published JSON holds no time
     }
-    return changes
+
+
+def _outputs(
+    paths: Paths,
+    method: Method,
+    places: dict[Key, pl.Place],
+    docs: dict[Key, PlaceDoc],
+    tables: dict[str, list[tuple]],
+    plan: Plan,
+    changes: dict[str, Any],
+) -> None:
+    """The files made from every place: the release text, the summary of departments, regions
+    and France, the places without figures (kept from the last pass for the places not
+    written), and build/changes.json."""
+    store = orjson.loads(paths.store_manifest.read_bytes())
+    release = {"text": release_text(store), "files": files_text(store), "method": method.as_dict()}
+    write_if_changed(paths.release, canonical_json(release))
+    write_if_changed(paths.site_file(SUMMARY), canonical_json(summary(docs)))
+    kept = set() if plan.full else set(orjson.loads(paths.unpublished.read_bytes()))
+    kept -= {page_url(*key) for key in docs}
+    empty = kept | {page_url(*key) for key, doc in docs.items() if not has_figures(doc)}
+    write_if_changed(paths.unpublished, canonical_json(sorted(empty)))
+    published = {(lv, c) for lv, c, _, n, *_ in tables["headline"] if method.grade(n) is not None}
+    changes["unknown_communes"] = dict(tables["unknown"])
+    changes["funnel"] = {year: dict(zip(FUNNEL, counts, strict=True)) for year, *counts in tables["funnel"]}
+    changes["communes"] = sum(1 for level, _ in places if level == "commune")
+    changes["published_communes"] = sum(1 for key in published if key[0] == "commune" and key in places)
+    write_atomic(paths.changes, canonical_json(changes))
 
 
 NOTHING_IMPORTED = "Aucune donnée DVF importée."
@@ -424,10 +543,16 @@ def _previous_sales(path: Path) -> int | None:
         return None
 
 
-def _report(changes: dict[str, Any], seconds: float, log: Log) -> None:
+def _report(changes: dict[str, Any], plan: Plan, seconds: float, log: Log) -> None:
     c = changes["counts"]
+    if plan.full:
+        what = f"all recomputed ({plan.reason})"
+    elif plan.years:
+        what = f"{c['recomputed']:,} recomputed (rows changed in {', '.join(map(str, plan.years))})"
+    else:
+        what = "none recomputed (no row changed)"
     log(
-        f"stats: {c['places']:,} places in {seconds:.1f} s, {c['written']:,} JSON files written, "
+        f"stats: {c['places']:,} places in {seconds:.1f} s, {what}, {c['written']:,} JSON files written, "
         f"{c['unchanged']:,} unchanged"
         + (f", {len(changes['removed'])} removed" if changes["removed"] else "")
     )

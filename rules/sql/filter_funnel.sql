@@ -1,8 +1,10 @@
 -- Rows left after each step of the method, per year: what the quality gate compares between
--- releases, and the per-stage counts of health.json.
+-- releases, and the per-stage counts of health.json. Only the years being recomputed (stat_years).
 create or replace temp table filter_funnel as
 with raw as (
-    select annee, count(*)::bigint as n from dvf_rows group by all
+    select annee, count(*)::bigint as n from dvf_rows
+    where list_contains(getvariable('stat_years'), annee)
+    group by all
 ),
 deduped as (
     select

@@ -2,11 +2,13 @@
 -- of every period, and its median price per m2 where the volume allows publishing it.
 -- Volumes are counted once per month and summed up to quarters and years (on integer keys, not
 -- strings); medians, which cannot be summed, are computed only for groups of at least grade_min
--- sales, so the 35,000 communes' many small months cost a count, not a median.
+-- sales, so the 35,000 communes' many small months cost a count, not a median. Only the years
+-- being recomputed (stat_years): a place's other years keep their stored series.
 create or replace temp table place_series as
 with keyed as (
     select level, code, type, prix_m2, year(date_mutation) as y, month(date_mutation) as m
     from place_sales
+    where list_contains(getvariable('stat_years'), annee)
 ),
 monthly as (
     select level, code, type, y, m, count(*)::integer as n

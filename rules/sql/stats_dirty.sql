@@ -1,0 +1,27 @@
+-- The places whose sales changed in the years being recomputed: the communes (and cities) of
+-- every sale that the new `sales` holds and the stored ones do not, or the other way round
+-- (multisets compared by a hash of the whole row), with their departments, regions and France.
+-- Only these places' figures are computed again; every other place keeps its stored ones.
+create or replace temp table st_dirty as
+with rows as (
+    select commune, city, departement, region, hash(*columns(*)) as h, 1 as d from sales
+    union all
+    select commune, city, departement, region, hash(*columns(*)), -1 from st_sales
+    where list_contains(getvariable('stat_years'), annee)
+),
+changed as (
+    select commune, city, departement, region
+    from rows
+    group by commune, city, departement, region, h
+    having sum(d) <> 0
+)
+select distinct u.p.level, u.p.code
+from changed,
+    unnest([
+        {'level': 'commune', 'code': commune},
+        {'level': 'commune', 'code': city},
+        {'level': 'departement', 'code': departement},
+        {'level': 'region', 'code': region},
+        {'level': 'france', 'code': 'FR'}
+    ]) as u(p)
+where u.p.code is not null;

@@ -1,0 +1,180 @@
+"""Incremental statistics give the bytes of a pass from scratch, release after release.
+
+A department's generated DVF files go through random releases, each imported into one build
+that keeps its stored figures (and recomputes only what changed) and into a new build from
+scratch; every JSON file, the data manifest and the list of pages without figures must be equal.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "benchmark"))
+
+import generate  # noqa: E402
+
+from rules import places, stats, store  # noqa: E402
+from rules.method import Method  # noqa: E402
+from rules.paths import SUMMARY, Paths  # noqa: E402
+from rules.settings import Settings  # noqa: E402
+
+DEPARTEMENT = "05"  # Hautes-Alpes: 162 communes, about 9,000 rows a year
+SETTINGS = Settings(departements=DEPARTEMENT)
+METHOD = Method()
+QUIET = {"log": lambda _: None}
+PRICE, DATE, COMMUNE = 10, 8, 19  # fields of a raw DGFiP line
+
+Release = Callable[[Path, random.Random], None]
+
+
+def _lines(path: Path) -> tuple[str, list[list[str]]]:
+    header, *rows = path.read_text("utf-8").splitlines()
+    return header, [r.split("|") for r in rows]
+
+
+def _save(path: Path, header: str, rows: list[list[str]]) -> None:
+    path.write_text("\n".join([header, *("|".join(r) for r in rows)]) + "\n", "utf-8")
+
+
+def _edit(src: Path, rng: random.Random, change: Callable[[list[list[str]], random.Random], None]) -> None:
+    """Apply `change` to the rows of one year's file chosen at random."""
+    path = rng.choice(sorted(src.glob("*.txt")))
+    header, rows = _lines(path)
+    change(rows, rng)
+    _save(path, header, rows)
+
+
+def changed_prices(src: Path, rng: random.Random) -> None:
+    """Corrected prices: a mutation's rows may split into two mutations, or two merge."""
+
+    def change(rows: list[list[str]], rng: random.Random) -> None:
+        for r in rng.sample(rows, 40):
+            if r[PRICE]:
+                r[PRICE] = f"{int(float(r[PRICE].replace(',', '.')) * rng.uniform(0.7, 1.4))},00"
+
+    _edit(src, rng, change)
+
+
+def added_rows(src: Path, rng: random.Random) -> None:
+    """Late-registered sales: copies of rows with another price, anywhere in the file."""
+
+    def change(rows: list[list[str]], rng: random.Random) -> None:
+        for _ in range(60):
+            new = list(rng.choice(rows))
+            new[PRICE] = f"{rng.randint(40_000, 600_000)},00"
+            rows.insert(rng.randrange(len(rows)), new)
+
+    _edit(src, rng, change)
+
+
+def removed_rows(src: Path, rng: random.Random) -> None:
+    """Withdrawn rows: a mutation may lose its dependency, or its only good."""
+
+    def change(rows: list[list[str]], rng: random.Random) -> None:
+        for i in sorted(rng.sample(range(len(rows)), 50), reverse=True):
+            del rows[i]
+
+    _edit(src, rng, change)
+
+
+def _present(src: Path) -> set[str]:
+    return {r[COMMUNE] for f in src.glob("*.txt") for r in _lines(f)[1]}
+
+
+def gone_commune(src: Path, rng: random.Random) -> None:
+    """A commune loses every sale (its figures go; its department's list still names it)."""
+    code = rng.choice(sorted(_present(src)))
+    for path in sorted(src.glob("*.txt")):
+        header, rows = _lines(path)
+        _save(path, header, [r for r in rows if r[COMMUNE] != code])
+
+
+def new_commune(src: Path, rng: random.Random) -> None:
+    """A commune that had no sale gets some."""
+    codes = [
+        p.code[2:].lstrip("0")
+        for (lv, _), p in places.all_places(frozenset({DEPARTEMENT})).items()
+        if lv == "commune"
+    ]
+    code = rng.choice(sorted(set(codes) - _present(src)))
+
+    def change(rows: list[list[str]], rng: random.Random) -> None:
+        for _ in range(20):
+            new = list(rng.choice(rows))
+            new[COMMUNE] = code
+            new[PRICE] = f"{rng.randint(40_000, 600_000)},00"
+            rows.append(new)
+
+    _edit(src, rng, change)
+
+
+def new_year(src: Path, rng: random.Random) -> None:
+    """A new year's file (the window moves: a full pass), dated up to November."""
+    last = max(sorted(src.glob("*.txt")))
+    header, rows = _lines(last)
+    year = int(last.stem.split("-")[1])
+    kept = [r for r in rows if not r[DATE].startswith(("01/12", "31/12")) and r[DATE][3:5] != "12"]
+    for r in kept:
+        r[DATE] = r[DATE][:6] + str(year + 1)
+    _save(src / f"ValeursFoncieres-{year + 1}.txt", header, kept)
+
+
+RELEASES: list[tuple[Release, ...]] = [
+    (changed_prices,),
+    (added_rows,),
+    (removed_rows,),
+    (gone_commune,),
+    (new_commune,),
+    (changed_prices, added_rows, removed_rows),
+    (new_year,),
+]
+
+
+def _build(paths: Paths, src: Path) -> dict:
+    store.import_files(paths, sorted(src.glob("*.txt")), SETTINGS, **QUIET)
+    return stats.run(paths, METHOD, SETTINGS, **QUIET)
+
+
+def _outputs(paths: Paths) -> dict[str, bytes]:
+    """Every file the statistics pass writes, by name."""
+    files = {p.relative_to(paths.site).as_posix(): p.read_bytes() for p in paths.site.rglob("*.json")}
+    files |= {p.name: p.read_bytes() for p in (paths.data_manifest, paths.unpublished, paths.release)}
+    return files
+
+
+@pytest.mark.parametrize("seed", [14])
+def test_incremental_statistics_equal_a_pass_from_scratch(tmp_path: Path, seed: int) -> None:
+    src = tmp_path / "src"
+    generate.generate(src, scale=DEPARTEMENT, years=2, seed=seed)
+    kept = Paths.of(tmp_path / "kept" / "build", tmp_path / "kept" / "site")
+    first = _build(kept, src)
+    assert first["counts"]["recomputed"] == first["counts"]["places"]
+    rng = random.Random(seed)
+    for step, release in enumerate(RELEASES):
+        before = _outputs(kept)
+        for change in release:
+            change(src, rng)
+        changes = _build(kept, src)
+        scratch = Paths.of(tmp_path / f"scratch-{step}" / "build", tmp_path / f"scratch-{step}" / "site")
+        _build(scratch, src)
+        after, expected = _outputs(kept), _outputs(scratch)
+        assert sorted(after) == sorted(expected), release
+        different = sorted(name for name in expected if after[name] != expected[name])
+        assert different == [], release
+        counts = changes["counts"]
+        if release == (new_year,):
+            assert counts["recomputed"] == counts["places"]  # the window moved
+        else:
+            assert 0 < counts["recomputed"] < counts["places"] / 2, release
+        moved = {n for n in after if n.startswith("data/") and n != SUMMARY and before.get(n) != after[n]}
+        written = {
+            places.json_path(kept, level, code).relative_to(kept.site).as_posix()
+            for level, codes in changes["changed"].items()
+            for code in codes
+        }
+        assert written == moved, release
