@@ -39,11 +39,17 @@ from rules.query import set_variables
 from rules.settings import Settings
 from rules.store import connect
 
-SALES = ("sales_deduped", "sales_single_good", "sales")  # the sales of the years recomputed
-STEPS = (  # rules/sql/ files, in order: each defines a table or view the next ones read
-    "stats_sales",
-    "place_sales",
+YEAR = (  # rules/sql/ files run for each recomputed year, in order (one year in memory at a time)
+    "sales_deduped",
+    "sales_single_good",
+    "sales",
     "filter_funnel",
+    "stats_dirty",  # not in a full pass: every place is recomputed
+    "stats_sales",
+    "stats_funnel",
+)
+STEPS = (  # then, once: each defines a table or view the next ones read
+    "place_sales",
     "place_headline",
     "place_rooms",
     "place_period",
@@ -185,9 +191,12 @@ def _compute(
     if plan.full:
         query.run(con, "stats_reset")
         query.run(con, "place_neighbours")  # from the referential and the scope only
-    for step in SALES:
-        query.run(con, step)
-    query.run(con, "stats_dirty_all" if plan.full else "stats_dirty")
+    query.run(con, "st_dirty")
+    for year in plan.years or (0,):  # year 0, which has no rows, creates an empty store's tables
+        set_variables(con, {"stat_year": year})
+        for step in YEAR:
+            if not (plan.full and step == "stats_dirty"):
+                query.run(con, step)
     dirty: set[Key] = set(query.table(con, "st_dirty"))
     for step in STEPS:
         query.run(con, step)

@@ -1,9 +1,9 @@
 -- Rows left after each step of the method, per year: what the quality gate compares between
--- releases, and the per-stage counts of health.json. Only the years being recomputed (stat_years).
+-- releases, and the per-stage counts of health.json. One year at a time (stat_year).
 create or replace temp table filter_funnel as
 with raw as (
     select annee, count(*)::bigint as n from dvf_rows
-    where list_contains(getvariable('stat_years'), annee)
+    where annee = getvariable('stat_year')
     group by all
 ),
 deduped as (

@@ -5,7 +5,7 @@
 -- can be published (n >= grade_min): at France scale, holding every small group's values for an
 -- unpublishable median is what exhausts memory, and nothing published changes.
 create or replace temp table place_headline as
-with windowed as (
+with windowed as not materialized (
     select level, code, type, prix_m2, surface_reelle_bati
     from place_sales
     where annee between getvariable('window_from') and getvariable('window_to')

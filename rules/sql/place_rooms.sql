@@ -3,7 +3,7 @@
 -- without a room count (0 or missing, frequent for houses) are left out. As in place_headline,
 -- every group is counted and the median runs only where it can be published (n >= grade_min).
 create or replace temp table place_rooms as
-with windowed as (
+with windowed as not materialized (
     select level, code, type, prix_m2, least(nombre_pieces_principales, 5)::integer as pieces
     from place_sales
     where annee between getvariable('window_from') and getvariable('window_to')

@@ -5,7 +5,7 @@
 -- sales, so the 35,000 communes' many small months cost a count, not a median. Only the years
 -- being recomputed (stat_years): a place's other years keep their stored series.
 create or replace temp table place_series as
-with keyed as (
+with keyed as not materialized (
     select level, code, type, prix_m2, year(date_mutation) as y, month(date_mutation) as m
     from place_sales
     where list_contains(getvariable('stat_years'), annee)

@@ -1,7 +1,6 @@
 -- Keep the changed places' figures for the next pass: the place_* temp tables (computed for
 -- st_dirty only, or for every place in a full pass after stats_reset) replace their stored rows.
--- Series are by year, so only the recomputed years of a changed place are replaced; so is the
--- funnel.
+-- Series are by year, so only the recomputed years of a changed place are replaced.
 create table if not exists st_headline as from place_headline limit 0;
 delete from st_headline using st_dirty d where st_headline.level = d.level and st_headline.code = d.code;
 insert into st_headline from place_headline;
@@ -28,7 +27,3 @@ insert into st_seasonality from place_seasonality;
 create table if not exists st_recent as from place_recent limit 0;
 delete from st_recent using st_dirty d where d.level = 'commune' and st_recent.code = d.code;
 insert into st_recent from place_recent;
-
-create table if not exists st_funnel as from filter_funnel limit 0;
-delete from st_funnel where list_contains(getvariable('stat_years'), annee::integer);
-insert into st_funnel from filter_funnel;
