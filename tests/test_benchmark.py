@@ -38,6 +38,10 @@ def test_benchmark_runs_end_to_end_at_a_small_scale(tmp_path: Path) -> None:
     release = results["release"]
     assert release["communes"] > 0 and release["pages_rerendered"] > 0
     assert release["unexpected_pages"] == [], "only the touched communes and their aggregates re-render"
+    # The release's statistics recompute its communes and their parents only, and its step times
+    # are read from the lines the steps print.
+    assert 0 < release["places_recomputed"] <= release["pages_expected_at_most"]
+    assert release["import_s"] > 0 and release["stats_s"] > 0 and release["rest_s"] > 0
     assert results["site_files"] > 2 * 150
     git = results["git"]
     assert (

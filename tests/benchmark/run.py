@@ -17,6 +17,7 @@ import gzip
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -113,6 +114,13 @@ def expected_renders(codes: list[str]) -> set[str]:
     return out
 
 
+def _step_seconds(stdout: str) -> tuple[float, float]:
+    """The import's and the statistics' own seconds, from the lines they print."""
+    imported = sum(float(m.group(1)) for m in re.finditer(r"^imported .*, ([0-9.]+) s \(", stdout, re.M))
+    stats = re.search(r"^stats: [0-9,]+ places in ([0-9.]+) s", stdout, re.M)
+    return round(imported, 1), float(stats.group(1)) if stats else 0.0
+
+
 def _packed_mb(repo: Path) -> float:
     """The repository as a remote stores it: every object packed."""
     subprocess.run(["git", "-C", str(repo), "gc", "-q", "--prune=now"], check=True)
@@ -179,10 +187,17 @@ def run(out: Path, scale: str, years: int) -> dict:
     seconds, stdout = bench.doit()
     ran = {t for t in executed(stdout) if t.startswith("render:")}
     wanted = expected_renders(release["extra_communes"])
+    counts = json.loads((bench.build / "changes.json").read_text())["counts"]
+    import_s, stats_s = _step_seconds(stdout)
     r["release"] = {
         "communes": len(release["extra_communes"]),
         "sales_added": RELEASE[1],
         "seconds": round(seconds, 1),
+        "import_s": import_s,
+        "stats_s": stats_s,
+        "rest_s": round(seconds - import_s - stats_s, 1),  # render, site files, health; doit itself
+        "places_recomputed": counts["recomputed"],
+        "json_written": counts["written"],
         "pages_rerendered": len(ran),
         "pages_expected_at_most": len(wanted),
         "unexpected_pages": sorted(ran - wanted)[:10],
@@ -234,6 +249,11 @@ def report(r: dict) -> str:
         f"(at most {rel['pages_expected_at_most']:,} expected)"
     )
     lines.append(f"| {label} | {value}; publish {rel['publish_s']} s |")
+    lines.append(
+        f"| release, step by step | import {rel['import_s']} s, statistics {rel['stats_s']} s "
+        f"({rel['places_recomputed']:,} places recomputed, {rel['json_written']:,} JSON files written), "
+        f"render and the rest {rel['rest_s']} s, publish {rel['publish_s']} s |"
+    )
     g = r["git"]
     lines.append(
         f"| git: history branch | {g['history_mb']} MB in {g['history_partitions']:,} partitions, written in "
