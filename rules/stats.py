@@ -48,6 +48,7 @@ YEAR = (  # rules/sql/ files run for each recomputed year, in order (one year in
     "stats_sales",
     "stats_funnel",
 )
+BATCH = 4000  # documents assembled at a time: what the memory of a full pass holds
 STEPS = (  # then, once: each defines a table or view the next ones read
     "place_sales",
     "place_headline",
@@ -94,16 +95,23 @@ def run(
         window = _window(con, method)
         plan = _plan(con, paths, method, window, scope)
         dirty = _compute(con, method, window, scope, plan)
-        build = _to_build(paths, places, plan, dirty)
-        query.run(con, "stats_build", [[level for level, _ in build], [code for _, code in build]])
-        query.run(con, "stats_fetch")
-        tables = _fetch(con)
-        docs = documents(tables, method, window, scope, build)
-        changes = _write(paths, places, docs, plan, started)
-        changes["counts"]["recomputed"] = len(places) if plan.full else len(dirty)
-        _outputs(paths, method, places, docs, tables, plan, changes)
-        query.run(con, "stats_state_write", [list(plan.state), list(plan.state.values()), plan.key])
+        extra = {
+            "unknown": query.table(con, "unknown_communes", "code"),
+            "funnel": query.table(con, "st_funnel"),
+        }
+        # No digest until the documents are written: a pass killed before that is followed by a full one.
+        query.run(con, "stats_state_write", [list(plan.state), list(plan.state.values()), ""])
         con.commit()
+    finally:
+        con.close()
+    con = connect(paths, settings)  # a new connection: the computation's memory is given back
+    try:
+        changes = _documents(
+            con, paths, method, window, scope, places, _to_build(paths, places, plan, dirty), plan
+        )
+        changes["counts"]["recomputed"] = len(places) if plan.full else len(dirty)
+        _outputs(paths, method, started, extra, changes)
+        query.run(con, "stats_state_key", [plan.key])
     finally:
         con.close()
     _report(changes, plan, (datetime.now(UTC) - started).total_seconds(), log)
@@ -214,21 +222,58 @@ def _to_build(paths: Paths, places: dict[Key, pl.Place], plan: Plan, dirty: set[
     }
 
 
+def _documents(
+    con: duckdb.DuckDBPyConnection,
+    paths: Paths,
+    method: Method,
+    window: dict[str, int],
+    scope: frozenset[str],
+    places: dict[Key, pl.Place],
+    build: set[Key],
+    plan: Plan,
+) -> dict[str, Any]:
+    """Assemble and write the documents of `build`, BATCH places at a time (what a full pass holds
+    in memory), keeping the departments', regions' and France's for the summary."""
+    headline = query.table(con, "st_headline")  # every place's: parents list their children's
+    figures = _figures(headline, method, places)
+    writer = _Writer(paths, places, plan)
+    keys = [key for key in places if key in build]
+    for start in range(0, len(keys), BATCH):
+        batch = keys[start : start + BATCH]
+        query.run(con, "stats_build", [[level for level, _ in batch], [code for _, code in batch]])
+        query.run(con, "stats_fetch")
+        writer.write(documents({"headline": headline, **_fetch(con)}, method, window, scope, batch, figures))
+    changes = writer.finish()
+    changes["communes"] = sum(1 for level, _ in places if level == "commune")
+    changes["published_communes"] = sum(
+        1
+        for (level, _), f in figures.items()
+        if level == "commune" and any(t["published"] for t in f.values())
+    )
+    return changes
+
+
 def _fetch(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    """The stored figures documents are made of, sorted, so assembling them needs no further
-    query: the headline figures of every place (parents list their children's), the rest for the
-    places being written (stats_fetch.sql)."""
+    """The stored figures of the places being written (stats_fetch.sql), sorted, so assembling
+    their documents needs no further query."""
     return {
-        "headline": query.table(con, "st_headline"),
         "rooms": query.table(con, "fetch_rooms"),
         "period": query.table(con, "fetch_period"),
         "series": query.table(con, "fetch_series"),
         "seasonality": query.table(con, "fetch_seasonality"),
         "recent": query.table(con, "fetch_recent", "code, date desc, type, surface, prix, pieces"),
         "neighbours": query.table(con, "fetch_neighbours", "code, km, neighbour"),
-        "unknown": query.table(con, "unknown_communes", "code"),
-        "funnel": query.table(con, "st_funnel", "annee"),
     }
+
+
+def _figures(
+    headline: list[tuple], method: Method, places: dict[Key, pl.Place]
+) -> dict[Key, dict[str, Figures]]:
+    """Every place's headline figures per type, as its parent lists them (no rooms breakdown)."""
+    rows: dict[Key, dict[str, tuple]] = defaultdict(dict)
+    for level, code, typ, *rest in headline:
+        rows[level, code][typ] = tuple(rest)
+    return {key: {t: _current(rows[key].get(t), {}, method) for t in TYPES} for key in places}
 
 
 def documents(
@@ -237,8 +282,10 @@ def documents(
     window: dict[str, int],
     scope: frozenset[str] = frozenset(),
     only: Iterable[Key] | None = None,
+    figures: dict[Key, dict[str, Figures]] | None = None,
 ) -> dict[Key, PlaceDoc]:
-    """Assemble one document per place (or per place of `only`) from the fetched tables."""
+    """Assemble one document per place (or per place of `only`) from the fetched tables;
+    `figures` (see _figures), when given, are the children's, computed once for all batches."""
     headline: dict[Key, dict[str, tuple]] = defaultdict(dict)
     for level, code, typ, *rest in tables["headline"]:
         headline[level, code][typ] = tuple(rest)
@@ -258,15 +305,16 @@ def documents(
     for level, code, typ, pieces, n, median in tables["rooms"]:
         rooms[level, code, typ][pieces] = (n, median)
     places = pl.all_places(scope)
+    wanted = set(places if only is None else only)
     current = {
         key: {t: _current(headline[key].get(t), rooms.get((*key, t), {}), method) for t in TYPES}
-        for key in places
+        for key in (wanted if figures is not None else places)
     }
+    children = current if figures is None else figures
     near: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for code, neighbour, km in tables["neighbours"]:
         near[code].append((neighbour, km))
     docs: dict[Key, PlaceDoc] = {}
-    wanted = set(places if only is None else only)
     for key, place in places.items():
         if key not in wanted:
             continue
@@ -281,7 +329,7 @@ def documents(
         if place.level == "commune":
             doc["transactions_recent"] = recent.get(place.code, [])
         if place.children:  # a city's arrondissements too
-            doc["children"] = [_child(places, current, place, c) for c in place.children]
+            doc["children"] = [_child(places, children, place, c) for c in place.children]
         docs[key] = doc
     return docs
 
@@ -448,72 +496,80 @@ def _child(places: dict[Key, pl.Place], current: dict[Key, dict], parent: pl.Pla
     return child
 
 
-def _write(
-    paths: Paths, places: dict[Key, pl.Place], docs: dict[Key, PlaceDoc], plan: Plan, started: datetime
-) -> dict[str, Any]:
-    """Write the documents whose bytes changed, remove the files of places that no longer exist,
-    update the data manifest (the sha256 of every file: the others' entries are kept)."""
-    changed: dict[str, list[str]] = {lv: [] for lv in pl.LEVELS}
-    manifest: dict[str, str] = {} if plan.full else orjson.loads(paths.data_manifest.read_bytes())
-    with progress.bar("stats", len(docs), "places") as shown:
+class _Writer:
+    """Writes documents batch by batch, keeping what the pass reports: the files whose bytes
+    changed, the data manifest (the sha256 of every file: the others' entries are kept), the
+    pages without figures, and the aggregates' documents for the summary."""
+
+    def __init__(self, paths: Paths, places: dict[Key, pl.Place], plan: Plan) -> None:
+        self.paths, self.places, self.plan = paths, places, plan
+        self.changed: dict[str, list[str]] = {lv: [] for lv in pl.LEVELS}
+        self.manifest: dict[str, str] = {} if plan.full else orjson.loads(paths.data_manifest.read_bytes())
+        self.empty: set[str] = set() if plan.full else set(orjson.loads(paths.unpublished.read_bytes()))
+        self.aggregates: dict[Key, PlaceDoc] = {}
+        self.bar = progress.bar("stats", len(places), "places")
+
+    def write(self, docs: dict[Key, PlaceDoc]) -> None:
         for (level, code), doc in docs.items():
-            path = pl.json_path(paths, level, code)
+            path = pl.json_path(self.paths, level, code)
             data = canonical_json(doc)
-            manifest[path.relative_to(paths.site).as_posix()] = hashlib.sha256(data).hexdigest()
+            self.manifest[path.relative_to(self.paths.site).as_posix()] = hashlib.sha256(data).hexdigest()
             if write_if_changed(path, data):
-                changed[level].append(code)
-            shown.update()
-    expected = {pl.json_path(paths, *key) for key in places}
-    removed = [
-        p.relative_to(paths.site).as_posix()
-        for d in pl.json_dirs(paths)
-        if d.exists()
-        for p in sorted(d.glob("*.json"))
-        if p not in expected
-    ]
-    for rel in removed:
-        paths.site_file(rel).unlink()
-        manifest.pop(rel, None)
-    write_if_changed(paths.data_manifest, canonical_json(manifest))
-    previous = _previous_sales(paths.changes)
-    sales = docs["france", pl.FRANCE]["metadata"]["period"]
-    total = sales["sales"] if sales else 0
-    written = sum(len(v) for v in changed.values())
-    return {
-        "changed": changed,
-        "removed": removed,
-        "counts": {"places": len(places), "written": written, "unchanged": len(places) - written},
-        "sales": total,
-        "new_sales": total - previous if previous is not None else total,
-        "started_at": started.isoformat(),  # build/ only: the published JSON holds no time
-    }
+                self.changed[level].append(code)
+            url = page_url(level, code)
+            if has_figures(doc):
+                self.empty.discard(url)
+            else:
+                self.empty.add(url)
+            if level != "commune":
+                self.aggregates[level, code] = doc
+            self.bar.update()
+
+    def finish(self) -> dict[str, Any]:
+        """Remove the files of places that no longer exist; write the manifests; the changes."""
+        self.bar.close()
+        paths = self.paths
+        expected = {pl.json_path(paths, *key) for key in self.places}
+        removed = [
+            p.relative_to(paths.site).as_posix()
+            for d in pl.json_dirs(paths)
+            if d.exists()
+            for p in sorted(d.glob("*.json"))
+            if p not in expected
+        ]
+        for rel in removed:
+            paths.site_file(rel).unlink()
+            self.manifest.pop(rel, None)
+        write_if_changed(paths.data_manifest, canonical_json(self.manifest))
+        write_if_changed(paths.unpublished, canonical_json(sorted(self.empty)))
+        write_if_changed(paths.site_file(SUMMARY), canonical_json(summary(self.aggregates)))
+        previous = _previous_sales(paths.changes)
+        sales = self.aggregates["france", pl.FRANCE]["metadata"]["period"]
+        total = sales["sales"] if sales else 0
+        written = sum(len(v) for v in self.changed.values())
+        return {
+            "changed": self.changed,
+            "removed": removed,
+            "counts": {
+                "places": len(self.places),
+                "written": written,
+                "unchanged": len(self.places) - written,
+            },
+            "sales": total,
+            "new_sales": total - previous if previous is not None else total,
+        }
 
 
 def _outputs(
-    paths: Paths,
-    method: Method,
-    places: dict[Key, pl.Place],
-    docs: dict[Key, PlaceDoc],
-    tables: dict[str, list[tuple]],
-    plan: Plan,
-    changes: dict[str, Any],
+    paths: Paths, method: Method, started: datetime, extra: dict[str, list[tuple]], changes: dict[str, Any]
 ) -> None:
-    """The files made from every place: the release text, the summary of departments, regions
-    and France, the places without figures (kept from the last pass for the places not
-    written), and build/changes.json."""
+    """The release text (site-wide pages), then build/changes.json."""
     store = orjson.loads(paths.store_manifest.read_bytes())
     release = {"text": release_text(store), "files": files_text(store), "method": method.as_dict()}
     write_if_changed(paths.release, canonical_json(release))
-    write_if_changed(paths.site_file(SUMMARY), canonical_json(summary(docs)))
-    kept = set() if plan.full else set(orjson.loads(paths.unpublished.read_bytes()))
-    kept -= {page_url(*key) for key in docs}
-    empty = kept | {page_url(*key) for key, doc in docs.items() if not has_figures(doc)}
-    write_if_changed(paths.unpublished, canonical_json(sorted(empty)))
-    published = {(lv, c) for lv, c, _, n, *_ in tables["headline"] if method.grade(n) is not None}
-    changes["unknown_communes"] = dict(tables["unknown"])
-    changes["funnel"] = {year: dict(zip(FUNNEL, counts, strict=True)) for year, *counts in tables["funnel"]}
-    changes["communes"] = sum(1 for level, _ in places if level == "commune")
-    changes["published_communes"] = sum(1 for key in published if key[0] == "commune" and key in places)
+    changes["started_at"] = started.isoformat()  # build/ only: the published JSON holds no time
+    changes["unknown_communes"] = dict(extra["unknown"])
+    changes["funnel"] = {year: dict(zip(FUNNEL, counts, strict=True)) for year, *counts in extra["funnel"]}
     write_atomic(paths.changes, canonical_json(changes))
 
 
