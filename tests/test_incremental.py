@@ -178,3 +178,58 @@ def test_incremental_statistics_equal_a_pass_from_scratch(tmp_path: Path, seed: 
             for code in codes
         }
         assert written == moved, release
+
+
+KILL = """
+import os, signal, sys
+from pathlib import Path
+sys.path[:0] = [{root!r}, {tests!r}]
+from rules import query, stats
+from rules.paths import Paths
+from test_incremental import METHOD, SETTINGS
+point = {point!r}
+stats.BATCH = 5
+run, write = query.run, stats._Writer.write
+def killing_run(con, name, params=None):
+    if name == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return run(con, name, params)
+def killing_write(self, docs):
+    write(self, docs)
+    if point == "documents":  # after the first 5 documents
+        os.kill(os.getpid(), signal.SIGKILL)
+query.run, stats._Writer.write = killing_run, killing_write
+stats.run(Paths.of({build!r}, {site!r}), METHOD, SETTINGS, log=lambda _: None)
+"""
+
+
+@pytest.mark.parametrize("point", ["stats_store", "stats_build", "documents", "stats_state_key"])
+def test_a_killed_pass_is_followed_by_one_that_ends_as_from_scratch(tmp_path: Path, point: str) -> None:
+    """SIGKILL inside the computation, after it committed, halfway through the documents, and just
+    before the digest is recorded: the next pass writes what a pass from scratch writes."""
+    import signal
+    import subprocess
+
+    src = tmp_path / "src"
+    generate.generate(src, scale=DEPARTEMENT, years=2, seed=3)
+    kept = Paths.of(tmp_path / "kept" / "build", tmp_path / "kept" / "site")
+    _build(kept, src)
+    rng = random.Random(3)
+    changed_prices(src, rng)
+    added_rows(src, rng)
+    store.import_files(kept, sorted(src.glob("*.txt")), SETTINGS, **QUIET)
+    script = KILL.format(
+        root=str(Path(__file__).parents[1]),
+        tests=str(Path(__file__).parent),
+        point=point,
+        build=str(kept.build),
+        site=str(kept.site),
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    _build(kept, src)
+    scratch = Paths.of(tmp_path / "scratch" / "build", tmp_path / "scratch" / "site")
+    _build(scratch, src)
+    after, expected = _outputs(kept), _outputs(scratch)
+    assert sorted(after) == sorted(expected)
+    assert [name for name in expected if after[name] != expected[name]] == []
