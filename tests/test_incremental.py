@@ -126,11 +126,9 @@ def new_year(src: Path, rng: random.Random) -> None:
 
 RELEASES: list[tuple[Release, ...]] = [
     (changed_prices,),
-    (added_rows,),
-    (removed_rows,),
+    (added_rows, removed_rows),
     (gone_commune,),
-    (new_commune,),
-    (changed_prices, added_rows, removed_rows),
+    (new_commune, changed_prices),
     (new_year,),
 ]
 
