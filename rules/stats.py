@@ -236,8 +236,8 @@ def _documents(
     in memory), keeping the departments', regions' and France's for the summary."""
     headline = query.table(con, "st_headline")  # every place's: parents list their children's
     figures = _figures(headline, method, places)
-    writer = _Writer(paths, places, plan)
     keys = [key for key in places if key in build]
+    writer = _Writer(paths, places, plan, len(keys))
     for start in range(0, len(keys), BATCH):
         batch = keys[start : start + BATCH]
         query.run(con, "stats_build", [[level for level, _ in batch], [code for _, code in batch]])
@@ -501,13 +501,13 @@ class _Writer:
     changed, the data manifest (the sha256 of every file: the others' entries are kept), the
     pages without figures, and the aggregates' documents for the summary."""
 
-    def __init__(self, paths: Paths, places: dict[Key, pl.Place], plan: Plan) -> None:
-        self.paths, self.places, self.plan = paths, places, plan
+    def __init__(self, paths: Paths, places: dict[Key, pl.Place], plan: Plan, total: int) -> None:
+        self.paths, self.places = paths, places
         self.changed: dict[str, list[str]] = {lv: [] for lv in pl.LEVELS}
         self.manifest: dict[str, str] = {} if plan.full else orjson.loads(paths.data_manifest.read_bytes())
         self.empty: set[str] = set() if plan.full else set(orjson.loads(paths.unpublished.read_bytes()))
         self.aggregates: dict[Key, PlaceDoc] = {}
-        self.bar = progress.bar("stats", len(places), "places")
+        self.bar = progress.bar("stats", total, "places")  # the documents this pass assembles
 
     def write(self, docs: dict[Key, PlaceDoc]) -> None:
         for (level, code), doc in docs.items():
