@@ -37,15 +37,27 @@ from rules.paths import ROOT  # noqa: E402
 RELEASE = (1250, 15420)  # the seed's weekly figures: communes, new sales
 
 
+# Runs a command and writes its peak RSS (KB, it and the processes it waited for) to argv[1]. A
+# process forked from this one would count this one's memory (Linux records the memory a child
+# inherited at fork when it execs), so doit is started from this small process instead.
+MEASURE = """
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
+
+
 class Bench:
     def __init__(self, out: Path, scale: str) -> None:
         self.out, self.scale = out, scale
         self.build, self.site, self.source = out / "build", out / "site", out / "source"
-        self.peak_kb = 0
+        self.peaks_mb: dict[str, int] = {}  # the largest RSS of each doit step (tree of processes)
         self.results: dict = {"scale": scale, "machine": machine()}
 
-    def doit(self, *args: str) -> tuple[float, str]:
-        """Run the real doit; return wall seconds and stdout; keep the peak RSS of the child."""
+    def doit(self, *args: str, step: str = "") -> tuple[float, str]:
+        """Run the real doit; return wall seconds and stdout; keep the step's peak RSS (`step`,
+        else the task names): the build's own memory, not that of the benchmark's git gc or zstd."""
         codes = "all" if self.scale == "france" else ",".join(scope_departements(self.scale))
         scope = [f"departements={codes}"]
         cmd = [
@@ -64,19 +76,18 @@ class Bench:
             *scope,
         ]
         start = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        stdout, stderr = proc.communicate()
-        seconds = time.monotonic() - start
-        self.peak_kb = max(self.peak_kb, _child_peak_kb())
+        with tempfile.NamedTemporaryFile("r") as peak:
+            proc = subprocess.run(
+                [sys.executable, "-c", MEASURE, peak.name, *cmd], cwd=ROOT, capture_output=True, text=True
+            )
+            seconds = time.monotonic() - start
+            kb = int(peak.read() or 0)
+        stdout, stderr = proc.stdout, proc.stderr
+        name = step or " ".join(args) or "doit"
+        self.peaks_mb[name] = max(self.peaks_mb.get(name, 0), round(kb / 1024))
         if proc.returncode != 0:
             raise SystemExit(f"doit {' '.join(args)} failed:\n{stdout[-2000:]}\n{stderr[-2000:]}")
         return seconds, stdout
-
-
-def _child_peak_kb() -> int:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
 
 def machine() -> dict:
@@ -159,14 +170,14 @@ def run(out: Path, scale: str, years: int) -> dict:
     r["import_s"], r["import_rows_per_s"] = round(seconds, 1), round(r["rows"] / seconds)
     seconds, _ = bench.doit("stats")
     r["stats_s"] = round(seconds, 1)
-    seconds, stdout = bench.doit()  # load and stats are up to date: assets, pages, site files, health
+    seconds, stdout = bench.doit(step="render")  # load and stats are up to date: pages, site files
     pages = sum(1 for t in executed(stdout) if t.startswith("render:"))
     r["render_s"], r["pages"], r["render_pages_per_s"] = round(seconds, 1), pages, round(pages / seconds)
     r["cold_build_s"] = round(r["import_s"] + r["stats_s"] + r["render_s"], 1)
 
     noop = []
     for _ in range(3 if scale == "france" else 1):  # the median of 3 where it is measured
-        seconds, stdout = bench.doit()
+        seconds, stdout = bench.doit(step="no-change doit")
         if stdout.strip():
             raise SystemExit(f"a no-change doit ran tasks:\n{stdout[:500]}")
         noop.append(seconds)
@@ -184,7 +195,7 @@ def run(out: Path, scale: str, years: int) -> dict:
     r["git"]["history_partitions"] = len(list((bench.build / "history" / "rows").glob("*.parquet")))
 
     release = generate(bench.source, scale, 1, extra=RELEASE)  # the last year, republished with new sales
-    seconds, stdout = bench.doit()
+    seconds, stdout = bench.doit(step="release")
     ran = {t for t in executed(stdout) if t.startswith("render:")}
     wanted = expected_renders(release["extra_communes"])
     counts = json.loads((bench.build / "changes.json").read_text())["counts"]
@@ -203,16 +214,16 @@ def run(out: Path, scale: str, years: int) -> dict:
         "unexpected_pages": sorted(ran - wanted)[:10],
     }
 
-    seconds, _ = bench.doit("history")
+    seconds, _ = bench.doit("history", step="history (release)")
     r["git"]["release_export_s"] = round(seconds, 1)
-    seconds, _ = bench.doit("publish")
+    seconds, _ = bench.doit("publish", step="publish (release)")
     r["release"]["publish_s"] = round(seconds, 1)
     r["git"]["after_release_mb"] = _packed_mb(repo)
     r["git"]["release_adds_mb"] = round(r["git"]["after_release_mb"] - r["git"]["after_first_version_mb"], 1)
 
     # A runner whose cache is gone: the store comes back from the history branch.
     (bench.build / "dvf.duckdb").rename(bench.build / "dvf.duckdb.kept")
-    seconds, stdout = bench.doit("load")
+    seconds, stdout = bench.doit("load", step="restore")
     if "history: restored" not in stdout:
         raise SystemExit(f"the store was not restored from git:\n{stdout[:500]}")
     r["git"]["restore_s"] = round(seconds, 1)
@@ -220,7 +231,8 @@ def run(out: Path, scale: str, years: int) -> dict:
 
     files = [p for p in bench.site.rglob("*") if p.is_file()]
     r["site_files"], r["site_mb"] = len(files), round(sum(p.stat().st_size for p in files) / 1e6, 1)
-    r["peak_memory_mb"] = round(bench.peak_kb / 1024)
+    r["peaks_mb"] = bench.peaks_mb
+    r["peak_step"], r["peak_memory_mb"] = max(bench.peaks_mb.items(), key=lambda kv: kv[1])
     return r
 
 
@@ -233,7 +245,6 @@ TABLE = [
     ("no-change doit (median of 3)", "noop_s", "{} s"),
     ("publish the whole site (first version)", "publish_s", "{} s"),
     ("actions/cache entry (build/ and site/, zstd)", "cache_mb", "{:,} MB"),
-    ("peak memory (largest process)", "peak_memory_mb", "{:,} MB"),
     ("site size", "site_mb", "{} MB"),
     ("site files", "site_files", "{:,}"),
 ]
@@ -253,6 +264,10 @@ def report(r: dict) -> str:
         f"| release, step by step | import {rel['import_s']} s, statistics {rel['stats_s']} s "
         f"({rel['places_recomputed']:,} places recomputed, {rel['json_written']:,} JSON files written), "
         f"render and the rest {rel['rest_s']} s, publish {rel['publish_s']} s |"
+    )
+    peaks = ", ".join(f"{step} {mb:,}" for step, mb in r["peaks_mb"].items())
+    lines.append(
+        f"| peak memory of a doit run | {r['peak_memory_mb']:,} MB ({r['peak_step']}); by step, MB: {peaks} |"
     )
     g = r["git"]
     lines.append(
