@@ -97,6 +97,11 @@ class Paths:
         return self.build / "imports.json"
 
     @property
+    def source_hashes(self) -> Path:
+        """The source files' sha256, by stat (rules.files.HashCache): not rehashed every import."""
+        return self.build / "source-hashes.json"
+
+    @property
     def doit_db(self) -> Path:
         return self.build / ".doit.sqlite3"
 

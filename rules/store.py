@@ -22,7 +22,7 @@ import orjson
 
 from rules import dvf, query, reference
 from rules.errors import DiskFullError, ImmoStatsError, InputError, no_space
-from rules.files import canonical_json, sha256_file, write_if_changed
+from rules.files import HashCache, canonical_json, sha256_file, write_if_changed
 from rules.lazy import duckdb
 from rules.paths import Paths
 from rules.query import set_variables
@@ -87,7 +87,9 @@ def import_files(paths: Paths, files: list[Path], settings: Settings, log: Log =
         query.run(con, "dvf_rows")
         query.run(con, "update_log")
         present = {sha for (sha,) in query.rows(con, "stored_sources")}
-        results = [FileResult(p.name, sha256_file(p)) for p in files]
+        hashes = HashCache(paths.source_hashes)
+        results = [FileResult(p.name, hashes.sha256(p)) for p in files]
+        hashes.save()
         todo: list[tuple[Path, FileResult]] = []
         first: dict[str, str] = {}
         for path, r in zip(files, results, strict=True):

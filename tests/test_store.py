@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 import subprocess
 import zipfile
@@ -13,7 +14,7 @@ import orjson
 import pytest
 from conftest import CEREMA, GEO_2021, RAW_2020, RAW_2021, query, run_doit, tables
 
-from rules import stats, store
+from rules import files, stats, store
 from rules.errors import InputError
 from rules.method import Method
 from rules.paths import Paths
@@ -121,6 +122,33 @@ def test_importing_the_same_files_again_changes_nothing(paths: Paths) -> None:
     assert all(r.skipped for r in results)
     assert (tables(paths.db), query(paths.db, "select * from update_log")) == before
     assert paths.store_manifest.read_bytes() == manifest
+
+
+def test_a_source_file_is_hashed_again_only_when_its_stat_changes(
+    tmp_path: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five years of raw DVF are 2.5 GB: an import hashes only the files whose stat moved, and an
+    edit that puts the old mtime back is still seen (ctime cannot be put back)."""
+    source = tmp_path / "ValeursFoncieres-2021.txt"
+    shutil.copy(RAW_2021, source)
+    hashed: list[Path] = []
+    real = files.sha256_file
+    monkeypatch.setattr(files, "sha256_file", lambda p: hashed.append(p) or real(p))
+    _import(paths, source)
+    entry = orjson.loads(paths.source_hashes.read_bytes())[str(source)]
+    assert entry[-1] == real(source) and hashed == [source]
+
+    assert all(r.skipped for r in _import(paths, source))  # unchanged: not read again
+    assert hashed == [source]
+
+    before = source.stat()
+    data = source.read_bytes()
+    assert data.count(b"185000,00") == 3  # one sale of three lines
+    source.write_bytes(data.replace(b"185000,00", b"186000,00"))  # same size
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+    results = _import(paths, source)
+    assert hashed == [source, source] and not results[0].skipped and results[0].added == 3
+    assert query(paths.db, "select count(*) from dvf_rows where valeur_fonciere = 186000")[0][0] == 3
 
 
 def test_a_new_release_replaces_its_years_and_keeps_older_ones(tmp_path: Path, paths: Paths) -> None:
