@@ -17,7 +17,7 @@ import orjson
 from rules import reference
 from rules.errors import ConfigError
 from rules.files import write_atomic
-from rules.paths import DATA_DIRS, Paths, data_file
+from rules.paths import Paths, data_file
 
 LEVELS = ("commune", "departement", "region", "france")
 FRANCE = "FR"
@@ -210,7 +210,3 @@ def json_file(paths: Paths, level: str, code: str) -> str:
 def json_path(paths: Paths, level: str, code: str) -> Path:
     """Where a place's JSON lives under site/data/."""
     return Path(json_file(paths, level, code))
-
-
-def json_dirs(paths: Paths) -> list[Path]:
-    return [paths.site_file(folder) for folder in DATA_DIRS.values()]

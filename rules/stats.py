@@ -18,6 +18,7 @@ pass starts from again.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from rules.files import canonical_json, sha256_file, write_atomic, write_if_chan
 from rules.fr import NNBSP, compte, date_fr
 from rules.lazy import duckdb
 from rules.method import FUNNEL, Method
-from rules.paths import SUMMARY, Paths, page_url
+from rules.paths import DATA_DIRS, SUMMARY, Paths, data_file, page_url
 from rules.placedoc import Figures, Metadata, PlaceDoc, has_figures
 from rules.query import set_variables
 from rules.settings import Settings
@@ -217,9 +218,9 @@ def _to_build(paths: Paths, places: dict[Key, pl.Place], plan: Plan, dirty: set[
     always come from documents), and any place whose file is missing (an emptied site/)."""
     if plan.full:
         return set(places)
-    return {
-        key for key in places if key in dirty or key[0] != "commune" or not pl.json_path(paths, *key).exists()
-    }
+    folder = DATA_DIRS["commune"]
+    present = set(_json_names(paths.site_file(folder), folder))  # one listing, not 35,000 stats
+    return {key for key in places if key in dirty or key[0] != "commune" or data_file(*key) not in present}
 
 
 def _documents(
@@ -511,10 +512,10 @@ class _Writer:
 
     def write(self, docs: dict[Key, PlaceDoc]) -> None:
         for (level, code), doc in docs.items():
-            path = pl.json_path(self.paths, level, code)
+            name = data_file(level, code)
             data = canonical_json(doc)
-            self.manifest[path.relative_to(self.paths.site).as_posix()] = hashlib.sha256(data).hexdigest()
-            if write_if_changed(path, data):
+            self.manifest[name] = hashlib.sha256(data).hexdigest()
+            if write_if_changed(self.paths.site_file(name), data):
                 self.changed[level].append(code)
             url = page_url(level, code)
             if has_figures(doc):
@@ -529,14 +530,13 @@ class _Writer:
         """Remove the files of places that no longer exist; write the manifests; the changes."""
         self.bar.close()
         paths = self.paths
-        expected = {pl.json_path(paths, *key) for key in self.places}
+        expected = {
+            data_file(*key) for key in self.places
+        }  # names, not paths: 1.2 s -> 0.1 s at France scale
         removed = [
-            p.relative_to(paths.site).as_posix()
-            for d in pl.json_dirs(paths)
-            if d.exists()
-            for p in sorted(d.glob("*.json"))
-            if p not in expected
+            name for folder in DATA_DIRS.values() for name in _json_names(paths.site_file(folder), folder)
         ]
+        removed = [name for name in removed if name not in expected]
         for rel in removed:
             paths.site_file(rel).unlink()
             self.manifest.pop(rel, None)
@@ -599,6 +599,14 @@ def files_text(store: dict) -> str:
 def _rows_and_files(store: dict) -> str:
     """'2 793 lignes de 8 fichiers'."""
     return f"{compte(store['rows'], 'ligne')} de {compte(len(store['sources']), 'fichier')}"
+
+
+def _json_names(folder: Path, prefix: str) -> list[str]:
+    """The JSON files of a folder of site/, as names under site/, sorted."""
+    if not folder.is_dir():
+        return []
+    with os.scandir(folder) as entries:
+        return sorted(f"{prefix}/{e.name}" for e in entries if e.name.endswith(".json") and e.is_file())
 
 
 def _previous_sales(path: Path) -> int | None:
