@@ -253,7 +253,10 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
             "import one of them (a release's files, in one format)",
         )
     query.run(con, "replaced_rows")
-    result.added, result.removed = query.one(con, "row_changes")
+    if query.one(con, "replaced_count")[0]:
+        result.added, result.removed = query.one(con, "row_changes")
+    else:  # nothing replaced (the periods' first import): every row is new, no need to hash them
+        result.added, result.removed = cf.rows, 0
     (result.replaced,) = query.one(con, "delete_replaced")
     for code, n in query.rows(con, "file_unknown_communes"):
         result.unknown[code] = n

@@ -152,7 +152,8 @@ def test_a_source_file_is_hashed_again_only_when_its_stat_changes(
 
 
 def test_a_new_release_replaces_its_years_and_keeps_older_ones(tmp_path: Path, paths: Paths) -> None:
-    _import(paths, RAW_2020, RAW_2021)
+    first = _import(paths, RAW_2020, RAW_2021)
+    assert [(r.rows, r.replaced, r.added, r.removed) for r in first] == [(172, 0, 172, 0), (41, 0, 41, 0)]
     lines = _raw_lines()
     # The new release drops the 10 € land sale (line 4), reprices the first house, and adds nothing else.
     new = [lines[0], lines[1].replace("185000,00", "186000,00"), lines[2].replace("185000,00", "186000,00")]
@@ -160,6 +161,8 @@ def test_a_new_release_replaces_its_years_and_keeps_older_ones(tmp_path: Path, p
     release = _write_lines(tmp_path / "valeursfoncieres-2021.txt", new)
     (result,) = _import(paths, release)
     assert result.replaced == 41 and result.rows == 40
+    # In: the two repriced lines; out: their old form and the land sale.
+    assert (result.added, result.removed) == (2, 3)
     assert query(paths.db, "select count(*) from dvf_rows where annee = 2021")[0][0] == 40
     assert query(paths.db, "select count(*) from dvf_rows where annee = 2020")[0][0] == 172
     assert (

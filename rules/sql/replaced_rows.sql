@@ -1,5 +1,7 @@
 -- Stored rows of earlier batches in the periods the file just inserted covers: the ones it replaces.
-create or replace temp view replaced_rows as
+-- A table of row ids, found once: counting the changes and the delete both read it (as a view, each
+-- scanned the store again).
+create or replace temp table replaced_rows as
 select d.rowid as row_id
 from dvf_rows d
 join (
