@@ -143,7 +143,7 @@ def test_a_source_file_is_hashed_again_only_when_its_stat_changes(
 
     before = source.stat()
     data = source.read_bytes()
-    assert data.count(b"185000,00") == 3  # one sale of three lines
+    assert data.count(b"185000,00") == 3  # three lines: a two-line sale and another sale
     source.write_bytes(data.replace(b"185000,00", b"186000,00"))  # same size
     os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
     results = _import(paths, source)
