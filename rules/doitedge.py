@@ -7,6 +7,7 @@ other exception is a bug and keeps its traceback.
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import sys
 import time
@@ -40,6 +41,9 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise
         return result if isinstance(result, dict | TaskFailed) else None
 
+    # doit reads an action's signature at every run of it (to pass `targets`, `changed`...):
+    # computed once here, not by unwrapping to `fn` 35,000 times (3.5 % of a full render).
+    action.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
     return action
 
 

@@ -43,17 +43,24 @@ class Item(NamedTuple):
 Point = tuple[float, float]
 
 
-def _lambert(lon: float, lat: float) -> Point:
-    """Lambert conformal conic on the sphere, France's parallels (44° and 49° N, 3° E): the shape
-    of France as its official maps draw it, in units of the Earth's radius (y grows southwards)."""
-    p1, p2, lon0 = math.radians(44), math.radians(49), math.radians(3)
+def _lambert_constants(p1: float, p2: float) -> tuple[float, float]:
+    """The cone's constant n and scale f for standard parallels p1 and p2 (radians)."""
     n = math.log(math.cos(p1) / math.cos(p2)) / math.log(
         math.tan(math.pi / 4 + p2 / 2) / math.tan(math.pi / 4 + p1 / 2)
     )
-    f = math.cos(p1) * math.tan(math.pi / 4 + p1 / 2) ** n / n
-    rho = f / math.tan(math.pi / 4 + math.radians(lat) / 2) ** n
-    theta = n * (math.radians(lon) - lon0)
-    return rho * math.sin(theta), rho * math.cos(theta) - f  # northwards is -y
+    return n, math.cos(p1) * math.tan(math.pi / 4 + p1 / 2) ** n / n
+
+
+_N, _F = _lambert_constants(math.radians(44), math.radians(49))  # once, not per point (~12,000 a department)
+_LON0 = math.radians(3)
+
+
+def _lambert(lon: float, lat: float) -> Point:
+    """Lambert conformal conic on the sphere, France's parallels (44° and 49° N, 3° E): the shape
+    of France as its official maps draw it, in units of the Earth's radius (y grows southwards)."""
+    rho = _F / math.tan(math.pi / 4 + math.radians(lat) / 2) ** _N
+    theta = _N * (math.radians(lon) - _LON0)
+    return rho * math.sin(theta), rho * math.cos(theta) - _F  # northwards is -y
 
 
 def _plate(lon: float, lat: float, middle: float) -> Point:

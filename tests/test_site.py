@@ -167,6 +167,10 @@ def test_full_sitemap_lists_every_page(built: Paths) -> None:
 def test_templates_fail_loudly_and_their_dependencies_are_computed() -> None:
     with pytest.raises(UndefinedError):
         render.env().from_string("{{ doc.current_stats.missing }}").render(doc={"current_stats": {}})
+    # Keys are read first on a dict, but Jinja's meaning is kept: a dict's own attributes win,
+    # `is defined` sees a missing key, and other objects keep attribute-then-item lookups.
+    lookups = "{{ d.n }} {{ d.items is callable }} {{ d.absent is defined }} {{ t.real }} {{ l.0 }}"
+    assert render.env().from_string(lookups).render(d={"n": 3, "items": 1}, t=2, l=[7]) == "3 True False 2 7"
     names = {p.name for p in render.template_deps("commune.html")}
     assert names == {
         "commune.html",
