@@ -17,6 +17,7 @@ from the same sources is a no-op in git.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import math
 import os
@@ -66,6 +67,15 @@ def load(file: Path) -> dict[str, Rings]:
         return json.loads(gzip.decompress(file.read_bytes()))
     except FileNotFoundError:
         return {}
+
+
+@cache
+def digest(file: Path) -> str:
+    """The sha256 of a contour file's bytes (what a map's geometry is cached under)."""
+    try:
+        return hashlib.sha256(file.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return ""
 
 
 def points(ring: list[int]) -> list[tuple[float, float]]:

@@ -191,6 +191,11 @@ class Paths:
         """What each template references (extends, include, import), with its size and mtime."""
         return self.build / "template-refs.json"
 
+    @property
+    def map_geometries(self) -> Path:
+        """The maps' shapes, fitted once and named by what they are made from (rules/maps.py)."""
+        return self.build / "map-geometries"
+
     def fingerprint(self, template: str) -> Path:
         """One content hash standing for everything a template's pages depend on besides data."""
         return self.build / "fingerprints" / f"{template}.sha256"

@@ -179,7 +179,7 @@ def render_place(paths: Paths, level: str, code: str) -> bool:
     if level == "france":
         context["release"] = _release(paths)["files"]  # the dates are on the period line above
         context["departements"] = doc["metadata"]["departements"]
-    context["carte"] = carte(doc, _summary(paths) if level == "france" else None)
+    context["carte"] = carte(doc, _summary(paths) if level == "france" else None, paths.map_geometries)
     html = env().get_template(PAGE_TEMPLATES[level]).render(context)
     return write_if_changed(page_path(paths, level, code), html.encode("utf-8"))
 
@@ -211,10 +211,11 @@ def map_inputs(level: str, code: str, paths: Paths) -> list[str]:
     return [str(file), *([paths.site_name(SUMMARY)] if level == "france" else [])]
 
 
-def carte(doc: dict, summary: dict | None = None) -> dict[str, Any] | None:
+def carte(doc: dict, summary: dict | None = None, geometries: Path | None = None) -> dict[str, Any] | None:
     """The page's map (rules/maps.py), from figures the page already holds: a department's
     communes, a city's arrondissements, a region's departments; France's departments from the
-    summary. None for a commune, an overseas department or region (no contours, or one shape)."""
+    summary. None for a commune, an overseas department or region (no contours, or one shape).
+    Shapes drawn before are read back from `geometries` (a folder of build/)."""
     meta = doc["metadata"]
     level, code = meta["level"], meta["code"]
     file = contours.for_place(level, code)
@@ -242,7 +243,8 @@ def carte(doc: dict, summary: dict | None = None) -> dict[str, Any] | None:
     ]
     whose = "" if level == "france" else " " + fr.de(meta["nom"], meta["liaison"], level, code)
     title = f"Prix médian au m² dans chaque {unit}{whose}"
-    return maps.draw(items, contours.load(file), title, unit, others, insets=level == "france")
+    cache = maps.GeometryCache(geometries, file) if geometries else None
+    return maps.draw(items, contours.load(file), title, unit, others, level == "france", cache)
 
 
 def _mapped(doc: dict, summary: dict | None) -> tuple[list[dict], str, str]:

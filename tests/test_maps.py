@@ -174,6 +174,35 @@ def test_lyon_and_marseille_are_drawn_by_arrondissement_on_their_department_map(
         assert len(links) == len(children) - 1 + len(arrondissements)
 
 
+def test_map_shapes_are_fitted_once_and_read_back(tmp_path: Path) -> None:
+    """A map drawn through the geometry cache is the map drawn without it, cold and warm; what the
+    cache holds is what is drawn (so it is read), a damaged entry is computed again, and a folder
+    left by other code is removed when this code writes its first shapes."""
+    shapes = contours.load(contours.path("05"))
+    items = [
+        maps.Item(c, c, f"/ville/{c}/", {"appartement": None, "maison": 2000}, {"maison": 9}) for c in shapes
+    ]
+    stale = tmp_path / "geo" / "0123456789abcdef"
+    stale.mkdir(parents=True)
+    plain = maps.draw(items, shapes, "T", "commune")
+    cache = maps.GeometryCache(tmp_path / "geo", contours.path("05"))
+    assert maps.draw(items, shapes, "T", "commune", geometries=cache) == plain  # cold: computed, written
+    assert not stale.exists()
+    (entry,) = (tmp_path / "geo").glob("*/*.json")
+    assert maps.draw(items, shapes, "T", "commune", geometries=cache) == plain  # warm: read back
+    kept = orjson.loads(entry.read_bytes())
+    first = items[0].code
+    kept["paths"][first] = "M1 1l1 0 0 1z"
+    entry.write_bytes(orjson.dumps(kept))
+    warm = maps.draw(items, shapes, "T", "commune", geometries=cache)
+    assert warm is not None and plain is not None
+    assert warm["shapes"][0][3] == "M1 1l1 0 0 1z" and warm["shapes"][1:] == plain["shapes"][1:]
+    for damaged in (b"{", orjson.dumps({**kept, "paths": {first: 3}}), orjson.dumps({**kept, "height": "x"})):
+        entry.write_bytes(damaged)
+        assert maps.draw(items, shapes, "T", "commune", geometries=cache) == plain
+    assert orjson.loads(entry.read_bytes())["paths"] == dict(maps.geometry(shapes, list(shapes), False).paths)
+
+
 def test_colours_follow_the_legend_classes() -> None:
     """A map of Ain's communes with medians spread over a range: every shape's colour is the one of
     the legend class its median falls in (low <= median < high), at most five classes, limits
