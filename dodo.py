@@ -40,7 +40,7 @@ from rules import (
     tidy,
     versions,
 )
-from rules.doitedge import Reporter, github_output, guarded, or_exit
+from rules.doitedge import Reporter, github_output, guarded, or_exit, preload_records
 from rules.errors import ImmoStatsError
 from rules.paths import ADMIN, HEALTH, SUMMARY
 from rules.settings import environment_fallback
@@ -225,6 +225,7 @@ def task_fingerprint():
 @create_after(executed="load")
 def task_render():
     """One page per place, re-rendered only when its JSON or its template's fingerprint changes."""
+    preload_records()  # created only when a run includes the pages: doit is about to check them all
     yield from _render_tasks()
 
 

@@ -47,6 +47,30 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     return action
 
 
+def preload_records() -> int:
+    """Read all of doit's records from its sqlite3 file in one query, before doit checks 35,000
+    render tasks: doit reads them one SELECT per task (0.8 s of every no-change run at France
+    scale, against 0.27 s for one query). The records go where doit's own reads would put them
+    (its backend's cache), without replacing one this run already read or changed, so doit decides
+    exactly as it would have. doit is pinned (pyproject.toml): with another backend, or another
+    doit whose backend has no such cache, nothing is done. Returns the number of records read."""
+    from doit.dependency import SqliteDB
+    from doit.globals import Globals
+
+    backend = getattr(Globals.dep_manager, "backend", None)
+    cached = getattr(backend, "_cache", None)
+    if not isinstance(backend, SqliteDB) or not isinstance(cached, dict):
+        return 0
+    cursor = backend._conn.cursor()
+    cursor.row_factory = None  # tuples: doit's own rows are dicts built field by field
+    read = 0
+    for task_id, data in cursor.execute("select task_id, cast(task_data as text) from doit"):
+        if task_id not in cached:
+            cached[task_id] = backend.codec.decode(data)  # doit's own decoder: the same values
+            read += 1
+    return read
+
+
 def or_exit(make: Callable[[], Any]) -> Any:
     """Evaluate a setting while doit loads dodo.py: a bad value is one line and exit status 2."""
     try:

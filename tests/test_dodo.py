@@ -170,3 +170,36 @@ def test_readme_layout_lists_every_module() -> None:
     modules = {p.name for p in (ROOT / "rules").glob("*.py")} - {"__init__.py"}
     assert modules - names == set(), "modules missing from README's layout"
     assert names - modules - {"dodo.py", "gha.py"} == set(), "README names modules that do not exist"
+
+
+def test_doit_records_are_read_in_one_query_with_doit_own_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Preloading doit's sqlite3 records gives every task the record doit's own per-task read would,
+    keeps a record this run already changed, and leaves nothing for doit to read afterwards."""
+    from doit.dependency import Dependency, SqliteDB
+    from doit.globals import Globals
+
+    from rules.doitedge import preload_records
+
+    file = str(tmp_path / "doit.sqlite3")
+    saved = Dependency(SqliteDB, file)
+    for name, value in [("load", "1"), ("render:01001", "2"), ("render:01002", "3")]:
+        saved.backend.set(name, "result:", value)
+    saved.close()
+    expected = Dependency(SqliteDB, file)
+    live = Dependency(SqliteDB, file)
+    live.backend.set("load", "result:", "changed this run")
+    monkeypatch.setattr(Globals, "dep_manager", live)
+    assert preload_records() == 2
+
+    class NoQuery:
+        def execute(self, *args: object) -> None:
+            raise AssertionError("doit queried its database after the preload")
+
+    live.backend._conn = NoQuery()
+    for name in ("render:01001", "render:01002"):
+        assert live.backend.get(name, "result:") == expected.backend.get(name, "result:") is not None
+    assert live.backend.get("load", "result:") == "changed this run"
+    monkeypatch.setattr(Globals, "dep_manager", None)
+    assert preload_records() == 0
