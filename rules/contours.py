@@ -17,7 +17,6 @@ from the same sources is a no-op in git.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import math
 import os
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from rules import reference
+from rules.files import sha256_file
 from rules.paths import REFERENCE
 from rules.places import records
 
@@ -71,11 +71,8 @@ def load(file: Path) -> dict[str, Rings]:
 
 @cache
 def digest(file: Path) -> str:
-    """The sha256 of a contour file's bytes (what a map's geometry is cached under)."""
-    try:
-        return hashlib.sha256(file.read_bytes()).hexdigest()
-    except FileNotFoundError:
-        return ""
+    """The sha256 of a contour file's bytes (what a map's geometry is cached under), once a run."""
+    return sha256_file(file)
 
 
 def points(ring: list[int]) -> list[tuple[float, float]]:

@@ -243,8 +243,8 @@ def carte(doc: dict, summary: dict | None = None, geometries: Path | None = None
     ]
     whose = "" if level == "france" else " " + fr.de(meta["nom"], meta["liaison"], level, code)
     title = f"Prix médian au m² dans chaque {unit}{whose}"
-    cache = maps.GeometryCache(geometries, file) if geometries else None
-    return maps.draw(items, contours.load(file), title, unit, others, level == "france", cache)
+    fitted = maps.GeometryCache(geometries, file) if geometries else None
+    return maps.draw(items, contours.load(file), title, unit, others, level == "france", fitted)
 
 
 def _mapped(doc: dict, summary: dict | None) -> tuple[list[dict], str, str]:
