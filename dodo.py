@@ -29,6 +29,7 @@ from rules import (
     notify,
     placedoc,
     places,
+    prerender,
     purge,
     reference,
     render,
@@ -226,7 +227,21 @@ def task_fingerprint():
 def task_render():
     """One page per place, re-rendered only when its JSON or its template's fingerprint changes."""
     preload_records()  # created only when a run includes the pages: doit is about to check them all
+    prerender.plan(_pages_ahead, P.doit_db, P)
     yield from _render_tasks()
+
+
+def _pages_ahead() -> list[prerender.Page]:
+    """The place pages a worker may compute ahead, in doit's order (France's, which also reads the
+    summary and the release, is left to its task)."""
+    return [
+        prerender.Page(
+            f"render:{t['name']}", args[1], args[2], tuple(map(str, t["file_dep"])), t["targets"][0]
+        )
+        for t in _render_tasks()
+        if (action := t["actions"][0])[0] is guarded(render.render_place)
+        and (args := action[1])[1] != "france"
+    ]
 
 
 @cache

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from rules import charts, codedeps, contours, dvf, fr, maps, reference
+from rules import charts, codedeps, contours, dvf, fr, maps, prerender, reference
 from rules import paths as pages
 from rules import places as pl
 from rules.files import canonical_json, write_if_changed
@@ -171,17 +171,26 @@ url = pages.page_url
 
 
 def render_place(paths: Paths, level: str, code: str) -> bool:
-    """Render one place's page from its JSON alone; returns True when the page's bytes changed."""
+    """Render one place's page from its JSON alone; returns True when the page's bytes changed.
+    The bytes may have been computed ahead, from the same JSON, on the other core (prerender)."""
+    raw = pl.json_path(paths, level, code).read_bytes()
+    html = prerender.take(level, code, raw)
+    if html is None:
+        html = page_html(paths, level, code, raw)
+    return write_if_changed(page_path(paths, level, code), html)
+
+
+def page_html(paths: Paths, level: str, code: str, raw: bytes) -> bytes:
+    """A place's page from its JSON's bytes `raw` (and the summary, release and map shapes it shows)."""
     site = load_site(paths.site_config)
-    doc = orjson.loads(pl.json_path(paths, level, code).read_bytes())
+    doc = orjson.loads(raw)
     page_url = url(level, code)
     context: dict[str, Any] = {"doc": doc, "site": site, "url": page_url, **_extras(doc, site, page_url)}
     if level == "france":
         context["release"] = _release(paths)["files"]  # the dates are on the period line above
         context["departements"] = doc["metadata"]["departements"]
     context["carte"] = carte(doc, _summary(paths) if level == "france" else None, paths.map_geometries)
-    html = env().get_template(PAGE_TEMPLATES[level]).render(context)
-    return write_if_changed(page_path(paths, level, code), html.encode("utf-8"))
+    return env().get_template(PAGE_TEMPLATES[level]).render(context).encode("utf-8")
 
 
 def render_static(

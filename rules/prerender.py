@@ -1,0 +1,304 @@
+"""Pages computed ahead on the machine's other core while doit walks the page tasks in order.
+
+doit runs one task at a time here. Its own multiprocess runner would run the import and the
+statistics in workers too, and neither Ctrl-C nor a killed worker would end cleanly (issue 14's
+note). So doit still runs every page task itself, in its order, and each task still writes its
+page; a worker process only computes pages ahead of it. The worker picks the pages doit will find
+out of date by doit's own rule, read from doit's sqlite3 records (the same checker, file list,
+target and content checks), renders them in doit's order and hands the bytes over; a page's task
+takes them when doit reaches it, once it has checked that the page's JSON is the one the worker
+read. A page the worker skipped, misjudged, failed on or did not reach yet is rendered by its own
+task as before: the worker changes when a page is computed, never a byte of the site.
+
+The worker writes nothing under site/ (the map shapes it may add to build/ are written
+atomically); it runs in its own process group, so Ctrl-C reaches the run alone, which reports it;
+it dies with the run (PR_SET_PDEATHSIG) and holds none of the run's files (the build lock stays
+the run's); its output goes nowhere. A worker that dies is noticed within a second and the run
+carries on alone. It starts only once a run has rendered `START_AFTER` pages in a row, or
+nearly, with at least `MIN_PAGES` to come: a release's pages (a few in every hundred), a single
+page and a small site (the README's 945 pages) never pay for it.
+
+The two share two integers in memory: FLOOR, the last page the run has reached (the worker
+leaves it and all before it alone), and BUSY, the page the worker is rendering. The run waits
+only for BUSY, and the worker sends a message for every page it marks BUSY before it marks
+another, so neither can wait for the other for ever; at worst both render a page once.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import contextlib
+import ctypes
+import hashlib
+import mmap
+import os
+import pickle
+import signal
+import sqlite3
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import NamedTuple
+
+from rules.paths import ROOT, Paths
+
+START_AFTER = 32  # page tasks a run has executed before it starts the worker
+MIN_PAGES = (
+    1_000  # pages still to come: the worker's start (Python, Jinja, its templates) costs ~1 s of a core
+)
+WINDOW = 64  # pages the worker may hold ahead of the run: bounded memory (the largest is ~0.5 MB)
+JUMP = 8  # how far ahead of the run the worker goes on when the run catches up
+WAIT = 1.0  # seconds between two checks that the worker being waited for is still at it
+PR_SET_PDEATHSIG = 1
+FLOOR, BUSY = 0, 8  # offsets of the two shared integers
+END = 1 << 62  # a FLOOR beyond every page: the worker stops
+
+
+class Page(NamedTuple):
+    """A page task as doit holds it: its name, what it renders, its file_dep and its target."""
+
+    name: str
+    level: str
+    code: str
+    deps: tuple[str, ...]
+    target: str
+
+
+def digest(data: bytes) -> bytes:
+    """What the worker and the task compare: the page's JSON as each of them read it."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _get(shared: mmap.mmap, at: int) -> int:
+    return int(struct.unpack_from("<q", shared, at)[0])
+
+
+def _set(shared: mmap.mmap, at: int, value: int) -> None:
+    struct.pack_into("<q", shared, at, value)
+
+
+class Ahead:
+    """The run's side: the worker process, the pages it sent, and the memory both share."""
+
+    def __init__(self, pages: list[Page], start: int, doit_db: Path, paths: Paths) -> None:
+        state_fd = os.memfd_create("immostats-prerender-state")
+        os.ftruncate(state_fd, 16)
+        self.shared = mmap.mmap(state_fd, 16)
+        _set(self.shared, FLOOR, start - 1)
+        _set(self.shared, BUSY, -1)
+        setup_fd = os.memfd_create("immostats-prerender-setup")
+        os.write(setup_fd, pickle.dumps((pages, start, str(doit_db), paths, os.getpid())))
+        os.lseek(setup_fd, 0, os.SEEK_SET)  # the worker reads it from the start
+        receive, send = os.pipe()
+        try:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    "from rules.prerender import main; main()",
+                    *map(str, (state_fd, setup_fd, send)),
+                ],
+                pass_fds=(state_fd, setup_fd, send),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=ROOT,
+                process_group=0,
+            )
+        finally:
+            for fd in (state_fd, setup_fd, send):
+                os.close(fd)
+        self.conn: Connection | None = Connection(receive, writable=False)
+        self.results: dict[int, tuple[bytes, bytes] | None] = {}
+        self.taken = 0  # pages the run took from the worker
+
+    def take(self, i: int, raw: bytes) -> bytes | None:
+        """The page at `i` if the worker rendered it from these JSON bytes, else None (the task
+        renders it). Waits only while the worker is rendering that very page."""
+        _set(self.shared, FLOOR, max(_get(self.shared, FLOOR), i))  # the worker leaves it from now on
+        self._receive(0)
+        while i not in self.results and self.conn is not None and _get(self.shared, BUSY) == i:
+            self._receive(WAIT)
+        self._receive(0)  # BUSY moved on: what it sent for `i` is in the pipe already
+        for passed in [k for k in self.results if k < i]:  # doit found these up to date after all
+            del self.results[passed]
+        got = self.results.pop(i, None)
+        if got is None or got[1] != digest(raw):
+            return None
+        self.taken += 1
+        return got[0]
+
+    def _receive(self, timeout: float) -> None:
+        """Read what the worker has sent, waiting up to `timeout` for a first message."""
+        while self.conn is not None:
+            if not self.conn.poll(timeout):
+                if timeout and self.proc.poll() is not None:
+                    self.conn = None  # died: the run carries on alone
+                return
+            try:
+                i, html, read = self.conn.recv()
+            except (EOFError, OSError):  # the worker went past the last page, or died
+                self.conn = None
+                return
+            self.results[i] = None if html is None else (html, read)
+            timeout = 0
+
+    def close(self) -> None:
+        """Stop the worker: at the end of the run, or when the run stops."""
+        _set(self.shared, FLOOR, END)
+        if self.conn is not None:
+            self.conn.close()  # a worker sending gets an error and ends
+            self.conn = None
+        try:
+            self.proc.wait(0.1)  # it sees FLOOR within a page
+        except subprocess.TimeoutExpired:
+            self.proc.kill()  # starting, or reading doit's records: nothing of it to keep
+            self.proc.wait()
+
+
+class _Run:
+    """The pages of this run, in doit's order (made when first needed), and the worker once started."""
+
+    def __init__(self) -> None:
+        self.make: Callable[[], list[Page]] | None = None
+        self.pages: list[Page] = []
+        self.index: dict[tuple[str, str], int] | None = None
+        self.doit_db: Path | None = None
+        self.paths: Paths | None = None
+        self.recent: collections.deque[int] = collections.deque(maxlen=START_AFTER)  # pages rendered
+        self.ahead: Ahead | None = None
+
+
+RUN = _Run()
+
+
+def plan(make: Callable[[], list[Page]], doit_db: Path, paths: Paths) -> None:
+    """Declare how to list this run's page tasks in the order doit runs them (dodo.py); the list
+    is made only in a run that renders, not in a no-change one."""
+    RUN.make, RUN.doit_db, RUN.paths = make, doit_db, paths
+
+
+def take(level: str, code: str, raw: bytes) -> bytes | None:
+    """The page's bytes if the worker has them for this JSON, else None: its task renders it.
+    Starts the worker once this run has rendered `START_AFTER` pages, if a second core is free."""
+    if RUN.make is None or RUN.doit_db is None or RUN.paths is None:
+        return None
+    if RUN.index is None:
+        RUN.pages = RUN.make()
+        RUN.index = {(p.level, p.code): i for i, p in enumerate(RUN.pages)}
+    i = RUN.index.get((level, code))
+    if i is None:
+        return None
+    if RUN.ahead is None:
+        RUN.recent.append(i)
+        if not _dense(RUN.recent) or len(RUN.pages) - i - 1 < MIN_PAGES or len(os.sched_getaffinity(0)) < 2:
+            return None
+        try:
+            RUN.ahead = Ahead(RUN.pages, i + 1, RUN.doit_db, RUN.paths)
+        except OSError:  # no process or memory to spare: this run renders its pages alone
+            RUN.make = None
+            return None
+        atexit.register(RUN.ahead.close)
+        return None
+    return RUN.ahead.take(i, raw)
+
+
+def _dense(recent: collections.deque[int]) -> bool:
+    """The run has rendered START_AFTER pages, most of those it went through: a full render, a
+    template or the window changed. A release's pages are a few in every hundred: the worker,
+    which has to judge each page it passes, would not get ahead of doit (measured: it slowed a
+    release's 1,363 pages from 1.9-2.1 s to 2.3-2.4 s)."""
+    return len(recent) == START_AFTER and recent[-1] - recent[0] < 2 * START_AFTER
+
+
+def main() -> None:
+    """The worker (`python -c`, with the shared state, the setup and the pipe as descriptors)."""
+    state_fd, setup_fd, send = map(int, sys.argv[1:4])
+    with open(setup_fd, "rb") as f:
+        pages, start, doit_db, paths, parent = pickle.loads(f.read())
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the run died before the line above
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C sent to the run's group is the run's
+    shared = mmap.mmap(state_fd, 16)
+    with contextlib.suppress(OSError):  # the run closed its end: it is over
+        _work(Connection(send, readable=False), shared, pages, start, doit_db, paths)
+
+
+def _work(
+    conn: Connection, shared: mmap.mmap, pages: list[Page], start: int, doit_db: str, paths: Paths
+) -> None:
+    """Render, in order, the pages doit will find out of date, beyond the run's, WINDOW at most
+    ahead of what the run took."""
+    from rules import places, render
+
+    records = _records(doit_db)
+    sent: list[int] = []
+    i = start
+    while i < len(pages):
+        floor = _get(shared, FLOOR)
+        if i <= floor + 1:  # the run is right behind: it renders the next few, the worker goes on
+            i = floor + JUMP
+            continue
+        if not out_of_date(pages[i], records.get(pages[i].name)):
+            i += 1
+            continue
+        sent = [k for k in sent if k > floor]
+        if len(sent) >= WINDOW:
+            time.sleep(0.002)  # the run has WINDOW pages of ours to take first
+            continue
+        _set(shared, BUSY, i)
+        html: bytes | None = None
+        read: bytes | None = None
+        if i > _get(shared, FLOOR):  # the run has not reached it meanwhile
+            with contextlib.suppress(Exception):  # its own task renders it, and says what is wrong
+                level, code = pages[i].level, pages[i].code
+                raw = places.json_path(paths, level, code).read_bytes()
+                html, read = render.page_html(paths, level, code, raw), digest(raw)
+        conn.send((i, html, read))  # before BUSY moves on: the run may be waiting for it
+        sent.append(i)
+        i += 1
+    conn.close()
+
+
+def _records(doit_db: str) -> dict[str, dict]:
+    """doit's records as it holds them at the start of the run (it writes them at its end)."""
+    import json
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{doit_db}?mode=ro", uri=True)) as con:
+            rows = con.execute("select task_id, task_data from doit").fetchall()
+    except sqlite3.Error:  # no record yet: every page is out of date
+        return {}
+    decoder = json.JSONDecoder()  # doit's codec
+    return {task_id: decoder.decode(data) for task_id, data in rows}
+
+
+def out_of_date(page: Page, record: dict | None) -> bool:
+    """doit's decision for a page task (doit.dependency.get_status with its MD5Checker): no
+    record, another checker or file list, a missing target, a file_dep whose size, or content when
+    its mtime moved, differs from the one recorded."""
+    if record is None or record.get("checker:") != "MD5Checker":
+        return True
+    if set(record.get("deps:") or ()) != set(page.deps) or not os.path.exists(page.target):
+        return True
+    for dep in page.deps:
+        state = record.get(dep)
+        try:
+            stat = os.stat(dep)
+        except OSError:
+            return True
+        if state is None or stat.st_mtime != state[0]:
+            if state is None or stat.st_size != state[1] or _md5(dep) != state[2]:
+                return True
+    return False
+
+
+def _md5(path: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.md5(f.read()).hexdigest()

@@ -1,0 +1,263 @@
+"""Pages computed ahead on the other core (rules/prerender.py): the same bytes as a task renders,
+doit's own judgement of what is out of date, and a worker that can die, or outlive nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from doit.dependency import Dependency, MD5Checker, SqliteDB
+from doit.task import Task
+
+from rules import places, prerender, render
+from rules.paths import ROOT, Paths
+from tests.conftest import make_source, run_doit
+
+
+def _pages(paths: Paths) -> list[prerender.Page]:
+    """The commune pages of a build, as dodo.py declares them (JSON and fingerprint, the page)."""
+    fingerprint = str(render.fingerprint_path(paths, render.PAGE_TEMPLATES["commune"]))
+    codes = sorted(p.stem for p in (paths.site / "data" / "villes").glob("*.json"))
+    return [
+        prerender.Page(
+            f"render:{code}",
+            "commune",
+            code,
+            (places.json_file(paths, "commune", code), fingerprint),
+            render.page_file(paths, "commune", code),
+        )
+        for code in codes
+    ]
+
+
+@pytest.fixture()
+def copy(built: Paths, tmp_path: Path) -> Paths:
+    shutil.copytree(built.build.parent, tmp_path / "b", symlinks=True)
+    return Paths.of(tmp_path / "b" / "build", tmp_path / "b" / "site")
+
+
+@pytest.fixture(autouse=True)
+def fresh_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prerender, "RUN", prerender._Run())  # what a new doit process starts with
+    monkeypatch.setattr(prerender, "MIN_PAGES", 0)  # the sample's 945 pages: a worker all the same
+
+
+def test_a_small_site_starts_no_worker(copy: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prerender, "MIN_PAGES", 1_000)
+    pages = _pages(copy)
+    prerender.plan(lambda: pages, copy.build / "no-record.sqlite3", copy)
+    for page in pages[: prerender.START_AFTER + 1]:
+        render.render_place(copy, page.level, page.code)
+    assert len(pages) < 1_000 and prerender.RUN.ahead is None
+
+
+def test_pages_computed_ahead_are_the_pages_the_tasks_render(copy: Paths) -> None:
+    """Every commune page removed, then rendered in doit's order with the worker: it computes most
+    of them, and each page holds the bytes its task alone renders. A JSON changed after the worker
+    read it is not taken."""
+    pages = _pages(copy)
+    assert len(pages) > 200
+    for page in pages:
+        Path(page.target).unlink()
+    mid = len(pages) // 2
+    changed = pages[mid]
+    doc = places.json_path(copy, "commune", changed.code)
+    prerender.plan(lambda: pages, copy.build / "no-record.sqlite3", copy)
+    for n, page in enumerate(pages):
+        if n == mid - 2 * prerender.JUMP:  # the worker has that page: its JSON changes under it
+            ahead = prerender.RUN.ahead
+            assert ahead is not None, "the worker starts after START_AFTER pages in a row"
+            for _ in range(300):
+                if mid in ahead.results:
+                    break
+                ahead._receive(0.1)
+            assert ahead.results.get(mid) is not None
+            doc.write_bytes(doc.read_bytes().replace(b'"nom":"', b'"nom":"X', 1))
+        assert render.render_place(copy, page.level, page.code)
+    ahead = prerender.RUN.ahead
+    assert ahead is not None and ahead.taken > len(pages) // 4, ahead.taken
+    for page in pages:
+        raw = places.json_path(copy, page.level, page.code).read_bytes()
+        assert Path(page.target).read_bytes() == render.page_html(copy, page.level, page.code, raw), page
+    assert b">X" in Path(changed.target).read_bytes()
+    ahead.close()
+    assert ahead.proc.returncode is not None
+
+
+def test_a_release_sparse_in_its_pages_starts_no_worker(copy: Paths) -> None:
+    pages = _pages(copy)
+    prerender.plan(lambda: pages, copy.build / "no-record.sqlite3", copy)
+    for page in pages[::3]:  # one page in three: not a run of pages
+        render.render_place(copy, page.level, page.code)
+    assert prerender.RUN.ahead is None
+
+
+def test_out_of_date_is_doits_own_judgement(tmp_path: Path) -> None:
+    """After a build, pages made stale each way doit knows (content, size, missing target, a
+    touched file with the same bytes, the fingerprint) are judged as doit's Dependency judges them."""
+    paths = Paths.of(tmp_path / "build", tmp_path / "site")
+    run_doit(paths, "departements=01", f"source={make_source(tmp_path / 'source')}")
+    pages = _pages(paths)
+    json_of = {p.code: Path(p.deps[0]) for p in pages}
+    a, b, c, d = (p.code for p in pages[:4])
+    json_of[a].write_bytes(json_of[a].read_bytes().replace(b'"nom":"', b'"nom":"Y', 1))  # size
+    text = json_of[b].read_bytes()
+    json_of[b].write_bytes(text.replace(b'"nom":"', b'"mon":"', 1))  # same size, new bytes
+    os.utime(json_of[c], (1, 1))  # same bytes, another mtime
+    Path(pages[3].target).unlink()
+    manager = Dependency(SqliteDB, str(paths.doit_db), checker_cls=MD5Checker)
+    records = prerender._records(str(paths.doit_db))
+
+    def judged() -> dict[str, tuple[bool, bool]]:
+        out = {}
+        for page in pages:
+            task = Task(page.name, None, file_dep=list(page.deps), targets=[page.target])
+            out[page.code] = (
+                manager.get_status(task, {}).status == "run",
+                prerender.out_of_date(page, records[page.name]),
+            )
+        return out
+
+    verdicts = judged()
+    assert all(doit == ours for doit, ours in verdicts.values()), verdicts
+    assert {code for code, (doit, _) in verdicts.items() if doit} == {a, b, d}
+    fingerprint = Path(pages[0].deps[1])
+    fingerprint.write_bytes(fingerprint.read_bytes()[::-1])
+    verdicts = judged()
+    assert all(doit and ours for doit, ours in verdicts.values())
+    assert prerender.out_of_date(pages[4], None)  # never built
+    manager.close()
+
+
+KILLED = """
+import os, signal, sys, time
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from rules import prerender, render
+from rules.paths import Paths
+from tests.test_prerender import _pages
+paths = Paths.of(Path({build!r}), Path({site!r}))
+pages = _pages(paths)
+prerender.plan(lambda: pages, paths.build / "no-record.sqlite3", paths)
+prerender.MIN_PAGES = 0
+for n, page in enumerate(pages):
+    render.render_place(paths, page.level, page.code)
+    ahead = prerender.RUN.ahead
+    if ahead is not None and n == prerender.START_AFTER + 20:
+        print(ahead.proc.pid, flush=True)
+        if {kill_worker}:
+            os.kill(ahead.proc.pid, signal.SIGKILL)
+        else:
+            for _ in range(300):  # the run reads what the worker sends until the window is full
+                if len(ahead.results) == prerender.WINDOW:
+                    break
+                ahead._receive(0.1)
+            assert len(ahead.results) == prerender.WINDOW  # the worker waits, sending nothing
+            os.kill(os.getpid(), signal.SIGKILL)
+print("done", ahead.taken, flush=True)
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] in "ZX"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.parametrize("kill_worker", [True, False], ids=["worker killed", "run killed"])
+def test_a_killed_worker_or_run_leaves_no_wait_and_no_orphan(copy: Paths, kill_worker: bool) -> None:
+    """SIGKILL to the worker: the run carries on alone and every page is right. SIGKILL to the
+    run: the worker goes with it."""
+    pages = _pages(copy)
+    for page in pages:
+        Path(page.target).unlink()
+    script = KILLED.format(
+        root=str(ROOT), build=str(copy.build), site=str(copy.site), kill_worker=kill_worker
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    worker = int(proc.stdout.split()[0])
+    if kill_worker:
+        assert proc.returncode == 0 and proc.stdout.split()[1] == "done", proc.stderr
+        for page in pages:
+            raw = places.json_path(copy, page.level, page.code).read_bytes()
+            assert Path(page.target).read_bytes() == render.page_html(copy, page.level, page.code, raw)
+    else:
+        assert proc.returncode == -signal.SIGKILL, proc.stderr
+    for _ in range(100):
+        if _gone(worker):
+            break
+        time.sleep(0.05)
+    assert _gone(worker), "the worker outlived the run"
+
+
+DOIT_WITH_A_WORKER = (
+    "import sys; from rules import prerender; prerender.MIN_PAGES = 0; from doit.__main__ import main; main()"
+)
+
+
+def test_ctrl_c_during_a_full_render_is_one_line_and_the_next_run_ends_complete(tmp_path: Path) -> None:
+    """SIGINT to doit's whole process group (a terminal's Ctrl-C) while the worker computes pages:
+    one line, no traceback, no worker left; the next doit ends with the pages the first build made."""
+    paths = Paths.of(tmp_path / "build", tmp_path / "site")
+    source = make_source(tmp_path / "source")
+    run_doit(paths, "departements=01", f"source={source}")
+    pages = {p.relative_to(paths.site): p.read_bytes() for p in (paths.site / "ville").rglob("*.html")}
+    shutil.rmtree(paths.site / "ville")
+    cmd = [sys.executable, "-c", DOIT_WITH_A_WORKER, "-f", str(ROOT / "dodo.py"), "departements=01"]
+    cmd += [
+        f"source={source}",
+        f"repo={tmp_path / 'no-repo'}",
+        f"build_dir={paths.build}",
+        f"site_dir={paths.site}",
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMMOSTATS_")}
+    doit = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    worker = None
+    deadline = time.monotonic() + 60
+    while worker is None and time.monotonic() < deadline and doit.poll() is None:
+        worker = next(
+            (int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _child_of(p, doit.pid)),
+            None,
+        )
+        time.sleep(0.01)
+    assert worker is not None, "no worker started"
+    os.killpg(doit.pid, signal.SIGINT)
+    out, err = doit.communicate(timeout=60)
+    assert doit.returncode != 0
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "interrupted (Ctrl-C)" in lines[0] and "Traceback" not in err, err
+    for _ in range(100):
+        if _gone(worker):
+            break
+        time.sleep(0.05)
+    assert _gone(worker)
+    run_doit(paths, "departements=01", f"source={source}")
+    assert {
+        p.relative_to(paths.site): p.read_bytes() for p in (paths.site / "ville").rglob("*.html")
+    } == pages
+
+
+def _child_of(proc: Path, parent: int) -> bool:
+    """A worker of `parent`'s (its child running rules.prerender)."""
+    try:
+        ppid = int((proc / "stat").read_text().rsplit(") ", 1)[1].split()[1])
+        return ppid == parent and b"rules.prerender" in (proc / "cmdline").read_bytes()
+    except (OSError, IndexError, ValueError):
+        return False
