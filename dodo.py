@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -227,20 +228,29 @@ def task_fingerprint():
 def task_render():
     """One page per place, re-rendered only when its JSON or its template's fingerprint changes."""
     preload_records()  # created only when a run includes the pages: doit is about to check them all
-    prerender.plan(_pages_ahead, P.doit_db, P)
+    prerender.plan(_places_ahead, _pages_ahead, P.doit_db, P)
     yield from _render_tasks()
 
 
+def _ahead() -> Iterator[tuple[dict, list]]:
+    """The page tasks a worker may compute ahead, in doit's order, with their action's arguments
+    (France's page, which also reads the summary and the release, is left to its task)."""
+    for task in _render_tasks():
+        fn, args = task["actions"][0]
+        if fn is guarded(render.render_place) and args[1] != "france":
+            yield task, args
+
+
+def _places_ahead() -> list[tuple[str, str]]:
+    return [(args[1], args[2]) for _, args in _ahead()]
+
+
 def _pages_ahead() -> list[prerender.Page]:
-    """The place pages a worker may compute ahead, in doit's order (France's, which also reads the
-    summary and the release, is left to its task)."""
     return [
         prerender.Page(
             f"render:{t['name']}", args[1], args[2], tuple(map(str, t["file_dep"])), t["targets"][0]
         )
-        for t in _render_tasks()
-        if (action := t["actions"][0])[0] is guarded(render.render_place)
-        and (args := action[1])[1] != "france"
+        for t, args in _ahead()
     ]
 
 

@@ -45,6 +45,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import NamedTuple
 
+from doit.dependency import get_file_md5
+
 from rules.paths import ROOT, Paths
 
 START_AFTER = 32  # page tasks a run has executed before it starts the worker
@@ -162,14 +164,15 @@ class Ahead:
 
 
 class _Run:
-    """The pages of this run, in doit's order (made when first needed), and the worker once started."""
+    """This run's plan (set by dodo.py), its pages' positions in doit's order (made at the first
+    page rendered), and the worker once started."""
 
     def __init__(self) -> None:
-        self.make: Callable[[], list[Page]] | None = None
-        self.pages: list[Page] = []
-        self.index: dict[tuple[str, str], int] | None = None
-        self.doit_db: Path | None = None
+        self.places: Callable[[], list[tuple[str, str]]] | None = None
+        self.pages: Callable[[], list[Page]] | None = None
+        self.doit_db = Path()
         self.paths: Paths | None = None
+        self.index: dict[tuple[str, str], int] | None = None
         self.recent: collections.deque[int] = collections.deque(maxlen=START_AFTER)  # pages rendered
         self.ahead: Ahead | None = None
 
@@ -177,31 +180,33 @@ class _Run:
 RUN = _Run()
 
 
-def plan(make: Callable[[], list[Page]], doit_db: Path, paths: Paths) -> None:
-    """Declare how to list this run's page tasks in the order doit runs them (dodo.py); the list
-    is made only in a run that renders, not in a no-change one."""
-    RUN.make, RUN.doit_db, RUN.paths = make, doit_db, paths
+def plan(
+    places: Callable[[], list[tuple[str, str]]], pages: Callable[[], list[Page]], doit_db: Path, paths: Paths
+) -> None:
+    """Declare this run's page tasks in the order doit runs them (dodo.py): `places` lists their
+    (level, code), `pages` the same tasks in full. Neither is called in a no-change run, and the
+    full list (0.1-0.2 s at France scale) only when the worker starts, not for a release's pages."""
+    RUN.places, RUN.pages, RUN.doit_db, RUN.paths = places, pages, doit_db, paths
 
 
 def take(level: str, code: str, raw: bytes) -> bytes | None:
     """The page's bytes if the worker has them for this JSON, else None: its task renders it.
     Starts the worker once this run has rendered `START_AFTER` pages, if a second core is free."""
-    if RUN.make is None or RUN.doit_db is None or RUN.paths is None:
+    if RUN.places is None or RUN.pages is None or RUN.paths is None:
         return None
     if RUN.index is None:
-        RUN.pages = RUN.make()
-        RUN.index = {(p.level, p.code): i for i, p in enumerate(RUN.pages)}
+        RUN.index = {key: i for i, key in enumerate(RUN.places())}
     i = RUN.index.get((level, code))
     if i is None:
         return None
     if RUN.ahead is None:
         RUN.recent.append(i)
-        if not _dense(RUN.recent) or len(RUN.pages) - i - 1 < MIN_PAGES or len(os.sched_getaffinity(0)) < 2:
+        if not _dense(RUN.recent) or len(RUN.index) - i - 1 < MIN_PAGES or len(os.sched_getaffinity(0)) < 2:
             return None
         try:
-            RUN.ahead = Ahead(RUN.pages, i + 1, RUN.doit_db, RUN.paths)
+            RUN.ahead = Ahead(RUN.pages(), i + 1, RUN.doit_db, RUN.paths)
         except OSError:  # no process or memory to spare: this run renders its pages alone
-            RUN.make = None
+            RUN.places = None
             return None
         atexit.register(RUN.ahead.close)
         return None
@@ -268,15 +273,15 @@ def _work(
 
 def _records(doit_db: str) -> dict[str, dict]:
     """doit's records as it holds them at the start of the run (it writes them at its end)."""
-    import json
+    from doit.dependency import JSONCodec
 
     try:
         with contextlib.closing(sqlite3.connect(f"file:{doit_db}?mode=ro", uri=True)) as con:
             rows = con.execute("select task_id, task_data from doit").fetchall()
     except sqlite3.Error:  # no record yet: every page is out of date
         return {}
-    decoder = json.JSONDecoder()  # doit's codec
-    return {task_id: decoder.decode(data) for task_id, data in rows}
+    codec = JSONCodec()  # doit's own, as in doitedge.preload_records
+    return {task_id: codec.decode(data) for task_id, data in rows}
 
 
 def out_of_date(page: Page, record: dict | None) -> bool:
@@ -294,11 +299,6 @@ def out_of_date(page: Page, record: dict | None) -> bool:
         except OSError:
             return True
         if state is None or stat.st_mtime != state[0]:
-            if state is None or stat.st_size != state[1] or _md5(dep) != state[2]:
+            if state is None or stat.st_size != state[1] or get_file_md5(dep) != state[2]:
                 return True
     return False
-
-
-def _md5(path: str) -> str:
-    with open(path, "rb") as f:
-        return hashlib.md5(f.read()).hexdigest()
