@@ -112,6 +112,9 @@ class Ahead:
                 cwd=ROOT,
                 process_group=0,
             )
+        except BaseException:
+            os.close(receive)  # no worker: the run's end of the pipe goes too
+            raise
         finally:
             for fd in (state_fd, setup_fd, send):
                 os.close(fd)
