@@ -21,6 +21,7 @@ from rules import progress
 from rules.errors import DiskFullError, ImmoStatsError, no_space
 
 INTERRUPTED = "interrupted (Ctrl-C): stopped; the next run finishes or undoes what this one left"
+_said: list[bool] = []  # the interruption was already reported (by a task's failure)
 
 
 @functools.cache  # one wrapper per function: 35,000 render tasks share it (0.5 s of a France no-op)
@@ -34,6 +35,7 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         except ImmoStatsError as e:
             return TaskFailed(str(e))
         except KeyboardInterrupt:  # Ctrl-C: the run stops here, in one line, with no traceback
+            _said.append(True)
             return TaskFailed(INTERRUPTED)
         except Exception as e:  # a full disk is the machine's state, not a bug: one line too
             if no_space(e):
@@ -45,6 +47,24 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     # computed once here, not by unwrapping to `fn` 35,000 times (3.5 % of a full render).
     action.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
     return action
+
+
+def ctrl_c_is_one_line() -> None:
+    """A Ctrl-C that lands in doit's own code (loading dodo.py, checking, dispatching or recording
+    tasks, saving its records: most of a full render's time is there) leaves doit as a
+    KeyboardInterrupt: say it in the one line a task says it in, not with doit's traceback.
+    doit has saved what the tasks before it did (its runner closes the records in a `finally`),
+    and Python still ends the process as killed by SIGINT, as a shell expects."""
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+        if not issubclass(kind, KeyboardInterrupt):
+            previous(kind, value, tb)
+        elif not _said:  # a task that was interrupted has already said it
+            sys.stderr.write(f"error: {INTERRUPTED}\n")
+            sys.stderr.flush()
+
+    sys.excepthook = hook
 
 
 def preload_records() -> int:

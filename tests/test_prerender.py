@@ -16,6 +16,7 @@ from doit.dependency import Dependency, MD5Checker, SqliteDB
 from doit.task import Task
 
 from rules import places, prerender, render
+from rules.doitedge import INTERRUPTED
 from rules.paths import ROOT, Paths
 from tests.conftest import make_source, run_doit
 
@@ -211,54 +212,71 @@ DOIT_WITH_A_WORKER = (
 )
 
 
-def test_ctrl_c_during_a_full_render_is_one_line_and_the_next_run_ends_complete(tmp_path: Path) -> None:
-    """SIGINT to doit's whole process group (a terminal's Ctrl-C) while the worker computes pages:
-    one line, no traceback, no worker left; the next doit ends with the pages the first build made."""
+def test_ctrl_c_at_any_moment_of_a_full_render_is_one_line(tmp_path: Path) -> None:
+    """SIGINT to doit's whole process group (a terminal's Ctrl-C) at six moments of a run that
+    renders every commune page with a worker: most of such a run is doit's own code (checking,
+    dispatching, recording tasks), not a task's action. Each time: one line, no traceback, no
+    worker left; and the next doit ends with the pages of an uninterrupted run."""
     paths = Paths.of(tmp_path / "build", tmp_path / "site")
-    source = make_source(tmp_path / "source")
-    run_doit(paths, "departements=01", f"source={source}")
-    pages = {p.relative_to(paths.site): p.read_bytes() for p in (paths.site / "ville").rglob("*.html")}
-    shutil.rmtree(paths.site / "ville")
-    cmd = [sys.executable, "-c", DOIT_WITH_A_WORKER, "-f", str(ROOT / "dodo.py"), "departements=01"]
-    cmd += [
-        f"source={source}",
-        f"repo={tmp_path / 'no-repo'}",
-        f"build_dir={paths.build}",
-        f"site_dir={paths.site}",
-    ]
+    args = ["departements=01", f"source={make_source(tmp_path / 'source')}", f"repo={tmp_path / 'no-repo'}"]
+    run_doit(paths, *args)
+    folder = paths.site / "ville"
+    shutil.rmtree(folder)
+    start = time.monotonic()
+    run_doit(paths, *args)  # the uninterrupted run, and how long it lasts
+    length = time.monotonic() - start
+    pages = {p.name: p.read_bytes() for p in folder.rglob("*.html")}
+    cmd = [sys.executable, "-c", DOIT_WITH_A_WORKER, "-f", str(ROOT / "dodo.py"), *args]
+    cmd += [f"build_dir={paths.build}", f"site_dir={paths.site}"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMMOSTATS_")}
-    doit = subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    worker = None
-    deadline = time.monotonic() + 60
-    while worker is None and time.monotonic() < deadline and doit.poll() is None:
-        worker = next(
-            (int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _child_of(p, doit.pid)),
-            None,
+    interrupted, workers = 0, set()
+    for share in (0.1, 0.25, 0.4, 0.55, 0.7, 0.85):
+        shutil.rmtree(folder, ignore_errors=True)
+        doit = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
-        time.sleep(0.01)
-    assert worker is not None, "no worker started"
-    os.killpg(doit.pid, signal.SIGINT)
-    out, err = doit.communicate(timeout=60)
-    assert doit.returncode != 0
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and "interrupted (Ctrl-C)" in lines[0] and "Traceback" not in err, err
+        deadline = time.monotonic() + 60
+        while f"pid {doit.pid}:" not in _text(paths.build / "lock"):  # dodo.py is loading
+            assert doit.poll() is None and time.monotonic() < deadline, doit.communicate()
+            time.sleep(0.005)
+        signal_at = time.monotonic() + share * length
+        while time.monotonic() < signal_at:
+            workers.update(p for p in _children(doit.pid))
+            time.sleep(0.01)
+        os.killpg(doit.pid, signal.SIGINT)
+        out, err = doit.communicate(timeout=60)
+        if not err.strip():  # it ended first (at worst killed on its way out): nothing left to do
+            assert not run_doit(paths, *args).stdout.strip(), (doit.returncode, out)
+            continue
+        interrupted += 1
+        assert doit.returncode != 0
+        assert [ln for ln in err.splitlines() if ln.strip()] == [f"error: {INTERRUPTED}"], err
+    assert interrupted >= 3 and workers
     for _ in range(100):
-        if _gone(worker):
+        if all(_gone(w) for w in workers):
             break
         time.sleep(0.05)
-    assert _gone(worker)
-    run_doit(paths, "departements=01", f"source={source}")
-    assert {
-        p.relative_to(paths.site): p.read_bytes() for p in (paths.site / "ville").rglob("*.html")
-    } == pages
+    assert all(_gone(w) for w in workers), "a worker outlived its run"
+    run_doit(paths, *args)
+    assert {p.name: p.read_bytes() for p in folder.rglob("*.html")} == pages
+
+
+def _children(parent: int) -> list[int]:
+    """The workers of `parent` (its children running rules.prerender)."""
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _child_of(p, parent)]
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except OSError:
+        return ""
 
 
 def _child_of(proc: Path, parent: int) -> bool:
