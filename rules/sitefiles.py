@@ -9,8 +9,8 @@ release rewrites them only when a place gains or loses its first figure.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import orjson
 
@@ -54,6 +54,12 @@ HEADERS = f"""\
   X-Robots-Tag: noindex
   Cache-Control: no-cache
 """
+
+
+def _xml(text: str) -> str:
+    """&, < and > escaped for an XML text node, as xml.sax.saxutils.escape does: importing that
+    module imports urllib.request, http.client and ssl with it (8 ms of every doit)."""
+    return html.escape(text, quote=False)
 
 
 def targets(paths: Paths, places: dict[tuple[str, str], pl.Place]) -> list[Path]:
@@ -127,7 +133,7 @@ def _write_sitemaps(paths: Paths, site_url: str, urls: list[str], parts: int) ->
     for i, chunk in enumerate(chunks, start=1):
         write_if_changed(paths.site_file(sitemap_part(i)), _urlset(site_url, chunk))
     entries = "".join(
-        f"<sitemap><loc>{escape(site_url)}/{sitemap_part(i)}</loc></sitemap>\n"
+        f"<sitemap><loc>{_xml(site_url)}/{sitemap_part(i)}</loc></sitemap>\n"
         for i in range(1, len(chunks) + 1)
     )
     index = (
@@ -138,7 +144,7 @@ def _write_sitemaps(paths: Paths, site_url: str, urls: list[str], parts: int) ->
 
 
 def _urlset(site_url: str, urls: list[str]) -> bytes:
-    body = "".join(f"<url><loc>{escape(site_url + u)}</loc></url>\n" for u in urls)
+    body = "".join(f"<url><loc>{_xml(site_url + u)}</loc></url>\n" for u in urls)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{body}</urlset>\n'
