@@ -11,6 +11,7 @@ default. Every setting can be given on the command line (`doit min_value=5000`).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 from rules.errors import ConfigError
 from rules.settings import Getter, read_vars, setting
@@ -44,6 +45,12 @@ class Method:
         return method
 
     def as_dict(self) -> dict[str, object]:
+        """The method as every place's JSON states it: a copy of what is computed once (each of
+        the 35,000 documents asks, and `dataclasses.asdict` was 2 s of a France statistics pass)."""
+        return dict(self._as_dict)
+
+    @cached_property
+    def _as_dict(self) -> dict[str, object]:
         return {"version": METHOD_VERSION, **asdict(self)}
 
     def grade(self, n: int) -> str | None:
