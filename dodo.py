@@ -42,12 +42,21 @@ from rules import (
     tidy,
     versions,
 )
-from rules.doitedge import Reporter, ctrl_c_is_one_line, github_output, guarded, or_exit, preload_records
+from rules.doitedge import (
+    Reporter,
+    ctrl_c_is_one_line,
+    github_output,
+    guarded,
+    no_full_collections,
+    or_exit,
+    preload_records,
+)
 from rules.errors import ImmoStatsError
 from rules.paths import ADMIN, HEALTH, SUMMARY
 from rules.settings import environment_fallback
 
 ctrl_c_is_one_line()
+no_full_collections()
 var = environment_fallback(get_var)
 P = config.paths(var)
 P.build.mkdir(parents=True, exist_ok=True)  # doit does not create its dep_file's folder
