@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import re
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +34,7 @@ from rules.settings import Settings
 from rules.store import connect, load_referential
 
 SCHEMA = 1
+WRITER = "history writer"  # the threads that write partitions
 Log = Callable[[str], None]
 
 
@@ -104,9 +107,97 @@ def export(paths: Paths, settings: Settings, log: Log = print) -> dict[str, Any]
 
 
 def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, todo: set[tuple]) -> None:
-    for annee, semestre, dep in sorted(todo, key=repr):
-        set_variables(con, {"annee": annee, "semestre": semestre, "departement": dep})
-        _copy(con, sql("history_partition"), folder / history_partition(partition_name(annee, semestre, dep)))
+    """Write the partitions of `todo`, one half-year at a time: its changed rows are staged once,
+    sorted (history_stage), then its partitions are written on every core (_write_all)."""
+    halves: dict[tuple[int, int], list[str | None]] = {}
+    for annee, semestre, dep in todo:
+        halves.setdefault((annee, semestre), []).append(dep)
+    query.run(con, "history_scratch")
+    try:
+        for (annee, semestre), deps in sorted(halves.items()):
+            known = [d for d in deps if d is not None]
+            set_variables(
+                con,
+                {"annee": annee, "semestre": semestre, "departements": known, "with_unknown": None in deps},
+            )
+            query.run(con, "history_stage")
+            jobs = [
+                (
+                    folder / history_partition(partition_name(annee, semestre, dep)),
+                    {"departement": dep, "first_row": first, "last_row": last},
+                )
+                for dep, first, last in query.rows(con, "history_ranges")
+            ]
+            _write_all(con, jobs)
+    finally:
+        query.run(con, "history_unstage")
+
+
+def _write_all(con: duckdb.DuckDBPyConnection, jobs: list[tuple[Path, dict[str, Any]]]) -> None:
+    """Write each (file, variables) partition on its own connection, one per DuckDB thread.
+
+    A partition is one small query, which DuckDB writes on one core: two at a time is twice as
+    fast (France scale, 2 cores). Each file is still written by one query from rows in a total
+    order, so its bytes do not depend on which connection wrote it. The first error stops the
+    others and is raised here; so is a Ctrl-C, once the running queries are interrupted and
+    every writer has stopped."""
+    pending: queue.SimpleQueue[tuple[Path, dict[str, Any]]] = queue.SimpleQueue()
+    for job in sorted(jobs, key=lambda j: -(j[1]["last_row"] - j[1]["first_row"])):  # largest first
+        pending.put(job)
+    cursors = [con.cursor() for _ in range(max(1, min(query.one(con, "duckdb_threads")[0], len(jobs))))]
+    failed: list[BaseException] = []
+    writers = [_Writer(f"{WRITER} {i}", c, pending, failed) for i, c in enumerate(cursors)]
+    try:
+        for w in writers:
+            w.start()
+        for w in writers:
+            w.done.wait()
+    except KeyboardInterrupt:
+        failed.append(KeyboardInterrupt())
+        for c in cursors:
+            c.interrupt()
+        for w in writers:
+            if w.ident is not None:
+                w.done.wait()
+        raise
+    finally:
+        for c in cursors:
+            c.close()
+    if failed:
+        raise failed[0]
+
+
+class _Writer(threading.Thread):
+    """Writes partitions from `pending` until none is left or one writer failed.
+
+    The main thread waits on `done`, not with join(): a join interrupted by a Ctrl-C marks a
+    running thread as stopped in Python 3.11 (bpo-45274), and a second join would then return
+    while the thread still writes."""
+
+    def __init__(
+        self,
+        name: str,
+        cursor: duckdb.DuckDBPyConnection,
+        pending: queue.SimpleQueue[tuple[Path, dict[str, Any]]],
+        failed: list[BaseException],
+    ) -> None:
+        super().__init__(name=name, daemon=True)
+        self.cursor, self.pending, self.failed = cursor, pending, failed
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.failed:
+                try:
+                    target, variables = self.pending.get_nowait()
+                except queue.Empty:
+                    return
+                set_variables(self.cursor, variables)
+                _copy(self.cursor, sql("history_partition"), target)
+        except BaseException as e:  # handed to the main thread, which raises it
+            self.failed.append(e)
+        finally:
+            self.done.set()
 
 
 def _last_import(con: duckdb.DuckDBPyConnection) -> str | None:

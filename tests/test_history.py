@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import duckdb
 import orjson
-from conftest import RAW_2020, RAW_2021, tables
+import pytest
+from conftest import PARIS_ROWS, RAW_2020, RAW_2021, tables
 
-from rules import history, store
+from rules import history, query, store
 from rules.gitrepo import GitRepo
 from rules.paths import Paths
 from rules.publishing import Publishing
@@ -54,6 +59,100 @@ def test_the_same_rows_give_the_same_bytes(tmp_path: Path) -> None:
     a, b = files(one.history), files(two.history)
     assert a["rows/2020-1-01.parquet"] == b["rows/2020-1-01.parquet"]  # same rows, other folder and run
     assert a["rows/2021-1-01.parquet"] != b["rows/2021-1-01.parquet"]
+
+
+def _several_departments(tmp_path: Path) -> Path:
+    """2021's first half in Paris, the Ain and nowhere (no department: hostile or damaged data),
+    the departments' rows interleaved in the file."""
+    header, ain, ain2 = RAW_2021.read_text("utf-8").splitlines()[:3]
+    nowhere = PARIS_ROWS[0].replace("|75|101|", "||101|")
+    assert nowhere != PARIS_ROWS[0]
+    path = tmp_path / "paris-2021.txt"
+    lines = [header, PARIS_ROWS[0], nowhere, ain, *PARIS_ROWS[1:3], ain2, nowhere, *PARIS_ROWS[3:]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_partitions_hold_their_rows_whatever_the_threads_writing_them(paths: Paths, tmp_path: Path) -> None:
+    """Partitions of one half-year are staged together and written by one connection per thread:
+    each file holds exactly its period's rows in their total order, and the bytes do not depend
+    on how many wrote them."""
+    manifest = imported(paths, RAW_2020, _several_departments(tmp_path))
+    assert len([n for n in manifest["partitions"] if n.startswith("2021-1-")]) == 3  # 01, 75, none
+    written = {}
+    for threads in (1, 2, 3):
+        shutil.rmtree(paths.history)
+        history.export(paths, Settings(threads=threads), log=lambda _: None)
+        written[threads] = files(paths.history)
+    assert written[1] == written[2] == written[3]
+    con = duckdb.connect(str(paths.db), read_only=True)
+    try:
+        for name, part in manifest["partitions"].items():
+            stored = con.execute(
+                "select * from dvf_rows where annee = ? and semestre = ? "
+                "and code_departement is not distinct from ? order by source_sha256, source_line",
+                [part["annee"], part["semestre"], part["departement"]],
+            ).fetchall()
+            exported = con.execute(
+                "select * from read_parquet(?)", [str(paths.history / "rows" / f"{name}.parquet")]
+            ).fetchall()
+            assert exported == stored and len(stored) == part["rows"], name
+    finally:
+        con.close()
+
+
+def _staged(paths: Paths, tmp_path: Path) -> tuple[duckdb.DuckDBPyConnection, list]:
+    """A connection with 2021's first half staged, and 30 jobs that each write its Ain partition."""
+    imported(paths, RAW_2021)
+    con = store.connect(paths, Settings(threads=2))
+    query.run(con, "history_scratch")
+    query.set_variables(con, {"annee": 2021, "semestre": 1, "departements": ["01"], "with_unknown": False})
+    query.run(con, "history_stage")
+    ((dep, first, last),) = query.rows(con, "history_ranges")
+    (tmp_path / "out").mkdir()
+    ain = {"departement": dep, "first_row": first, "last_row": last}
+    return con, [(tmp_path / "out" / f"{i}.parquet", ain) for i in range(30)]
+
+
+def test_a_ctrl_c_while_partitions_are_written_stops_every_writer(
+    paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    con, jobs = _staged(paths, tmp_path)
+    real_copy, copies = history._copy, []
+
+    def copy(cursor: duckdb.DuckDBPyConnection, text: str, target: Path) -> None:
+        copies.append(target)
+        if len(copies) == 3:  # a Ctrl-C reaches the main thread while the writers work
+            os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        real_copy(cursor, text, target)
+
+    monkeypatch.setattr(history, "_copy", copy)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            history._write_all(con, jobs)
+    finally:
+        con.close()
+    stopped, written = len(copies), sorted((tmp_path / "out").iterdir())
+    time.sleep(0.3)  # a writer still at work would start or finish a partition meanwhile
+    assert (len(copies), sorted((tmp_path / "out").iterdir())) == (stopped, written)
+    for t in threading.enumerate():
+        if t.name.startswith(history.WRITER):
+            t.join(1)
+            assert not t.is_alive()
+    assert len(copies) < len(jobs)  # they stopped: not all 30 were written
+    assert not [p for p in (tmp_path / "out").iterdir() if not p.name.endswith(".parquet")]  # no .tmp
+
+
+def test_a_writer_that_fails_stops_the_others_and_its_error_is_raised(paths: Paths, tmp_path: Path) -> None:
+    con, jobs = _staged(paths, tmp_path)
+    jobs.insert(1, (tmp_path / "gone" / "x.parquet", jobs[0][1]))  # a folder that does not exist
+    try:
+        with pytest.raises(duckdb.IOException):
+            history._write_all(con, jobs)
+    finally:
+        con.close()
+    assert len(list((tmp_path / "out").iterdir())) < len(jobs) - 1
 
 
 def test_restore_gives_back_the_same_store(paths: Paths, tmp_path: Path) -> None:

@@ -1,9 +1,8 @@
 -- The rows of one stored period in a total order (a source line is one row), so its Parquet
--- bytes depend on its rows only. Plain equality on the department lets DuckDB skip row groups.
+-- bytes depend on its rows only. The rowid range finds them in the staged rows (history_stage);
+-- the department and the order by hold whatever that range is.
 select *
-from dvf_rows
-where annee = getvariable('annee')
-  and semestre = getvariable('semestre')
-  and (code_departement = getvariable('departement')
-       or (getvariable('departement') is null and code_departement is null))
+from history_scratch.history_rows
+where rowid between getvariable('first_row') and getvariable('last_row')
+  and code_departement is not distinct from getvariable('departement')
 order by source_sha256, source_line;
