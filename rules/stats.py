@@ -235,7 +235,7 @@ def _documents(
 ) -> dict[str, Any]:
     """Assemble and write the documents of `build`, BATCH places at a time (what a full pass holds
     in memory), keeping the departments', regions' and France's for the summary."""
-    headline = query.table(con, "st_headline")  # every place's: parents list their children's
+    headline = _by_place(query.table(con, "st_headline"))  # every place's: parents list their children's
     figures = _figures(headline, method, places)
     keys = [key for key in places if key in build]
     writer = _Writer(paths, places, plan, len(keys))
@@ -243,7 +243,7 @@ def _documents(
         batch = keys[start : start + BATCH]
         query.run(con, "stats_build", [[level for level, _ in batch], [code for _, code in batch]])
         query.run(con, "stats_fetch")
-        writer.write(documents({"headline": headline, **_fetch(con)}, method, window, scope, batch, figures))
+        writer.write(documents(_fetch(con), headline, method, window, scope, batch, figures))
     changes = writer.finish()
     changes["communes"] = sum(1 for level, _ in places if level == "commune")
     changes["published_communes"] = sum(
@@ -267,29 +267,34 @@ def _fetch(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
     }
 
 
-def _figures(
-    headline: list[tuple], method: Method, places: dict[Key, pl.Place]
-) -> dict[Key, dict[str, Figures]]:
-    """Every place's headline figures per type, as its parent lists them (no rooms breakdown)."""
+def _by_place(headline: list[tuple]) -> dict[Key, dict[str, tuple]]:
+    """The stored headline rows (level, code, type, figures...) by place and type: grouped once
+    per pass, not once per batch."""
     rows: dict[Key, dict[str, tuple]] = defaultdict(dict)
     for level, code, typ, *rest in headline:
         rows[level, code][typ] = tuple(rest)
-    return {key: {t: _current(rows[key].get(t), {}, method) for t in TYPES} for key in places}
+    return rows
+
+
+def _figures(
+    headline: dict[Key, dict[str, tuple]], method: Method, places: dict[Key, pl.Place]
+) -> dict[Key, dict[str, Figures]]:
+    """Every place's headline figures per type, as its parent lists them (no rooms breakdown)."""
+    return {key: {t: _current(headline.get(key, {}).get(t), {}, method) for t in TYPES} for key in places}
 
 
 def documents(
     tables: dict[str, list[tuple]],
+    headline: dict[Key, dict[str, tuple]],
     method: Method,
     window: dict[str, int],
     scope: frozenset[str] = frozenset(),
     only: Iterable[Key] | None = None,
     figures: dict[Key, dict[str, Figures]] | None = None,
 ) -> dict[Key, PlaceDoc]:
-    """Assemble one document per place (or per place of `only`) from the fetched tables;
-    `figures` (see _figures), when given, are the children's, computed once for all batches."""
-    headline: dict[Key, dict[str, tuple]] = defaultdict(dict)
-    for level, code, typ, *rest in tables["headline"]:
-        headline[level, code][typ] = tuple(rest)
+    """Assemble one document per place (or per place of `only`) from the fetched tables and the
+    headline figures by place (_by_place); `figures` (see _figures), when given, are the
+    children's, computed once for all batches."""
     period = {(lv, c): rest for lv, c, *rest in tables["period"]}
     series: dict[Key, list[tuple]] = defaultdict(list)
     for level, code, *rest in tables["series"]:
@@ -308,7 +313,7 @@ def documents(
     places = pl.all_places(scope)
     wanted = set(places if only is None else only)
     current = {
-        key: {t: _current(headline[key].get(t), rooms.get((*key, t), {}), method) for t in TYPES}
+        key: {t: _current(headline.get(key, {}).get(t), rooms.get((*key, t), {}), method) for t in TYPES}
         for key in (wanted if figures is not None else places)
     }
     children = current if figures is None else figures
