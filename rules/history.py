@@ -11,6 +11,7 @@ importing, so years that DVF no longer publishes stay in the store, and in the f
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import queue
@@ -42,8 +43,9 @@ def partition_name(annee: int, semestre: int, departement: str | None) -> str:
     """`2021-1-01`; a department code that is not plain letters and digits (hostile data) is
     named by its hash, so no value from a DVF file ever becomes part of a path."""
     dep = departement if departement and re.fullmatch(r"[0-9A-Za-z]{1,3}", departement) else None
-    if dep is None:
-        dep = "x" + hashlib.sha256(str(departement).encode()).hexdigest()[:12]
+    if dep is None:  # no department is not the text "None"
+        text = b"\0no department" if departement is None else departement.encode()
+        dep = "x" + hashlib.sha256(text).hexdigest()[:12]
     return f"{annee}-{semestre}-{dep}"
 
 
@@ -121,16 +123,22 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, folder: Path, todo: set[tu
                 {"annee": annee, "semestre": semestre, "departements": known, "with_unknown": None in deps},
             )
             query.run(con, "history_stage")
+            ranges = query.rows(con, "history_ranges")
+            if sorted(map(repr, (dep for dep, _, _ in ranges))) != sorted(map(repr, deps)):
+                raise AssertionError(f"{annee}-{semestre}: staged {ranges}, expected {deps}")  # a bug
             jobs = [
                 (
                     folder / history_partition(partition_name(annee, semestre, dep)),
                     {"departement": dep, "first_row": first, "last_row": last},
                 )
-                for dep, first, last in query.rows(con, "history_ranges")
+                for dep, first, last in ranges
             ]
             _write_all(con, jobs)
-    finally:
-        query.run(con, "history_unstage")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):  # the error on its way out is the one to report
+            query.run(con, "history_unstage")
+        raise
+    query.run(con, "history_unstage")
 
 
 def _write_all(con: duckdb.DuckDBPyConnection, jobs: list[tuple[Path, dict[str, Any]]]) -> None:
@@ -152,19 +160,28 @@ def _write_all(con: duckdb.DuckDBPyConnection, jobs: list[tuple[Path, dict[str, 
             w.start()
         for w in writers:
             w.done.wait()
-    except KeyboardInterrupt:
-        failed.append(KeyboardInterrupt())
-        for c in cursors:
-            c.interrupt()
-        for w in writers:
-            if w.ident is not None:
-                w.done.wait()
+    except BaseException as e:  # a Ctrl-C, or a writer that could not start: stop the others first
+        failed.append(e)
+        _stop(writers)
         raise
     finally:
         for c in cursors:
             c.close()
     if failed:
         raise failed[0]
+
+
+def _stop(writers: list[_Writer]) -> None:
+    """Interrupt the writers' queries until every writer that started has stopped. A query begun
+    just after an interrupt runs on (DuckDB interrupts only what runs), hence the repeats; a
+    second Ctrl-C meanwhile does not cut the wait short."""
+    for w in writers:
+        while w.ident is not None and not w.done.is_set():
+            try:
+                w.cursor.interrupt()
+                w.done.wait(0.05)
+            except KeyboardInterrupt:
+                continue
 
 
 class _Writer(threading.Thread):
@@ -187,13 +204,16 @@ class _Writer(threading.Thread):
 
     def run(self) -> None:
         try:
-            while not self.failed:
+            while True:
                 try:
                     target, variables = self.pending.get_nowait()
                 except queue.Empty:
                     return
+                if self.failed:  # another writer failed, or the run was interrupted
+                    return
                 set_variables(self.cursor, variables)
-                _copy(self.cursor, sql("history_partition"), target)
+                query.run(self.cursor, "history_partition")
+                _copy(self.cursor, sql("history_partition_rows"), target)
         except BaseException as e:  # handed to the main thread, which raises it
             self.failed.append(e)
         finally:

@@ -273,7 +273,7 @@ def _by_place(headline: list[tuple]) -> dict[Key, dict[str, tuple]]:
     rows: dict[Key, dict[str, tuple]] = defaultdict(dict)
     for level, code, typ, *rest in headline:
         rows[level, code][typ] = tuple(rest)
-    return rows
+    return dict(rows)
 
 
 def _figures(

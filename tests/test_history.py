@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -85,6 +84,12 @@ def test_partitions_hold_their_rows_whatever_the_threads_writing_them(paths: Pat
         history.export(paths, Settings(threads=threads), log=lambda _: None)
         written[threads] = files(paths.history)
     assert written[1] == written[2] == written[3]
+    nowhere = next(n for n, p in manifest["partitions"].items() if p["departement"] is None)
+    (paths.history / "rows" / f"{nowhere}.parquet").unlink()  # only the partition with no department
+    stamps = {p: p.stat().st_mtime_ns for p in (paths.history / "rows").iterdir()}
+    history.export(paths, SETTINGS, log=lambda _: None)
+    assert files(paths.history) == written[1]
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # the others were not rewritten
     con = duckdb.connect(str(paths.db), read_only=True)
     try:
         for name, part in manifest["partitions"].items():
@@ -117,29 +122,33 @@ def _staged(paths: Paths, tmp_path: Path) -> tuple[duckdb.DuckDBPyConnection, li
 def test_a_ctrl_c_while_partitions_are_written_stops_every_writer(
     paths: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The interrupt goes on only once no writer is at work: none is in the middle of a partition
+    when it arrives at the caller, and none writes one after."""
     con, jobs = _staged(paths, tmp_path)
-    real_copy, copies = history._copy, []
+    real_copy, copies, at_work = history._copy, [], []
 
     def copy(cursor: duckdb.DuckDBPyConnection, text: str, target: Path) -> None:
-        copies.append(target)
-        if len(copies) == 3:  # a Ctrl-C reaches the main thread while the writers work
-            os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.05)
-        real_copy(cursor, text, target)
+        at_work.append(target)
+        try:
+            copies.append(target)
+            if len(copies) == 3:  # a Ctrl-C reaches the main thread while the writers work
+                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+            time.sleep(0.05)
+            real_copy(cursor, text, target)
+        finally:
+            at_work.remove(target)
 
     monkeypatch.setattr(history, "_copy", copy)
     try:
         with pytest.raises(KeyboardInterrupt):
             history._write_all(con, jobs)
+        busy = list(at_work)
     finally:
         con.close()
+    assert copies and not busy  # every writer had stopped when the interrupt went on
     stopped, written = len(copies), sorted((tmp_path / "out").iterdir())
     time.sleep(0.3)  # a writer still at work would start or finish a partition meanwhile
     assert (len(copies), sorted((tmp_path / "out").iterdir())) == (stopped, written)
-    for t in threading.enumerate():
-        if t.name.startswith(history.WRITER):
-            t.join(1)
-            assert not t.is_alive()
     assert len(copies) < len(jobs)  # they stopped: not all 30 were written
     assert not [p for p in (tmp_path / "out").iterdir() if not p.name.endswith(".parquet")]  # no .tmp
 
@@ -171,6 +180,7 @@ def test_restore_gives_back_the_same_store(paths: Paths, tmp_path: Path) -> None
 
 def test_a_hostile_department_code_never_becomes_a_path() -> None:
     assert history.partition_name(2021, 1, "2A") == "2021-1-2A"
+    assert history.partition_name(2021, 1, None) != history.partition_name(2021, 1, "None")
     for hostile in ("../../etc", "/abs", "01/../..", "", None, "x" * 500):
         name = history.partition_name(2021, 1, hostile)
         assert "/" not in name and ".." not in name and len(name) < 30

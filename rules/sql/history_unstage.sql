@@ -1,2 +1,2 @@
--- The staged rows are dropped once their partitions are written.
-drop table if exists history_scratch.history_rows;
+-- The staged rows leave with their in-memory database once the partitions are written (or not).
+detach database if exists history_scratch;
