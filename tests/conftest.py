@@ -45,13 +45,19 @@ PARIS_ROWS = [
 ]
 
 
+def raw_file(path: Path, lines: list[str]) -> Path:
+    """A DVF file in the raw DGFiP format: the real header, then `lines`."""
+    header = RAW_2021.read_text("utf-8").splitlines()[0]
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    return path
+
+
 def make_source(folder: Path, hendaye: bool = False) -> Path:
     """The real Ain samples plus a few Paris rows (and Hendaye's five years), as a source folder."""
     folder.mkdir(parents=True, exist_ok=True)
     for path in [RAW_2020, RAW_2021, *(HENDAYE if hendaye else [])]:
         shutil.copy(path, folder)
-    header = RAW_2021.read_text("utf-8").splitlines()[0]
-    (folder / "paris-2021.txt").write_text("\n".join([header, *PARIS_ROWS]) + "\n", encoding="utf-8")
+    raw_file(folder / "paris-2021.txt", PARIS_ROWS)
     return folder
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import orjson
 import pytest
-from conftest import PARIS_ROWS, RAW_2020, RAW_2021, tables
+from conftest import PARIS_ROWS, RAW_2020, RAW_2021, raw_file, tables
 
 from rules import history, query, store
 from rules.gitrepo import GitRepo
@@ -63,13 +63,11 @@ def test_the_same_rows_give_the_same_bytes(tmp_path: Path) -> None:
 def _several_departments(tmp_path: Path) -> Path:
     """2021's first half in Paris, the Ain and nowhere (no department: hostile or damaged data),
     the departments' rows interleaved in the file."""
-    header, ain, ain2 = RAW_2021.read_text("utf-8").splitlines()[:3]
+    ain, ain2 = RAW_2021.read_text("utf-8").splitlines()[1:3]
     nowhere = PARIS_ROWS[0].replace("|75|101|", "||101|")
     assert nowhere != PARIS_ROWS[0]
-    path = tmp_path / "paris-2021.txt"
-    lines = [header, PARIS_ROWS[0], nowhere, ain, *PARIS_ROWS[1:3], ain2, nowhere, *PARIS_ROWS[3:]]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    lines = [PARIS_ROWS[0], nowhere, ain, *PARIS_ROWS[1:3], ain2, nowhere, *PARIS_ROWS[3:]]
+    return raw_file(tmp_path / "paris-2021.txt", lines)
 
 
 def test_partitions_hold_their_rows_whatever_the_threads_writing_them(paths: Paths, tmp_path: Path) -> None:

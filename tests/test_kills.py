@@ -19,7 +19,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import PARIS_ROWS, RAW_2020, RAW_2021, query, run_doit
+from conftest import PARIS_ROWS, RAW_2020, RAW_2021, query, raw_file, run_doit
 
 from rules import versions
 from rules.doitedge import INTERRUPTED
@@ -57,9 +57,7 @@ class Case:
         self.write_source(300000)
 
     def write_source(self, price: int) -> None:
-        header = RAW_2021.read_text("utf-8").splitlines()[0]
-        rows = [r.replace("300000,00", f"{price},00") for r in PARIS_ROWS]
-        (self.source / "paris-2021.txt").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+        raw_file(self.source / "paris-2021.txt", [r.replace("300000,00", f"{price},00") for r in PARIS_ROWS])
 
     def doit(self, *args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
         common = (f"repo={self.repo}", "departements=75", f"source={self.source}", "push=1")

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import orjson
 import pytest
-from conftest import PARIS_ROWS, RAW_2020, RAW_2021, query, run_doit
+from conftest import PARIS_ROWS, RAW_2020, RAW_2021, query, raw_file, run_doit
 
 from rules import placedoc, places, stats, store
 from rules.method import Method
@@ -33,13 +33,6 @@ def _build(paths: Paths, files: list[Path], method: Method = EVERYTHING) -> dict
 
 def _doc(paths: Paths, level: str, code: str) -> dict:
     return orjson.loads(places.json_path(paths, level, code).read_bytes())
-
-
-def _raw_file(tmp: Path, name: str, lines: list[str]) -> Path:
-    header = RAW_2021.read_text("utf-8").splitlines()[0]
-    path = tmp / name
-    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
-    return path
 
 
 def test_hand_checked_figures_on_the_real_sample(paths: Paths) -> None:
@@ -66,14 +59,14 @@ def test_a_duplicated_row_is_counted_once(tmp_path: Path, paths: Paths) -> None:
     buellas = lines[3]  # 04/01/2021 Vente 204332,00 BUELLAS (01065) Maison 88 m2
     assert "|204332,00|" in buellas and "|65|" in buellas
     # An exact duplicate stands next to its twin in DGFiP files (same mutation, same row twice).
-    _build(paths, [_raw_file(tmp_path, "v.txt", [*lines[:4], buellas, *lines[4:]])])
+    _build(paths, [raw_file(tmp_path / "v.txt", [*lines[:4], buellas, *lines[4:]])])
     house = _doc(paths, "commune", "01065")["current_stats"]["maison"]
     assert (house["n"], house["median_m2"]) == (1, 2322)  # 204332 / 88 = 2321.95 -> 2322
 
 
 # PARIS_ROWS: 3 flats in the 1st arrondissement at 10,000 EUR/m2, 2 in the 2nd at 8,000 EUR/m2.
 def test_paris_is_computed_from_the_pooled_rows_of_its_arrondissements(tmp_path: Path, paths: Paths) -> None:
-    _build(paths, [_raw_file(tmp_path, "paris.txt", PARIS_ROWS)])
+    _build(paths, [raw_file(tmp_path / "paris.txt", PARIS_ROWS)])
     first = _doc(paths, "commune", "75101")
     assert first["current_stats"]["appartement"]["median_m2"] == 10000
     assert first["metadata"]["parent"] == {"code": "75056", "nom": "Paris", "liaison": 0}
@@ -96,7 +89,7 @@ def test_paris_is_computed_from_the_pooled_rows_of_its_arrondissements(tmp_path:
 def test_an_unknown_commune_is_reported_not_published(tmp_path: Path, paths: Paths) -> None:
     lines = RAW_2021.read_text("utf-8").splitlines()[1:]
     lines[3] = lines[3].replace("|01|65|", "|01|999|")
-    changes = _build(paths, [_raw_file(tmp_path, "v.txt", lines)])
+    changes = _build(paths, [raw_file(tmp_path / "v.txt", lines)])
     assert changes["unknown_communes"] == {"01999": 1}
     assert not places.json_path(paths, "commune", "01999").exists()
     assert _doc(paths, "commune", "01065")["current_stats"]["maison"]["n"] == 0
@@ -124,10 +117,10 @@ def _snapshot(site: Path) -> dict[str, tuple[bytes, int]]:
 
 def test_changing_one_row_changes_that_commune_and_its_parents_only(tmp_path: Path, paths: Paths) -> None:
     lines = RAW_2021.read_text("utf-8").splitlines()[1:]
-    _build(paths, [RAW_2020, _raw_file(tmp_path, "v.txt", lines)], Method())
+    _build(paths, [RAW_2020, raw_file(tmp_path / "v.txt", lines)], Method())
     before = _snapshot(paths.site)
     lines[3] = lines[3].replace("204332,00", "214332,00")  # BUELLAS (01065), Ain (01), AURA (84)
-    changes = _build(paths, [RAW_2020, _raw_file(tmp_path, "v.txt", lines)], Method())
+    changes = _build(paths, [RAW_2020, raw_file(tmp_path / "v.txt", lines)], Method())
     after = _snapshot(paths.site)
     assert before.keys() == after.keys()
     changed = {k for k in after if after[k] != before[k]}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import PARIS_ROWS, RAW_2021, run_doit
+from conftest import PARIS_ROWS, raw_file, run_doit
 from test_ops import Stub
 
 from rules import purge, versions
@@ -69,9 +69,8 @@ class Project:
 
     def change_a_price(self, price: int = 310000) -> None:
         """The first Paris sale (75101), at `price`."""
-        header = RAW_2021.read_text("utf-8").splitlines()[0]
         rows = [PARIS_ROWS[0].replace("300000,00", f"{price},00"), *PARIS_ROWS[1:]]
-        (self.source / "paris-2021.txt").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+        raw_file(self.source / "paris-2021.txt", rows)
 
     def record(self) -> dict:
         return orjson.loads((self.repo / "versions" / "version.json").read_bytes())
