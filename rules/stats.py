@@ -602,8 +602,10 @@ def files_text(store: dict) -> str:
 
 
 def _rows_and_files(store: dict) -> str:
-    """'2 793 lignes de 8 fichiers'."""
-    return f"{compte(store['rows'], 'ligne')} de {compte(len(store['sources']), 'fichier')}"
+    """'2 793 lignes de 8 fichiers'. Files are counted by name: the store may hold rows of two
+    versions of one file (the periods a republished file did not change keep their rows)."""
+    names = {s["file"] for s in store["sources"]}
+    return f"{compte(store['rows'], 'ligne')} de {compte(len(names), 'fichier')}"
 
 
 def _json_names(folder: Path, prefix: str) -> list[str]:

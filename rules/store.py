@@ -3,9 +3,10 @@
 A release replaces the periods it contains and keeps the others: each file's rows replace the
 stored rows of the same (year, half-year, department), so the store keeps years that DVF's
 five-year window has dropped, and an October half-year file does not wipe the first half of
-that year. A file already in the store (same sha256) is not imported again. Everything a batch
-does happens in one transaction: on any error the tables are exactly as before, and a `failed`
-row in `update_log` says why.
+that year. A period whose sales did not change keeps its stored rows, provenance included, so
+its history partition and statistics stay as they were. A file that is its name's last import
+(same sha256) is not imported again. Everything a batch does happens in one transaction: on any
+error the tables are exactly as before, and a `failed` row in `update_log` says why.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class FileResult:
     replaced: int = 0
     added: int = 0
     removed: int = 0
+    kept: int = 0  # periods whose stored rows stayed (the same sales)
     unknown: dict[str, int] = field(default_factory=dict)
     skipped: bool = False
     seconds: float = 0.0
@@ -171,7 +173,8 @@ def _import_batch(
     for _, r in todo:
         log(
             f"imported {r.name}: {r.rows:,} rows ({r.fmt}), {r.replaced:,} stored rows replaced, "
-            f"{r.seconds:.1f} s ({r.rows / max(r.seconds, 1e-6):,.0f} rows/s)"
+            + (f"{r.kept:,} unchanged periods kept, " if r.kept else "")
+            + f"{r.seconds:.1f} s ({r.rows / max(r.seconds, 1e-6):,.0f} rows/s)"
         )
         if r.unknown:
             shown = ", ".join(f"{c} ({n})" for c, n in sorted(r.unknown.items())[:8])
@@ -239,9 +242,12 @@ def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> No
 
 
 def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileResult) -> None:
-    """Insert the file's rows, then replace the older rows of the periods it covers.
+    """Insert the file's rows, then replace the stored rows of the periods it changes.
 
-    Two files of one batch must not cover the same period and department: rows would double."""
+    A period whose sales are the same as stored (same rows, grouped into the same mutations) keeps
+    its stored rows: a republished file rewrites only what moved, so the history in git and the
+    statistics of the untouched years stay as they were. Two files of one batch must not cover
+    the same period and department: rows would double."""
     query.run(con, "store_rows")
     query.run(con, "file_periods")
     clash = query.first(con, "period_clash")
@@ -252,14 +258,36 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
             f"holds the same sales period as {other} ({year} S{half}, département {dep}): "
             "import one of them (a release's files, in one format)",
         )
-    query.run(con, "replaced_rows")
-    if query.one(con, "replaced_count")[0]:
-        result.added, result.removed = query.one(con, "row_changes")
-    else:  # nothing replaced (the periods' first import): every row is new, no need to hash them
-        result.added, result.removed = cf.rows, 0
-    (result.replaced,) = query.one(con, "delete_replaced")
     for code, n in query.rows(con, "file_unknown_communes"):
         result.unknown[code] = n
+    query.run(con, "replaced_rows")
+    if not query.one(con, "replaced_count")[0]:  # the periods' first import: every row is new
+        result.added, result.removed = cf.rows, 0
+        return
+    query.run(con, "period_rows")
+    result.added, result.removed = query.one(con, "row_changes")
+    query.run(con, "changed_periods")
+    result.kept = query.one(con, "file_period_count")[0] - _tie_mutations(con)
+    if result.kept:
+        query.run(con, "delete_kept")
+    (result.replaced,) = query.one(con, "delete_replaced")
+
+
+def _tie_mutations(con: duckdb.DuckDBPyConnection) -> int:
+    """Add to changed_periods every period a mutation ties to a changed one, until none is left
+    (such mutations are rare: a sale across a department boundary); the number of changed periods."""
+    changed = {tuple(p) for p in query.rows(con, "changed_period_list")}
+    links = [{tuple(p) for p in periods} for (periods,) in query.rows(con, "period_links")]
+    grew = True
+    while grew:
+        grew = False
+        for periods in links:
+            if periods & changed and not periods <= changed:
+                for p in sorted(periods - changed):
+                    query.run(con, "changed_period_add", list(p))
+                changed |= periods
+                grew = True
+    return len(changed)
 
 
 def _undo(

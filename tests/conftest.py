@@ -48,6 +48,7 @@ PARIS_ROWS = [
 def raw_file(path: Path, lines: list[str]) -> Path:
     """A DVF file in the raw DGFiP format: the real header, then `lines`."""
     header = RAW_2021.read_text("utf-8").splitlines()[0]
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
     return path
 

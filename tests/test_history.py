@@ -104,6 +104,26 @@ def test_partitions_hold_their_rows_whatever_the_threads_writing_them(paths: Pat
         con.close()
 
 
+def test_a_republished_file_rewrites_only_the_partitions_whose_sales_changed(
+    paths: Paths, tmp_path: Path
+) -> None:
+    """The file of Paris, the Ain and nowhere again, with the Ain's house repriced: the import keeps
+    the two other periods' rows, so their partitions keep their bytes and are not written."""
+    source = _several_departments(tmp_path)
+    manifest = imported(paths, source)
+    before = files(paths.history)
+    stamps = {p: p.stat().st_mtime_ns for p in (paths.history / "rows").iterdir()}
+    republished = tmp_path / "v2" / source.name
+    republished.parent.mkdir()
+    republished.write_text(source.read_text("utf-8").replace("|185000,00|", "|186000,00|"), "utf-8")
+    after = imported(paths, republished)
+    ain = "rows/2021-1-01.parquet"
+    assert sorted(after["partitions"]) == sorted(manifest["partitions"])
+    changed = sorted(n for n, b in files(paths.history).items() if before.get(n) != b)
+    assert changed == ["manifest.json", ain, "update_log.parquet"]
+    assert [p.name for p, t in stamps.items() if p.stat().st_mtime_ns != t] == ["2021-1-01.parquet"]
+
+
 def _staged(paths: Paths, tmp_path: Path) -> tuple[duckdb.DuckDBPyConnection, list]:
     """A connection with 2021's first half staged, and 30 jobs that each write its Ain partition."""
     imported(paths, RAW_2021)

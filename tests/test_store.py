@@ -12,7 +12,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import CEREMA, GEO_2021, RAW_2020, RAW_2021, query, run_doit, tables
+from conftest import CEREMA, GEO_2021, RAW_2020, RAW_2021, query, raw_file, run_doit, tables
 
 from rules import files, stats, store
 from rules.errors import InputError
@@ -320,6 +320,122 @@ def test_the_same_file_twice_in_one_batch_is_imported_once(tmp_path: Path, paths
     assert [r.skipped for r in results] == [False, True]
     assert f"skipped copie-2021.txt: the same content as {RAW_2021.name}" in lines
     assert query(paths.db, "select count(*) from dvf_rows")[0][0] == 41
+
+
+def _field(line: str, index: int, value: str) -> str:
+    fields = line.split("|")
+    fields[index] = value
+    return "|".join(fields)
+
+
+PRICE, DEPARTEMENT = 10, 18  # fields of a raw DGFiP line
+
+
+def _periods(db: Path) -> dict[tuple, tuple]:
+    """Per stored period (year, half-year, department): its rows' batches and files, and count."""
+    got = query(
+        db,
+        "select annee, semestre, code_departement, list(distinct batch_id order by batch_id), "
+        "list(distinct source_file order by source_file), count(*) from dvf_rows group by all",
+    )
+    return {(a, s, d): (b, f, n) for a, s, d, b, f, n in got}
+
+
+def _three_periods() -> tuple[list[str], list[str], list[str]]:
+    """January 2021 in the Ain (the sample's 41 rows), the same sales in July, and in the Aisne."""
+    rows = _raw_lines()[1:]
+    july = [ln.replace("/01/2021|", "/07/2021|") for ln in rows]
+    aisne = [_field(ln, DEPARTEMENT, "02") for ln in rows]
+    return rows, july, aisne
+
+
+def test_a_republished_file_rewrites_only_the_periods_whose_sales_changed(
+    tmp_path: Path, paths: Paths
+) -> None:
+    january, july, aisne = _three_periods()
+    first = raw_file(tmp_path / "valeursfoncieres-2021.txt", [*january, *july, *aisne])
+    _import(paths, first)
+    # Republished: one price corrected in January, July's lines in another order (the same sales
+    # and mutations, renumbered), the Aisne as it was.
+    repriced = [ln.replace("204332,00", "214332,00") for ln in january]
+    assert repriced != january
+    second = raw_file(tmp_path / "v2" / first.name, [*repriced, *july[::-1], *aisne])
+    lines: list[str] = []
+    (result,) = store.import_files(paths, [second], Settings(), log=lines.append)
+    assert (result.kept, result.replaced, result.added, result.removed) == (2, 41, 1, 1)
+    assert any("41 stored rows replaced, 2 unchanged periods kept" in line for line in lines)
+    assert _periods(paths.db) == {
+        (2021, 1, "01"): ([2], [first.name], 41),
+        (2021, 2, "01"): ([1], [first.name], 41),  # the rows of the first import, its lines
+        (2021, 1, "02"): ([1], [first.name], 41),
+    }
+    assert query(paths.db, "select count(*) from dvf_rows where valeur_fonciere = 214332")[0][0] == 1
+    kept = query(paths.db, "select source_sha256 from dvf_rows where semestre = 2 limit 1")[0][0]
+    assert kept == files.sha256_file(first)
+    assert _import(paths, second)[0].skipped  # its last import, and the store holds its rows
+
+    # Reverted to the first file: imported again (the store holds some of its rows, not all).
+    (back,) = _import(paths, first)
+    assert not back.skipped and (back.kept, back.replaced, back.added, back.removed) == (2, 41, 1, 1)
+    fresh = Paths.of(tmp_path / "fresh", tmp_path / "fresh-site")
+    _import(fresh, first)
+    assert sorted(_rows(paths.db)) == sorted(_rows(fresh.db))
+
+
+def test_a_file_with_the_same_sales_in_other_bytes_stores_nothing_and_is_then_skipped(
+    tmp_path: Path, paths: Paths
+) -> None:
+    january, july, aisne = _three_periods()
+    first = raw_file(tmp_path / "valeursfoncieres-2021.txt", [*january, *july, *aisne])
+    _import(paths, first)
+    before = tables(paths.db)
+    reordered = raw_file(tmp_path / "v2" / first.name, [*aisne[::-1], *july, *january[::-1]])
+    (result,) = _import(paths, reordered)
+    assert (result.kept, result.replaced, result.added, result.removed) == (3, 0, 0, 0)
+    assert tables(paths.db) == before
+    assert query(paths.db, "select rows_imported, rows_replaced, rows_added from update_log")[-1] == (
+        123,
+        0,
+        0,
+    )
+    assert _import(paths, reordered)[0].skipped
+
+
+def test_a_mutation_across_departments_ties_their_periods(tmp_path: Path, paths: Paths) -> None:
+    """A sale across the Ain and the Aisne, another across the Aisne and the Ardennes: a change in
+    the Ardennes alone replaces all three periods, so no mutation is split between two files."""
+    ain, aisne, ardennes = (
+        [_field(ln, DEPARTEMENT, d) for ln in _raw_lines()[1:]] for d in ("01", "02", "08")
+    )
+    # Lines 1-2 of the sample are one mutation (a house and its outbuilding): split across departments.
+    one = [ain[0], _field(aisne[1], DEPARTEMENT, "02")]
+    two = [
+        _field(aisne[0].replace("05/01/2021", "07/01/2021"), DEPARTEMENT, "02"),
+        ardennes[1].replace("05/01/2021", "07/01/2021"),
+    ]
+    lines = [*one, *ain[2:], *two, *aisne[2:], *ardennes[2:]]
+    first = raw_file(tmp_path / "valeursfoncieres-2021.txt", lines)
+    _import(paths, first)
+    spans = (
+        "select list(distinct code_departement order by code_departement) from dvf_rows group by id_mutation"
+    )
+    assert sorted(d for (d,) in query(paths.db, spans) if len(d) > 1) == [["01", "02"], ["02", "08"]]
+    changed = [ln.replace("204332,00", "214332,00") if ln in ardennes[2:] else ln for ln in lines]
+    assert changed != lines
+    (result,) = _import(paths, raw_file(tmp_path / "v2" / first.name, changed))
+    assert (result.kept, result.replaced) == (0, 121)
+    assert query(paths.db, "select list(distinct batch_id) from dvf_rows") == [([2],)]
+
+
+def test_the_same_rows_grouped_into_other_mutations_change_the_period(tmp_path: Path, paths: Paths) -> None:
+    """geo-dvf gives mutation ids: two sales merged into one is another count of goods per sale."""
+    _import(paths, GEO_2021)
+    header, *rows = GEO_2021.read_text("utf-8").splitlines()
+    merged = [ln.replace("2021-2,", "2021-1,", 1) if ln.startswith("2021-2,") else ln for ln in rows]
+    assert merged != rows
+    (result,) = _import(paths, _write_lines(tmp_path / GEO_2021.name, [header, *merged]))
+    assert (result.kept, result.replaced, result.added, result.removed) == (0, 41, 0, 0)
+    assert query(paths.db, "select count(*) from dvf_rows where id_mutation = '2021-2'") == [(0,)]
 
 
 AIN = Settings(departements="01")  # a site of Ain alone: statistics in a second, not all of France

@@ -1,2 +1,10 @@
--- The stored rows the file replaces (see replaced_rows) leave the store.
-delete from dvf_rows where rowid in (select row_id from replaced_rows);
+-- The stored rows of the periods the file changes leave the store (it brings their new rows).
+delete from dvf_rows
+where rowid in (
+    select r.row_id
+    from period_rows r
+    semi join changed_periods c
+      on c.annee = r.annee and c.semestre = r.semestre
+     and c.code_departement is not distinct from r.code_departement
+    where r.old
+);

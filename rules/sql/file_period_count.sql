@@ -1,0 +1,2 @@
+-- How many periods (year, half-year, department) the file just stored covers.
+select count(*) from batch_periods where source_sha256 = getvariable('source_sha256');
