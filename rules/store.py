@@ -242,13 +242,12 @@ def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> No
 
 
 def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileResult) -> None:
-    """Insert the file's rows, then replace the stored rows of the periods it changes.
+    """Replace the stored rows of the periods the file changes with its rows.
 
     A period whose sales are the same as stored (same rows, grouped into the same mutations) keeps
     its stored rows: a republished file rewrites only what moved, so the history in git and the
     statistics of the untouched years stay as they were. Two files of one batch must not cover
     the same period and department: rows would double."""
-    query.run(con, "store_rows")
     query.run(con, "file_periods")
     clash = query.first(con, "period_clash")
     if clash:
@@ -263,14 +262,15 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
     query.run(con, "replaced_rows")
     if not query.one(con, "replaced_count")[0]:  # the periods' first import: every row is new
         result.added, result.removed = cf.rows, 0
+        query.run(con, "store_rows")
         return
     query.run(con, "period_rows")
     result.added, result.removed = query.one(con, "row_changes")
+    query.run(con, "period_mutations")
     query.run(con, "changed_periods")
     result.kept = query.one(con, "file_period_count")[0] - _tie_mutations(con)
-    if result.kept:
-        query.run(con, "delete_kept")
     (result.replaced,) = query.one(con, "delete_replaced")
+    query.run(con, "store_changed_rows" if result.kept else "store_rows")
 
 
 def _tie_mutations(con: duckdb.DuckDBPyConnection) -> int:

@@ -1,3 +1,6 @@
 -- After a batch, committed or not: the batch's working objects go.
 drop table if exists replaced_rows;
 drop table if exists batch_periods;
+drop table if exists period_rows;
+drop table if exists period_mutations;
+drop table if exists changed_periods;

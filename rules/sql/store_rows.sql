@@ -1,2 +1,2 @@
--- The staged file's rows go into the store (the rows they replace are deleted after).
+-- The file's rows go into the store: all of them on the first import of its periods.
 insert into dvf_rows from incoming_rows;
