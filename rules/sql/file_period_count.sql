@@ -1,2 +1,2 @@
--- How many periods (year, half-year, department) the file just stored covers.
+-- How many periods (year, half-year, department) the file covers (see file_periods.sql).
 select count(*) from batch_periods where source_sha256 = getvariable('source_sha256');
