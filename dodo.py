@@ -272,15 +272,11 @@ def _render_tasks() -> list[dict]:
         level: str(render.fingerprint_path(P, name)) for level, name in render.PAGE_TEMPLATES.items()
     }
     for level, code in place_keys():
-        deps: list[str | Path] = [places.json_file(P, level, code), fingerprint[level]]
-        if level == "france":
-            deps.append(P.release)  # the home page states the DVF release
-        deps += render.map_inputs(level, code, P)
         tasks.append(
             {
                 "name": code if level == "commune" else f"{level}-{code}".lower(),
                 "actions": [(guarded(render.render_place), [P, level, code])],
-                "file_dep": deps,
+                "file_dep": render.page_inputs(P, level, code, fingerprint[level]),
                 "targets": [render.page_file(P, level, code)],
                 "clean": True,
             }

@@ -211,6 +211,16 @@ def render_static(
     return write_if_changed(paths.site_file(target), html.encode("utf-8"))
 
 
+def page_inputs(paths: Paths, level: str, code: str, fingerprint: str) -> list[str | Path]:
+    """Every input of a place's page, as its doit task declares them: its JSON, the fingerprint
+    of its template's inputs (`fingerprint`, computed once per level by the caller: 35,000
+    pages), the DVF release for the home page, which states it, and what its map reads."""
+    deps: list[str | Path] = [pl.json_file(paths, level, code), fingerprint]
+    if level == "france":
+        deps.append(paths.release)
+    return deps + map_inputs(level, code, paths)
+
+
 def map_inputs(level: str, code: str, paths: Paths) -> list[str]:
     """What a place's map reads besides its JSON: its contours, and for France the departments'
     figures (/data/resume.json); nothing for a place without a map."""

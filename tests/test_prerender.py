@@ -30,7 +30,7 @@ def _pages(paths: Paths) -> list[prerender.Page]:
             f"render:{code}",
             "commune",
             code,
-            (places.json_file(paths, "commune", code), fingerprint),
+            tuple(map(str, render.page_inputs(paths, "commune", code, fingerprint))),
             render.page_file(paths, "commune", code),
         )
         for code in codes
