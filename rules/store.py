@@ -3,8 +3,9 @@
 A release replaces the periods it contains and keeps the others: each file's rows replace the
 stored rows of the same (year, half-year, department), so the store keeps years that DVF's
 five-year window has dropped, and an October half-year file does not wipe the first half of
-that year. A period whose sales did not change keeps its stored rows, provenance included, so
-its history partition and statistics stay as they were. A file that is its name's last import
+that year. Within them, a commune's half-year whose sales did not change keeps its stored rows,
+provenance included, so a release rewrites what moved and an unchanged year's history partitions
+and statistics stay as they were. A file that is its name's last import
 (same sha256) is not imported again. Everything a batch does happens in one transaction: on any
 error the tables are exactly as before, and a `failed` row in `update_log` says why.
 """
@@ -75,7 +76,7 @@ class FileResult:
     replaced: int = 0
     added: int = 0
     removed: int = 0
-    kept: int = 0  # periods whose stored rows stayed (the same sales)
+    kept: int = 0  # parts (a commune's half-year) whose stored rows stayed: the same sales
     unknown: dict[str, int] = field(default_factory=dict)
     skipped: bool = False
     seconds: float = 0.0
@@ -173,7 +174,7 @@ def _import_batch(
     for _, r in todo:
         log(
             f"imported {r.name}: {r.rows:,} rows ({r.fmt}), {r.replaced:,} stored rows replaced, "
-            + (f"{r.kept:,} unchanged periods kept, " if r.kept else "")
+            + (f"{r.kept:,} unchanged commune half-years kept, " if r.kept else "")
             + f"{r.seconds:.1f} s ({r.rows / max(r.seconds, 1e-6):,.0f} rows/s)"
         )
         if r.unknown:
@@ -242,11 +243,13 @@ def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> No
 
 
 def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileResult) -> None:
-    """Replace the stored rows of the periods the file changes with its rows.
+    """Replace the stored rows of the periods the file covers with its rows, part by part.
 
-    A period whose sales are the same as stored (same rows, grouped into the same mutations) keeps
-    its stored rows: a republished file rewrites only what moved, so the history in git and the
-    statistics of the untouched years stay as they were. Two files of one batch must not cover
+    A file covers periods (year, half-year, department): what it replaces. Within them, a part (a
+    commune's half-year) whose sales are the same as stored (same rows, grouped into the same
+    mutations) keeps its stored rows: a release that changes a thousand communes rewrites their
+    rows, not the year's 3.5 million, so the store grows by what moved, and the history in git and
+    the statistics of the untouched years stay as they were. Two files of one batch must not cover
     the same period and department: rows would double."""
     query.run(con, "file_periods")
     clash = query.first(con, "period_clash")
@@ -267,25 +270,25 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
     query.run(con, "period_rows")
     result.added, result.removed = query.one(con, "row_changes")
     query.run(con, "period_mutations")
-    query.run(con, "changed_periods")
-    result.kept = query.one(con, "file_period_count")[0] - _tie_mutations(con)
+    query.run(con, "changed_parts")
+    result.kept = query.one(con, "compared_part_count")[0] - _tie_mutations(con)
     (result.replaced,) = query.one(con, "delete_replaced")
     query.run(con, "store_changed_rows" if result.kept else "store_rows")
 
 
 def _tie_mutations(con: duckdb.DuckDBPyConnection) -> int:
-    """Add to changed_periods every period a mutation ties to a changed one, until none is left
-    (such mutations are rare: a sale across a department boundary); the number of changed periods."""
-    changed = {tuple(p) for p in query.rows(con, "changed_period_list")}
-    links = [{tuple(p) for p in periods} for (periods,) in query.rows(con, "period_links")]
+    """Add to changed_parts every part a mutation ties to a changed one, until none is left (such
+    mutations are rare: a sale across communes); the number of changed parts."""
+    changed = {tuple(p) for p in query.rows(con, "changed_part_list")}
+    links = [{tuple(p) for p in parts} for (parts,) in query.rows(con, "part_links")]
     grew = True
     while grew:
         grew = False
-        for periods in links:
-            if periods & changed and not periods <= changed:
-                for p in sorted(periods - changed):
-                    query.run(con, "changed_period_add", list(p))
-                changed |= periods
+        for parts in links:
+            if parts & changed and not parts <= changed:
+                for p in sorted(parts - changed):
+                    query.run(con, "changed_part_add", list(p))
+                changed |= parts
                 grew = True
     return len(changed)
 

@@ -17,6 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "benchmark"))
 
 import generate  # noqa: E402
+from conftest import query  # noqa: E402
 
 from rules import places, stats, store  # noqa: E402
 from rules.method import Method  # noqa: E402
@@ -155,6 +156,13 @@ def _build(paths: Paths, src: Path) -> dict:
     return stats.run(paths, METHOD, SETTINGS, **QUIET)
 
 
+def _new_rows(paths: Paths, semestre: int) -> int:
+    """How many rows of a half-year the last import stored."""
+    last = "select max(batch_id) from dvf_rows"
+    sql = f"select count(*) from dvf_rows where semestre = ? and batch_id = ({last})"
+    return int(query(paths.db, sql, [semestre])[0][0])
+
+
 def _outputs(paths: Paths) -> dict[str, bytes]:
     """Every file the statistics pass writes, by name."""
     files = {p.relative_to(paths.site).as_posix(): p.read_bytes() for p in paths.site.rglob("*.json")}
@@ -176,7 +184,7 @@ def test_incremental_statistics_equal_a_pass_from_scratch(tmp_path: Path, seed: 
             change(src, rng)
         imported = store.import_files(kept, sorted(src.glob("*.txt")), SETTINGS, **QUIET)
         changes = stats.run(kept, METHOD, SETTINGS, **QUIET)
-        periods_kept = [r.kept for r in imported if not r.skipped]
+        done = [r for r in imported if not r.skipped]
         scratch = Paths.of(tmp_path / f"scratch-{step}" / "build", tmp_path / f"scratch-{step}" / "site")
         _build(scratch, src)
         after, expected = _outputs(kept), _outputs(scratch)
@@ -187,11 +195,14 @@ def test_incremental_statistics_equal_a_pass_from_scratch(tmp_path: Path, seed: 
         if release == (new_year,):
             assert counts["recomputed"] == counts["places"]  # the window moved
         elif release == (reordered,):
-            assert periods_kept == [2] and counts["recomputed"] == 0  # no stored row changed
+            assert [r.replaced for r in done] == [0] and counts["recomputed"] == 0  # no row changed
         else:
             assert 0 < counts["recomputed"] < counts["places"] / 2, release
+        if release in ((changed_prices,), (first_half_prices,)):
+            (r,) = done  # 40 prices changed: the rows of their communes' half-years are replaced
+            assert r.kept > 0 and r.replaced < r.rows / 2, r
         if release == (first_half_prices,):
-            assert periods_kept == [1]  # the second half-year's stored rows stayed
+            assert _new_rows(kept, semestre=2) == 0  # the second half-year's stored rows stayed
         moved = {n for n in after if n.startswith("data/") and n != SUMMARY and before.get(n) != after[n]}
         written = {
             places.json_path(kept, level, code).relative_to(kept.site).as_posix()

@@ -160,8 +160,10 @@ def test_a_new_release_replaces_its_years_and_keeps_older_ones(tmp_path: Path, p
     new += [ln for i, ln in enumerate(lines[3:], start=3) if i != 3]
     release = _write_lines(tmp_path / "valeursfoncieres-2021.txt", new)
     (result,) = _import(paths, release)
-    assert result.replaced == 41 and result.rows == 40
-    # In: the two repriced lines; out: their old form and the land sale.
+    # Replaced: the stored rows of the two communes whose sales changed (the house's two lines, the
+    # land sale's one); the other 15 communes keep theirs. In: the two repriced lines; out: their
+    # old form and the land sale.
+    assert (result.rows, result.replaced, result.kept) == (40, 3, 15)
     assert (result.added, result.removed) == (2, 3)
     assert query(paths.db, "select count(*) from dvf_rows where annee = 2021")[0][0] == 40
     assert query(paths.db, "select count(*) from dvf_rows where annee = 2020")[0][0] == 172
@@ -175,7 +177,7 @@ def test_a_new_release_replaces_its_years_and_keeps_older_ones(tmp_path: Path, p
     log = query(
         paths.db, "select batch_id, source_file, rows_imported, rows_replaced, status from update_log"
     )
-    assert log[-1] == (2, "valeursfoncieres-2021.txt", 40, 41, "success")
+    assert log[-1] == (2, "valeursfoncieres-2021.txt", 40, 3, "success")
 
 
 def test_a_half_year_file_keeps_the_other_half(tmp_path: Path, paths: Paths) -> None:
@@ -328,7 +330,7 @@ def _field(line: str, index: int, value: str) -> str:
     return "|".join(fields)
 
 
-PRICE, DEPARTEMENT = 10, 18  # fields of a raw DGFiP line
+PRICE, DEPARTEMENT, COMMUNE = 10, 18, 19  # fields of a raw DGFiP line
 
 
 def _periods(db: Path) -> dict[tuple, tuple]:
@@ -349,34 +351,36 @@ def _three_periods() -> tuple[list[str], list[str], list[str]]:
     return rows, july, aisne
 
 
-def test_a_republished_file_rewrites_only_the_periods_whose_sales_changed(
+def test_a_republished_file_rewrites_only_the_communes_whose_sales_changed(
     tmp_path: Path, paths: Paths
 ) -> None:
     january, july, aisne = _three_periods()
     first = raw_file(tmp_path / "valeursfoncieres-2021.txt", [*january, *july, *aisne])
     _import(paths, first)
-    # Republished: one price corrected in January, July's lines in another order (the same sales
-    # and mutations, renumbered), the Aisne as it was.
+    # Republished: one price corrected in January (one house, alone in its commune), July's lines in
+    # another order (the same sales and mutations, renumbered), the Aisne as it was.
     repriced = [ln.replace("204332,00", "214332,00") for ln in january]
     assert repriced != january
     second = raw_file(tmp_path / "v2" / first.name, [*repriced, *july[::-1], *aisne])
     lines: list[str] = []
     (result,) = store.import_files(paths, [second], Settings(), log=lines.append)
-    assert (result.kept, result.replaced, result.added, result.removed) == (2, 41, 1, 1)
-    assert any("41 stored rows replaced, 2 unchanged periods kept" in line for line in lines)
+    # 51 parts (a commune's half-year: 17 communes in 3 periods): the house's alone is replaced.
+    assert (result.kept, result.replaced, result.added, result.removed) == (50, 1, 1, 1)
+    assert any("1 stored rows replaced, 50 unchanged commune half-years kept" in line for line in lines)
     assert _periods(paths.db) == {
-        (2021, 1, "01"): ([2], [first.name], 41),
+        (2021, 1, "01"): ([1, 2], [first.name], 41),
         (2021, 2, "01"): ([1], [first.name], 41),  # the rows of the first import, its lines
         (2021, 1, "02"): ([1], [first.name], 41),
     }
     assert query(paths.db, "select count(*) from dvf_rows where valeur_fonciere = 214332")[0][0] == 1
+    assert query(paths.db, "select distinct code_commune from dvf_rows where batch_id = 2") == [("01065",)]
     kept = query(paths.db, "select source_sha256 from dvf_rows where semestre = 2 limit 1")[0][0]
     assert kept == files.sha256_file(first)
     assert _import(paths, second)[0].skipped  # its last import, and the store holds its rows
 
     # Reverted to the first file: imported again (the store holds some of its rows, not all).
     (back,) = _import(paths, first)
-    assert not back.skipped and (back.kept, back.replaced, back.added, back.removed) == (2, 41, 1, 1)
+    assert not back.skipped and (back.kept, back.replaced, back.added, back.removed) == (50, 1, 1, 1)
     fresh = Paths.of(tmp_path / "fresh", tmp_path / "fresh-site")
     _import(fresh, first)
     assert sorted(_rows(paths.db)) == sorted(_rows(fresh.db))
@@ -391,7 +395,7 @@ def test_a_file_with_the_same_sales_in_other_bytes_stores_nothing_and_is_then_sk
     before = tables(paths.db)
     reordered = raw_file(tmp_path / "v2" / first.name, [*aisne[::-1], *july, *january[::-1]])
     (result,) = _import(paths, reordered)
-    assert (result.kept, result.replaced, result.added, result.removed) == (3, 0, 0, 0)
+    assert (result.kept, result.replaced, result.added, result.removed) == (51, 0, 0, 0)
     assert tables(paths.db) == before
     assert query(paths.db, "select rows_imported, rows_replaced, rows_added from update_log")[-1] == (
         123,
@@ -401,30 +405,36 @@ def test_a_file_with_the_same_sales_in_other_bytes_stores_nothing_and_is_then_sk
     assert _import(paths, reordered)[0].skipped
 
 
-def test_a_mutation_across_departments_ties_their_periods(tmp_path: Path, paths: Paths) -> None:
-    """A sale across the Ain and the Aisne, another across the Aisne and the Ardennes: a change in
-    the Ardennes alone replaces all three periods, so no mutation is split between two files."""
+def test_a_mutation_across_communes_ties_their_parts(tmp_path: Path, paths: Paths) -> None:
+    """A sale across commune 426 of the Ain and of the Aisne, another across 426 of the Aisne and
+    of the Ardennes: a price changed in the Ardennes' 426 alone replaces the three communes' rows,
+    so no mutation is split between two files; every other commune keeps its rows."""
     ain, aisne, ardennes = (
         [_field(ln, DEPARTEMENT, d) for ln in _raw_lines()[1:]] for d in ("01", "02", "08")
     )
-    # Lines 1-2 of the sample are one mutation (a house and its outbuilding): split across departments.
+    # Lines 1-2 of the sample are one mutation (a house and its outbuilding, commune 426): split
+    # across departments.
     one = [ain[0], _field(aisne[1], DEPARTEMENT, "02")]
     two = [
         _field(aisne[0].replace("05/01/2021", "07/01/2021"), DEPARTEMENT, "02"),
         ardennes[1].replace("05/01/2021", "07/01/2021"),
     ]
-    lines = [*one, *ain[2:], *two, *aisne[2:], *ardennes[2:]]
+    house = _field(ardennes[3], COMMUNE, "426")  # a house of the Ardennes' 426, a sale of its own
+    lines = [*one, *ain[2:], *two, *aisne[2:], ardennes[2], house, *ardennes[4:]]
     first = raw_file(tmp_path / "valeursfoncieres-2021.txt", lines)
     _import(paths, first)
-    spans = (
-        "select list(distinct code_departement order by code_departement) from dvf_rows group by id_mutation"
-    )
-    assert sorted(d for (d,) in query(paths.db, spans) if len(d) > 1) == [["01", "02"], ["02", "08"]]
-    changed = [ln.replace("204332,00", "214332,00") if ln in ardennes[2:] else ln for ln in lines]
+    spans = "select list(distinct code_commune order by code_commune) from dvf_rows group by id_mutation"
+    assert sorted(c for (c,) in query(paths.db, spans) if len(c) > 1) == [
+        ["01426", "02426"],
+        ["02426", "08426"],
+    ]
+    changed = [house.replace("204332,00", "214332,00") if ln == house else ln for ln in lines]
     assert changed != lines
     (result,) = _import(paths, raw_file(tmp_path / "v2" / first.name, changed))
-    assert (result.kept, result.replaced) == (0, 121)
-    assert query(paths.db, "select list(distinct batch_id) from dvf_rows") == [([2],)]
+    assert result.replaced == 5  # 01426: 1 row, 02426: 2, 08426: 2
+    new = "select code_commune, list(distinct batch_id) from dvf_rows group by 1 having max(batch_id) = 2"
+    assert sorted(query(paths.db, new)) == [("01426", [2]), ("02426", [2]), ("08426", [2])]
+    assert query(paths.db, "select count(distinct code_commune) from dvf_rows where batch_id = 1") == [(47,)]
 
 
 def test_the_same_rows_grouped_into_other_mutations_change_the_period(tmp_path: Path, paths: Paths) -> None:
@@ -434,7 +444,9 @@ def test_the_same_rows_grouped_into_other_mutations_change_the_period(tmp_path: 
     merged = [ln.replace("2021-2,", "2021-1,", 1) if ln.startswith("2021-2,") else ln for ln in rows]
     assert merged != rows
     (result,) = _import(paths, _write_lines(tmp_path / GEO_2021.name, [header, *merged]))
-    assert (result.kept, result.replaced, result.added, result.removed) == (0, 41, 0, 0)
+    # The two mutations' communes are replaced (3 rows), the 15 others kept: the same rows, but not
+    # the same sales.
+    assert (result.kept, result.replaced, result.added, result.removed) == (15, 3, 0, 0)
     assert query(paths.db, "select count(*) from dvf_rows where id_mutation = '2021-2'") == [(0,)]
 
 

@@ -3,4 +3,4 @@ drop table if exists replaced_rows;
 drop table if exists batch_periods;
 drop table if exists period_rows;
 drop table if exists period_mutations;
-drop table if exists changed_periods;
+drop table if exists changed_parts;

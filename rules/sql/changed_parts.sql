@@ -1,0 +1,32 @@
+-- The parts (year, half-year, department, commune) whose sales the file changes: those where its
+-- rows and the stored ones differ as multisets of mutations, each by the hash of its rows
+-- (period_mutations; a mutation spanning parts by its piece in the part and its whole), so a part is
+-- unchanged only if its rows are the same and so is the way they group into mutations (the
+-- statistics count goods per mutation). A part the store did not hold, or that the file no longer
+-- holds, is changed. The others keep their stored rows, provenance included: a release that
+-- changes sales in a few communes rewrites only theirs, and a year it does not change keeps its
+-- history partitions and statistics. store.py then adds the parts tied to a changed one by a
+-- mutation spanning both (part_links.sql).
+create or replace temp table changed_parts as
+with pieces as (
+    select
+        r.old, r.annee, r.semestre, r.code_departement, r.code_commune,
+        hash(sum(r.h), count(*), any_value(m.s), any_value(m.n)) as hm
+    from period_rows r
+    join period_mutations m on m.old = r.old and m.mutation = r.mutation
+    where m.multi
+    group by r.old, r.mutation, r.annee, r.semestre, r.code_departement, r.code_commune
+),
+tagged as (
+    select old, annee, semestre, code_departement, code_commune, hash(s, n, s, n) as hm
+    from period_mutations where not multi
+    union all
+    select old, annee, semestre, code_departement, code_commune, hm from pieces
+),
+differing as (
+    select annee, semestre, code_departement, code_commune
+    from tagged
+    group by annee, semestre, code_departement, code_commune, hm
+    having sum(if(old, -1, 1)) <> 0
+)
+select distinct annee, semestre, code_departement, code_commune from differing;
