@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from markupsafe import Markup, escape
 
 from rules import charts, codedeps, contours, dvf, fr, maps, prerender, reference
 from rules import paths as pages
@@ -70,7 +71,38 @@ def env() -> jinja2.Environment:
     e.filters.update(period=fr.periode, par_nom=lambda refs: sorted(refs, key=lambda r: fr.cle(r["nom"])))
     e.filters.update(a=_named(fr.a), de=_named(fr.de), le=_named(fr.le), par_ventes=by_sales)
     e.globals.update(TYPES=dvf.TYPES, TYPE_LABELS=dvf.TYPE_LABELS, GRADE_LABELS=GRADE_LABELS)
+    e.globals.update(explorer_rows=explorer_rows)
     return e
+
+
+def explorer_rows(rows: list[dict]) -> Markup:
+    """The rows of a department's table of communes, as the template wrote them: a department
+    lists a few hundred communes, and this loop as a Jinja macro (two macro calls and a dozen
+    escaped values a row) was 40 % of a department page's time. Names and codes are escaped;
+    numbers, written by fr, hold digits, spaces and commas only."""
+    out = []
+    for c in rows:
+        figures = [c[typ] for typ in dvf.TYPES]
+        n = sum(f["n"] for f in figures)
+        data = "".join(
+            f' data-{typ}="{"" if f["median_m2"] is None else f["median_m2"]}"'
+            for typ, f in zip(dvf.TYPES, figures, strict=True)
+        )
+        cells = "".join(f"<td>{_child_cell(f)}</td>" for f in figures)
+        out.append(
+            f'<tr data-n="{n}"{data}><th scope="row"><a href="/ville/{escape(c["code"])}/">'
+            f"{escape(fr.typo(c['nom']))}</a></th>{cells}<td>{nombre(n)}</td></tr>\n"
+        )
+    return Markup("".join(out))
+
+
+def _child_cell(figure: dict) -> str:
+    """The child_cell macro of templates/_macros.html, without a unit (explorer_rows)."""
+    if figure["median_m2"] is not None:
+        return f"{euros(figure['median_m2'], '')} <small>({nombre(figure['n'])})</small>"
+    if figure["n"]:
+        return f"<small>non publié ({nombre(figure['n'])})</small>"
+    return "—"
 
 
 def _json_text(value: Any, **_: Any) -> str:

@@ -188,6 +188,31 @@ def test_autoescaping_is_on_for_html_templates() -> None:
     assert render.env().from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
 
 
+# The Jinja macro explorer_rows replaced (rules/render.py), in the site's environment: the reference.
+EXPLORER_MACRO = """{% macro child_cell(figure, unit="/m²") %}{% if figure.median_m2 is not none %}{{ figure.median_m2|euros(unit) }} <small>({{ figure.n|nombre }})</small>{% elif figure.n %}<small>non publié ({{ figure.n|nombre }})</small>{% else %}—{% endif %}{% endmacro %}
+{% macro explorer_rows(rows) %}
+{% for c in rows %}<tr data-n="{{ c.appartement.n + c.maison.n }}"{% for typ in TYPES %} data-{{ typ }}="{{ c[typ].median_m2 if c[typ].median_m2 is not none else '' }}"{% endfor %}><th scope="row"><a href="/ville/{{ c.code }}/">{{ c.nom|typo }}</a></th>{% for typ in TYPES %}<td>{{ child_cell(c[typ], "") }}</td>{% endfor %}<td>{{ (c.appartement.n + c.maison.n)|nombre }}</td></tr>
+{% endfor %}
+{% endmacro %}
+{{ explorer_rows(rows) }}"""  # noqa: E501
+
+
+def test_the_communes_table_writes_what_its_jinja_macro_wrote(built: Paths) -> None:
+    """Every department's rows, and names a template must escape: the same bytes."""
+    docs = [orjson.loads(p.read_bytes()) for p in (built.site / "data" / "departements").glob("*.json")]
+    rows = [c for doc in docs for c in doc["children"]]
+    assert len(rows) > 300 and any(c[t]["median_m2"] is None for c in rows for t in ("appartement", "maison"))
+    figure = {"n": 1234, "median_m2": 2500}
+    rows += [
+        {"code": "01<9", "nom": 'L\'Abergement <b>&amp;</b> "x"', "appartement": figure, "maison": figure},
+        {"code": "01001", "nom": "Zéro", "appartement": {"n": 0, "median_m2": None}, "maison": figure},
+        {"code": "01002", "nom": "Huit", "appartement": {"n": 8, "median_m2": None}, "maison": figure},
+    ]
+    macro = render.env().from_string(EXPLORER_MACRO).render(rows=rows)
+    assert str(render.explorer_rows(rows)) == macro.removesuffix("\n") + "\n"
+    assert "&lt;b&gt;&amp;amp;" in macro and "non publié (8)" in macro
+
+
 # Incremental rendering, counted from the tasks doit executed, on a copy of the project so that
 # templates can be edited without touching the repository.
 
