@@ -160,6 +160,19 @@ class GitRepo:
         parts = [p for p in out.split("\0") if p]
         return list(zip(parts[0::2], parts[1::2], strict=True))
 
+    def modified_blobs(self, old: str, new: str, folder: str) -> dict[str, tuple[str, str]]:
+        """{path: (old blob, new blob)} of the files under `folder` present on both sides with other
+        bytes: read from the two trees' difference, not from a listing of either (70,000 files)."""
+        out = self.run_bytes(
+            "diff-tree", "-r", "--no-renames", "--diff-filter=M", "-z", old, new, "--", folder
+        ).decode("utf-8", "surrogateescape")
+        parts = [p for p in out.split("\0") if p]
+        blobs = {}
+        for meta, path in zip(parts[0::2], parts[1::2], strict=True):
+            _, _, was, now, _ = meta.split()  # ":100644 100644 <old> <new> M"
+            blobs[path] = (was, now)
+        return blobs
+
     def first_parents(self, tip: str) -> list[str]:
         """The commits of a branch, newest first, following first parents."""
         return self.run("rev-list", "--first-parent", tip).split()

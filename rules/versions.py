@@ -395,16 +395,15 @@ def _changes(
 def _communes_changed(repo: GitRepo, parent: str | None, tree: str, changed: list[tuple[str, str]]) -> int:
     """Communes whose figures changed online (new and removed ones included). A file whose only
     change is the method's description (a setting changed, nothing moved) does not count. Reads
-    only the changed files, in one `git cat-file` each side."""
+    only the changed files, in one `git cat-file` each side, found from the trees' difference (the
+    benchmark's release: 0.25 s; 0.39 s from a listing of both trees)."""
     folder = DATA_DIRS["commune"] + "/"
     touched = [p for _, p in changed if p.startswith(folder)]
     if not touched:
         return 0
-    new_ids = repo.ls_tree(tree)
-    old_ids = repo.ls_tree(parent) if parent else {}
-    both = [p for p in touched if p in new_ids and p in old_ids]
-    old = repo.cat_blobs([old_ids[p] for p in both])
-    new = repo.cat_blobs([new_ids[p] for p in both])
+    both = repo.modified_blobs(parent, tree, folder) if parent else {}
+    old = repo.cat_blobs([ids[0] for ids in both.values()])
+    new = repo.cat_blobs([ids[1] for ids in both.values()])
     moved = sum(1 for a, b in zip(old, new, strict=True) if _figures(a) != _figures(b))
     return moved + len(touched) - len(both)
 
