@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
 
@@ -31,6 +32,16 @@ class GitError(ImmoStatsError):
     def __init__(self, message: str, reason: str = "") -> None:
         super().__init__(message)
         self.reason = reason or message
+
+
+class Change(NamedTuple):
+    """A file that differs between two trees: A(dded), M(odified) or D(eleted), and its blob on
+    each side (git's zero id where it is absent)."""
+
+    status: str
+    path: str
+    old: str
+    new: str
 
 
 @dataclass(frozen=True)
@@ -151,27 +162,18 @@ class GitRepo:
             pos = header_end + 1 + size + 1
         return blobs
 
-    def diff(self, old: str | None, new: str, exclude: Iterable[str] = ()) -> list[tuple[str, str]]:
-        """(status A/M/D, path) of the files that differ between two trees or commits."""
+    def diff(self, old: str | None, new: str, exclude: Iterable[str] = ()) -> list[Change]:
+        """The files that differ between two trees or commits, with their blobs on each side."""
         spec = ["--", ".", *(f":(exclude,literal){p}" for p in exclude)]
-        out = self.run_bytes(
-            "diff-tree", "-r", "--no-renames", "--name-status", "-z", old or EMPTY_TREE, new, *spec
-        ).decode("utf-8", "surrogateescape")
+        out = self.run_bytes("diff-tree", "-r", "--no-renames", "-z", old or EMPTY_TREE, new, *spec).decode(
+            "utf-8", "surrogateescape"
+        )
         parts = [p for p in out.split("\0") if p]
-        return list(zip(parts[0::2], parts[1::2], strict=True))
-
-    def modified_blobs(self, old: str, new: str, folder: str) -> dict[str, tuple[str, str]]:
-        """{path: (old blob, new blob)} of the files under `folder` present on both sides with other
-        bytes: read from the two trees' difference, not from a listing of either (70,000 files)."""
-        out = self.run_bytes(
-            "diff-tree", "-r", "--no-renames", "--diff-filter=M", "-z", old, new, "--", folder
-        ).decode("utf-8", "surrogateescape")
-        parts = [p for p in out.split("\0") if p]
-        blobs = {}
+        changes = []
         for meta, path in zip(parts[0::2], parts[1::2], strict=True):
-            _, _, was, now, _ = meta.split()  # ":100644 100644 <old> <new> M"
-            blobs[path] = (was, now)
-        return blobs
+            _, _, was, now, status = meta.split()  # ":100644 100644 <old blob> <new blob> M"
+            changes.append(Change(status, path, was, now))
+        return changes
 
     def first_parents(self, tip: str) -> list[str]:
         """The commits of a branch, newest first, following first parents."""

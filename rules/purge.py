@@ -118,7 +118,7 @@ def purge(
         _call(cf, {"purge_everything": True}, retries, backoff)
         count, what = -1, "everything (no earlier purge recorded)"
     else:
-        targets = urls(site_url, [path for _, path in repo.diff(last, online.deploy)])
+        targets = urls(site_url, [c.path for c in repo.diff(last, online.deploy)])
         for i in range(0, len(targets), batch):
             _call(cf, {"files": targets[i : i + batch]}, retries, backoff)
         count, what = len(targets), f"{len(targets)} URLs in {-(-len(targets) // batch)} calls"
