@@ -71,7 +71,7 @@ def env() -> jinja2.Environment:
     e.filters.update(period=fr.periode, par_nom=lambda refs: sorted(refs, key=lambda r: fr.cle(r["nom"])))
     e.filters.update(a=_named(fr.a), de=_named(fr.de), le=_named(fr.le), par_ventes=by_sales)
     e.globals.update(TYPES=dvf.TYPES, TYPE_LABELS=dvf.TYPE_LABELS, GRADE_LABELS=GRADE_LABELS)
-    e.globals.update(explorer_rows=explorer_rows)
+    e.globals.update(explorer_rows=explorer_rows, child_cell=child_cell)
     return e
 
 
@@ -88,7 +88,7 @@ def explorer_rows(rows: list[dict]) -> Markup:
             f' data-{typ}="{"" if f["median_m2"] is None else f["median_m2"]}"'
             for typ, f in zip(dvf.TYPES, figures, strict=True)
         )
-        cells = "".join(f"<td>{_child_cell(f)}</td>" for f in figures)
+        cells = "".join(f"<td>{child_cell(f, '')}</td>" for f in figures)
         out.append(
             f'<tr data-n="{n}"{data}><th scope="row"><a href="/ville/{escape(c["code"])}/">'
             f"{escape(fr.typo(c['nom']))}</a></th>{cells}<td>{nombre(n)}</td></tr>\n"
@@ -96,13 +96,14 @@ def explorer_rows(rows: list[dict]) -> Markup:
     return Markup("".join(out))
 
 
-def _child_cell(figure: dict) -> str:
-    """The child_cell macro of templates/_macros.html, without a unit (explorer_rows)."""
+def child_cell(figure: dict, unit: str = "/m²") -> Markup:
+    """A median and, beside it, its number of sales (or why there is none), in a table cell: the
+    tables of communes, of arrondissements and of rooms. Numbers only: nothing to escape."""
     if figure["median_m2"] is not None:
-        return f"{euros(figure['median_m2'], '')} <small>({nombre(figure['n'])})</small>"
+        return Markup(f"{euros(figure['median_m2'], unit)} <small>({nombre(figure['n'])})</small>")
     if figure["n"]:
-        return f"<small>non publié ({nombre(figure['n'])})</small>"
-    return "—"
+        return Markup(f"<small>non publié ({nombre(figure['n'])})</small>")
+    return Markup("—")
 
 
 def _json_text(value: Any, **_: Any) -> str:
