@@ -1,7 +1,8 @@
 -- The sha256 of the files an import skips: for each file name, its last successful import, when
 -- the store still holds rows of it or that import kept every commune's rows as they were (it
--- stored no row: the same sales as before). A file whose name was imported since with other bytes is imported
--- again (a release reverted to an earlier file), even if the store still holds some of its rows.
+-- stored no row: the same sales as before). A file whose name was imported since with other
+-- bytes is imported again (a release reverted to an earlier file), even if the store still holds
+-- some of its rows.
 with latest as (
     select
         source_file,
