@@ -17,7 +17,7 @@ from rules.errors import ConfigError
 from rules.settings import Getter, read_vars, setting
 
 METHOD_VERSION = "etalab-statistiques-dvf-2023.05"
-# The rows left after each step, per year (rules/sql/filter_funnel.sql's columns, in order).
+# The rows left after each step, per year (rules/sql/funnel_years.sql's columns, in order).
 FUNNEL = ("rows", "deduped", "natures_kept", "single_good", "priced", "plausible")
 
 

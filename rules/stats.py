@@ -5,14 +5,14 @@ byte-identical JSON (and its mtime), so nothing downstream of it is rebuilt. A f
 function of its place's data and the method: no build time, no run id, no release label.
 
 The pass itself is incremental. The store keeps the last computed sales and figures (`st_*`
-tables) and what they were computed from (`stats_state`: each year's row signature, and a digest
-of the method, window, scope, referential and this pass's code). A release that changed some
-years recomputes those years' sales, finds the places whose sales differ (`st_dirty`: communes,
-their cities, departments, regions and France), recomputes only their figures and rewrites only
-their documents; when anything global changed, it is a full pass. Either way the bytes are those
-of a pass from scratch (a test applies random releases and compares), and the stored state
-commits after the JSON files are written: a killed pass leaves the previous state, which the next
-pass starts from again.
+tables) and what they were computed from (`stats_part_state`: the row signature of each part, a
+commune's year, and a digest of the method, window, scope, referential and this pass's code). A
+release that changed some communes' rows recomputes those parts' sales only, finds the places
+whose sales differ (`st_dirty`: communes, their cities, departments, regions and France),
+recomputes only their figures and rewrites only their documents; when anything global changed,
+it is a full pass. Either way the bytes are those of a pass from scratch (a test applies random
+releases and compares), and the stored state commits after the JSON files are written: a killed
+pass leaves the previous state, which the next pass starts from again.
 """
 
 from __future__ import annotations
@@ -70,13 +70,12 @@ OUTPUTS = ("data_manifest", "unpublished", "changes")  # what an incremental pas
 
 @dataclass(frozen=True)
 class Plan:
-    """What one pass recomputes: every year and place (`full`, and why), or the places whose sales
-    changed in `years`. `state` and `key` are recorded when the pass commits."""
+    """What one pass recomputes: every year and place (`full`, and why), or the changed parts
+    (st_changed) of `years`. `key` is recorded when the pass commits."""
 
     full: bool
     reason: str
     years: tuple[int, ...]
-    state: dict[int, str]
     key: str
 
 
@@ -96,12 +95,13 @@ def run(
         window = _window(con, method)
         plan = _plan(con, paths, method, window, scope)
         dirty = _compute(con, method, window, scope, plan)
+        query.run(con, "funnel_years")
         extra = {
             "unknown": query.table(con, "unknown_communes", "code"),
-            "funnel": query.table(con, "st_funnel"),
+            "funnel": query.table(con, "funnel_years"),
         }
         # No digest until the documents are written: a pass killed before that is followed by a full one.
-        query.run(con, "stats_state_write", [list(plan.state), list(plan.state.values()), ""])
+        query.run(con, "stats_state_write")
         con.commit()
     finally:
         con.close()
@@ -127,23 +127,23 @@ def _plan(
     scope: frozenset[str],
 ) -> Plan:
     """Full when nothing is stored yet, something global changed or an output of the last pass is
-    missing; otherwise the years whose rows changed since the stored figures were computed."""
+    missing; otherwise the parts (a commune's year) whose rows changed since the stored figures
+    were computed (st_changed), and their years."""
     key = _key(method, window, scope)
-    state: dict[int, str] = dict(query.rows(con, "stats_years"))
+    query.run(con, "stats_parts")
     query.run(con, "stats_state")
-    stored = query.rows(con, "stats_state_read")
+    query.run(con, "stats_changed")
+    stored = [k for (k,) in query.rows(con, "stats_state_keys")]
     reason = ""
     if not stored:
         reason = "no stored figures"
-    elif any(k != key for _, _, k in stored):
+    elif stored != [key]:
         reason = "the method, window, scope, referential or code changed"
     elif not all(getattr(paths, name).exists() for name in OUTPUTS):
         reason = "the last pass's outputs are missing"
     if reason:
-        return Plan(True, reason, tuple(state), state, key)
-    before = {annee: signature for annee, signature, _ in stored}
-    years = tuple(sorted(y for y in state.keys() | before.keys() if state.get(y) != before.get(y)))
-    return Plan(False, "", years, state, key)
+        return Plan(True, reason, tuple(y for (y,) in query.rows(con, "stats_years")), key)
+    return Plan(False, "", tuple(y for (y,) in query.rows(con, "stats_changed_years")), key)
 
 
 def _key(method: Method, window: dict[str, int], scope: frozenset[str]) -> str:

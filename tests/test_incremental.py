@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "benchmark"))
@@ -28,7 +29,8 @@ DEPARTEMENT = "05"  # Hautes-Alpes: 162 communes, about 9,000 rows a year
 SETTINGS = Settings(departements=DEPARTEMENT)
 METHOD = Method()
 QUIET = {"log": lambda _: None}
-PRICE, DATE, COMMUNE = 10, 8, 19  # fields of a raw DGFiP line
+PRICE, DATE, NATURE, COMMUNE, TYPE = 10, 8, 9, 19, 35  # fields of a raw DGFiP line
+ACROSS = "987654,32"  # the price of the sale across two communes: no generated price has cents
 
 Release = Callable[[Path, random.Random], None]
 
@@ -129,6 +131,42 @@ def new_commune(src: Path, rng: random.Random) -> None:
     _edit(src, rng, change)
 
 
+def sale_across_communes(src: Path, rng: random.Random) -> None:
+    """Two homes sold together, one in each of two communes: a mutation across two parts, and no
+    single-good sale in either."""
+
+    def change(rows: list[list[str]], rng: random.Random) -> None:
+        i = rng.choice(
+            [
+                i
+                for i in range(len(rows) - 1)
+                if rows[i][TYPE] in ("1", "2") and rows[i + 1][TYPE] in ("1", "2")
+            ]
+        )
+        other = sorted(_present(src) - {rows[i][COMMUNE]})
+        rows[i + 1][COMMUNE] = rng.choice(other)
+        for r in rows[i : i + 2]:
+            r[DATE], r[NATURE], r[PRICE] = rows[i][DATE], "Vente", ACROSS
+
+    _edit(src, rng, change)
+
+
+def half_withdrawn(src: Path, rng: random.Random) -> None:
+    """The first commune's home of that sale is withdrawn: the second commune's rows are the same,
+    but they now make a single-good sale, which its figures must count."""
+    for path in sorted(src.glob("*.txt")):
+        header, rows = _lines(path)
+        if any(r[PRICE] == ACROSS for r in rows):
+            first = next(i for i, r in enumerate(rows) if r[PRICE] == ACROSS)
+            _save(path, header, rows[:first] + rows[first + 1 :])
+
+
+def _across(src: Path) -> str:
+    """The commune of the remaining home of that sale (see half_withdrawn)."""
+    (code,) = {r[COMMUNE] for f in src.glob("*.txt") for r in _lines(f)[1] if r[PRICE] == ACROSS}
+    return DEPARTEMENT + code.zfill(3)
+
+
 def new_year(src: Path, rng: random.Random) -> None:
     """A new year's file (the window moves: a full pass), dated up to November."""
     last = max(sorted(src.glob("*.txt")))
@@ -147,6 +185,8 @@ RELEASES: list[tuple[Release, ...]] = [
     (new_commune, changed_prices),
     (first_half_prices,),
     (reordered,),
+    (sale_across_communes,),
+    (half_withdrawn,),
     (new_year,),
 ]
 
@@ -164,9 +204,12 @@ def _new_rows(paths: Paths, semestre: int) -> int:
 
 
 def _outputs(paths: Paths) -> dict[str, bytes]:
-    """Every file the statistics pass writes, by name."""
+    """Every file the statistics pass writes, by name, and what build/changes.json says of the
+    store (the funnel by year, the unknown communes)."""
     files = {p.relative_to(paths.site).as_posix(): p.read_bytes() for p in paths.site.rglob("*.json")}
     files |= {p.name: p.read_bytes() for p in (paths.data_manifest, paths.unpublished, paths.release)}
+    changes = orjson.loads(paths.changes.read_bytes())
+    files |= {f"changes.json:{k}": orjson.dumps(changes[k]) for k in ("funnel", "unknown_communes", "sales")}
     return files
 
 
@@ -203,6 +246,8 @@ def test_incremental_statistics_equal_a_pass_from_scratch(tmp_path: Path, seed: 
             assert r.kept > 0 and r.replaced < r.rows / 2, r
         if release == (first_half_prices,):
             assert _new_rows(kept, semestre=2) == 0  # the second half-year's stored rows stayed
+        if release == (half_withdrawn,):  # its rows did not change, its sales did: the import ties them
+            assert _across(src) in changes["changed"]["commune"]
         moved = {n for n in after if n.startswith("data/") and n != SUMMARY and before.get(n) != after[n]}
         written = {
             places.json_path(kept, level, code).relative_to(kept.site).as_posix()

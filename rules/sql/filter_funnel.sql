@@ -1,14 +1,23 @@
--- Rows left after each step of the method, per year: what the quality gate compares between
--- releases, and the per-stage counts of health.json. One year at a time (stat_year).
+-- Rows left after each step of the method, per year and part (a commune's year, see
+-- stats_parts.sql), for the year being recomputed (stat_year) and the parts sales_deduped read:
+-- summed by year (funnel_years.sql), what the quality gate compares between releases and the
+-- per-stage counts of health.json. Every step counts rows of one part (a mutation lies in the
+-- parts the import ties), so the sums are those of the whole year.
 create or replace temp table filter_funnel as
 with raw as (
-    select annee, count(*)::bigint as n from dvf_rows
+    select annee::integer as annee, coalesce(code_commune, '') as part, count(*)::bigint as n
+    from dvf_rows
     where annee = getvariable('stat_year')
+      and (
+          getvariable('stat_full')
+          or coalesce(code_commune, '') in (select part from st_changed where annee = getvariable('stat_year'))
+      )
     group by all
 ),
 deduped as (
     select
-        annee,
+        annee::integer as annee,
+        coalesce(code_commune, '') as part,
         count(*)::bigint as deduped,
         count(*) filter (
             where list_contains(getvariable('kept_natures'), nature_mutation)
@@ -17,15 +26,19 @@ deduped as (
     group by all
 ),
 single as (
-    select annee, count(*)::bigint as n from sales_single_good where list_contains(getvariable('type_codes'), code_type_local) group by all
+    select annee::integer as annee, coalesce(code_commune, '') as part, count(*)::bigint as n
+    from sales_single_good
+    where list_contains(getvariable('type_codes'), code_type_local)
+    group by all
 ),
 published as (
-    select annee, count(*)::bigint as n, count(*) filter (where plausible)::bigint as plausible
+    select annee, code_commune as part, count(*)::bigint as n, count(*) filter (where plausible)::bigint as plausible
     from sales
     group by all
 )
 select
-    raw.annee::varchar as annee,
+    raw.annee,
+    raw.part,
     raw.n as rows,
     coalesce(deduped.deduped, 0) as deduped,
     coalesce(deduped.natures_kept, 0) as natures_kept,
@@ -33,6 +46,6 @@ select
     coalesce(published.n, 0) as priced,
     coalesce(published.plausible, 0) as plausible
 from raw
-left join deduped using (annee)
-left join single using (annee)
-left join published using (annee);
+left join deduped using (annee, part)
+left join single using (annee, part)
+left join published using (annee, part);

@@ -5,6 +5,7 @@
 -- them stays here, marked, so the funnel can count it, and place_sales leaves it out of every figure.
 -- Places: a former (merged) code counts for its current commune; an arrondissement of Paris,
 -- Lyon or Marseille for itself and for its city. Unknown codes are reported, not published.
+-- `code_commune` is the code DVF gives (the part the row came from, see stats_changed.sql).
 create or replace temp table sales as
 with priced as (
     select
@@ -38,7 +39,8 @@ select
     placed.commune,
     placed.city,
     c.departement,
-    c.region
+    c.region,
+    placed.code_commune
 from placed
 join communes c on c.code = placed.commune
 -- A scoped build (departements=...): every figure, France's too, covers those departments only.

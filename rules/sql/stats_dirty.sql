@@ -1,13 +1,15 @@
 -- The places whose sales changed in the year being recomputed (stat_year): the communes (and
--- cities) of every sale that the new `sales` holds and the stored ones do not, or the other way
--- round (multisets compared by a hash of the whole row), with their departments, regions and
--- France. Only these places' figures are computed again; every other place keeps its stored ones.
+-- cities) of every sale that the new `sales` (the year's changed parts) holds and the stored
+-- ones of those parts do not, or the other way round (multisets compared by a hash of the whole
+-- row), with their departments, regions and France. Only these places' figures are computed
+-- again; every other place keeps its stored ones.
 insert into st_dirty
 with rows as (
     select commune, city, departement, region, hash(*columns(*)) as h, 1 as d from sales
     union all
     select commune, city, departement, region, hash(*columns(*)), -1 from st_sales
     where annee = getvariable('stat_year')
+      and code_commune in (select part from st_changed where annee = getvariable('stat_year'))
 ),
 changed as (
     select commune, city, departement, region

@@ -1,5 +1,11 @@
--- The recomputed year's sales (stat_year) replace the stored ones: every figure is computed from
--- st_sales (all years), so a release that touched one year costs that year's dedupe only.
+-- The recomputed sales of the year (stat_year), every part of it in a full pass or its changed
+-- parts, replace the stored ones: every figure is computed from st_sales (all years), so a release
+-- costs the dedupe of the communes it touched only.
 create table if not exists st_sales as from sales limit 0;
-delete from st_sales where annee = getvariable('stat_year');
+delete from st_sales
+where annee = getvariable('stat_year')
+  and (
+      getvariable('stat_full')
+      or code_commune in (select part from st_changed where annee = getvariable('stat_year'))
+  );
 insert into st_sales from sales;

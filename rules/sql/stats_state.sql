@@ -1,5 +1,6 @@
--- What the last committed statistics pass was computed from: each year's signature (see
--- stats_years.sql) and the digest of everything global (method, window, scope, referential, the
--- code of the pass). A pass that finds the same digest recomputes only the years whose
--- signature moved.
-create table if not exists stats_state (annee integer, signature varchar, key varchar);
+-- What the last committed statistics pass was computed from: each part's signature (see
+-- stats_parts.sql) and the digest of everything global (method, window, scope, referential, the
+-- code of the pass). A pass that finds the same digest recomputes only the parts whose signature
+-- moved. (`stats_state`, by year, is what this table replaced.)
+drop table if exists stats_state;
+create table if not exists stats_part_state (annee integer, part varchar, signature varchar, key varchar);

@@ -1,2 +1,2 @@
 -- The documents of the stored figures are written: record the digest they were computed with (?).
-update stats_state set key = ?;
+update stats_part_state set key = ?;

@@ -1,5 +1,4 @@
--- Record what the statistics just committed were computed from: years (?), their signatures
--- (?) and the global digest (?).
-delete from stats_state;
-insert into stats_state
-select unnest(?::integer[]), unnest(?::varchar[]), ?::varchar;
+-- Record what the statistics just committed were computed from: every part's signature, with no
+-- digest until the documents are written (stats_state_key.sql).
+delete from stats_part_state;
+insert into stats_part_state select annee, part, signature, '' from st_parts;
