@@ -181,11 +181,10 @@ def new_year(src: Path, rng: random.Random) -> None:
 RELEASES: list[tuple[Release, ...]] = [
     (changed_prices,),
     (added_rows, removed_rows),
-    (gone_commune,),
+    (gone_commune, sale_across_communes),
     (new_commune, changed_prices),
     (first_half_prices,),
     (reordered,),
-    (sale_across_communes,),
     (half_withdrawn,),
     (new_year,),
 ]
