@@ -71,12 +71,13 @@ OUTPUTS = ("data_manifest", "unpublished", "changes")  # what an incremental pas
 @dataclass(frozen=True)
 class Plan:
     """What one pass recomputes: every year and place (`full`, and why), or the changed parts
-    (st_changed) of `years`. `key` is recorded when the pass commits."""
+    (st_changed) of `years`, `parts` of them a year. `key` is recorded when the pass commits."""
 
     full: bool
     reason: str
     years: tuple[int, ...]
     key: str
+    parts: tuple[int, ...] = ()
 
 
 def run(
@@ -143,7 +144,8 @@ def _plan(
         reason = "the last pass's outputs are missing"
     if reason:
         return Plan(True, reason, tuple(y for (y,) in query.rows(con, "stats_years")), key)
-    return Plan(False, "", tuple(y for (y,) in query.rows(con, "stats_changed_years")), key)
+    changed = query.rows(con, "stats_changed_years")
+    return Plan(False, "", tuple(y for y, _ in changed), key, tuple(n for _, n in changed))
 
 
 def _key(method: Method, window: dict[str, int], scope: frozenset[str]) -> str:
@@ -629,7 +631,11 @@ def _report(changes: dict[str, Any], plan: Plan, seconds: float, log: Log) -> No
     if plan.full:
         what = f"all recomputed ({plan.reason})"
     elif plan.years:
-        what = f"{c['recomputed']:,} recomputed (rows changed in {', '.join(map(str, plan.years))})"
+        where = ", ".join(
+            f"{year} ({n:,} commune{'s' if n > 1 else ''})"
+            for year, n in zip(plan.years, plan.parts, strict=True)
+        )
+        what = f"{c['recomputed']:,} recomputed (rows changed in {where})"
     else:
         what = "none recomputed (no row changed)"
     log(

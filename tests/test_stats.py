@@ -120,7 +120,11 @@ def test_changing_one_row_changes_that_commune_and_its_parents_only(tmp_path: Pa
     _build(paths, [RAW_2020, raw_file(tmp_path / "v.txt", lines)], Method())
     before = _snapshot(paths.site)
     lines[3] = lines[3].replace("204332,00", "214332,00")  # BUELLAS (01065), Ain (01), AURA (84)
-    changes = _build(paths, [RAW_2020, raw_file(tmp_path / "v.txt", lines)], Method())
+    store.import_files(paths, [RAW_2020, raw_file(tmp_path / "v.txt", lines)], SCOPED, **QUIET)
+    said: list[str] = []
+    changes = stats.run(paths, Method(), SCOPED, log=said.append)
+    # Only the commune's year was deduplicated again: its rows are the part that changed.
+    assert "4 recomputed (rows changed in 2021 (1 commune))" in said[0], said
     after = _snapshot(paths.site)
     assert before.keys() == after.keys()
     changed = {k for k in after if after[k] != before[k]}
