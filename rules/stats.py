@@ -133,6 +133,7 @@ def _plan(
     key = _key(method, window, scope)
     query.run(con, "stats_parts")
     query.run(con, "stats_state")
+    query.run(con, "cut_parts")  # a store no import has written to since this table came
     query.run(con, "stats_changed")
     stored = [k for (k,) in query.rows(con, "stats_state_keys")]
     reason = ""

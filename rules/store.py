@@ -89,6 +89,7 @@ def import_files(paths: Paths, files: list[Path], settings: Settings, log: Log =
     try:
         query.run(con, "dvf_rows")
         query.run(con, "update_log")
+        query.run(con, "cut_parts")
         present = {sha for (sha,) in query.rows(con, "stored_sources")}
         hashes = HashCache(paths.source_hashes)
         results = [FileResult(p.name, hashes.sha256(p)) for p in files]
@@ -272,6 +273,7 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
     query.run(con, "period_mutations")
     query.run(con, "changed_parts")
     result.kept = query.one(con, "compared_part_count")[0] - _tie_mutations(con)
+    query.run(con, "cut_parts_add")  # a sale across departments the file does not all hold
     (result.replaced,) = query.one(con, "delete_replaced")
     query.run(con, "store_changed_rows" if result.kept else "store_rows")
 

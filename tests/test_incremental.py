@@ -12,13 +12,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import orjson
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "benchmark"))
 
 import generate  # noqa: E402
-from conftest import query  # noqa: E402
+from conftest import RAW_2021, query, raw_file  # noqa: E402
 
 from rules import places, stats, store  # noqa: E402
 from rules.method import Method  # noqa: E402
@@ -310,3 +311,77 @@ def test_a_killed_pass_is_followed_by_one_that_ends_as_from_scratch(tmp_path: Pa
     after, expected = _outputs(kept), _outputs(scratch)
     assert sorted(after) == sorted(expected)
     assert [name for name in expected if after[name] != expected[name]] == []
+
+
+def _sale(day: int, price: int, dep: str, commune: str, cp: str, typ: str, surface: int) -> str:
+    """A raw DGFiP line: one home sold on `day` January 2021."""
+    label = {"1": "Maison", "2": "Appartement"}[typ]
+    return (
+        f"|||||||000001|{day:02d}/01/2021|Vente|{price},00|{day}||RUE|0001|DE LA GARE|{cp}|"
+        f"X|{dep}|{commune}||AB|{day}||||||||||||1|{typ}|{label}||{surface}|3|||"
+    )
+
+
+def _pass_equals_scratch(tmp_path: Path, kept: Paths, files: list[list[Path]], settings: Settings) -> None:
+    """A build from scratch of the same imports, one pass at the end, writes what `kept` holds."""
+    scratch = Paths.of(tmp_path / "scratch" / "build", tmp_path / "scratch" / "site")
+    for batch in files:
+        store.import_files(scratch, batch, settings, **QUIET)
+    stats.run(scratch, EVERYTHING, settings, **QUIET)
+    after, expected = _outputs(kept), _outputs(scratch)
+    assert sorted(after) == sorted(expected)
+    assert [name for name in expected if after[name] != expected[name]] == []
+
+
+EVERYTHING = Method(grade_min=1, grade_good=1, grade_high=1, quartiles_min=1)
+
+
+def test_a_sale_cut_by_a_file_of_one_department_is_recomputed(tmp_path: Path) -> None:
+    """A flat in Paris and a house in Bourg-en-Bresse sold together (one mutation across two
+    departments), then a file of Ain's rows alone: the house's rows are replaced, the flat's are
+    kept and now make a single-good sale. Its rows did not change, its figures did."""
+    settings = Settings(departements="01,75")
+    first = raw_file(
+        tmp_path / "in" / "a.txt",
+        [
+            _sale(5, 300000, "75", "101", "75001", "2", 30),
+            _sale(10, 500000, "75", "101", "75001", "2", 50),  # the sale across departments...
+            _sale(10, 500000, "01", "53", "01000", "1", 100),  # ...its other home
+            _sale(12, 200000, "01", "53", "01000", "1", 90),
+        ],
+    )
+    ain = raw_file(
+        tmp_path / "in" / "b.txt",
+        [
+            _sale(10, 500000, "01", "53", "01000", "1", 100),
+            _sale(12, 200000, "01", "53", "01000", "1", 90),
+            _sale(14, 150000, "01", "53", "01000", "1", 80),
+        ],
+    )
+    kept = Paths.of(tmp_path / "kept" / "build", tmp_path / "kept" / "site")
+    store.import_files(kept, [first], settings, **QUIET)
+    stats.run(kept, EVERYTHING, settings, **QUIET)
+    store.import_files(kept, [ain], settings, **QUIET)
+    changes = stats.run(kept, EVERYTHING, settings, **QUIET)
+    assert "75101" in changes["changed"]["commune"]  # the flat is now a sale of its own
+    _pass_equals_scratch(tmp_path, kept, [[first], [ain]], settings)
+
+
+def test_statistics_left_by_an_older_version_are_not_trusted(tmp_path: Path) -> None:
+    """An older version ran after this one (a revert): it rebuilt the stored sales in its own shape
+    and wrote its `stats_state`. The next pass of this version starts from scratch, not from them."""
+    settings = Settings(departements="01")
+    lines = RAW_2021.read_text("utf-8").splitlines()[1:]
+    kept = Paths.of(tmp_path / "kept" / "build", tmp_path / "kept" / "site")
+    store.import_files(kept, [raw_file(tmp_path / "v1" / "v.txt", lines)], settings, **QUIET)
+    stats.run(kept, EVERYTHING, settings, **QUIET)
+    with duckdb.connect(str(kept.db)) as con:  # what the older version leaves
+        con.execute("create table stats_state (annee integer, signature varchar, key varchar)")
+        con.execute("alter table st_sales drop column code_commune")
+    lines[3] = lines[3].replace("204332,00", "214332,00")
+    changed = raw_file(tmp_path / "v2" / "v.txt", lines)
+    store.import_files(kept, [changed], settings, **QUIET)
+    said: list[str] = []
+    stats.run(kept, EVERYTHING, settings, log=said.append)
+    assert "all recomputed (no stored figures)" in said[0], said
+    _pass_equals_scratch(tmp_path, kept, [[changed]], settings)
