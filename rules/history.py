@@ -32,7 +32,7 @@ from rules.paths import HISTORY_MANIFEST, HISTORY_ROWS, HISTORY_UPDATE_LOG, Path
 from rules.publishing import Publishing
 from rules.query import set_variables, sql
 from rules.settings import Settings
-from rules.store import connect, load_referential
+from rules.store import connect, create_tables, load_referential
 
 SCHEMA = 1
 WRITER = "history writer"  # the threads that write partitions
@@ -326,8 +326,7 @@ def restore(paths: Paths, settings: Settings) -> None:
     building.unlink(missing_ok=True)
     con = duckdb.connect(str(building), config={"memory_limit": settings.memory_limit})
     try:
-        query.run(con, "dvf_rows")
-        query.run(con, "update_log")
+        create_tables(con)
         if files:
             query.run(con, "restore_rows", [files])
         query.run(con, "restore_update_log", [str(paths.history_update_log)])

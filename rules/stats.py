@@ -38,7 +38,7 @@ from rules.paths import DATA_DIRS, SUMMARY, Paths, data_file, page_url
 from rules.placedoc import Figures, Metadata, PlaceDoc, has_figures
 from rules.query import set_variables
 from rules.settings import Settings
-from rules.store import connect
+from rules.store import connect, create_tables
 
 YEAR = (  # rules/sql/ files run for each recomputed year, in order (one year in memory at a time)
     "sales_deduped",
@@ -133,7 +133,7 @@ def _plan(
     key = _key(method, window, scope)
     query.run(con, "stats_parts")
     query.run(con, "stats_state")
-    query.run(con, "cut_parts")  # a store no import has written to since this table came
+    create_tables(con)  # cut_parts, in a store no import has written to since it came
     query.run(con, "stats_changed")
     stored = [k for (k,) in query.rows(con, "stats_state_keys")]
     reason = ""

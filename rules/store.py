@@ -87,9 +87,7 @@ def import_files(paths: Paths, files: list[Path], settings: Settings, log: Log =
     clear_tmp(paths)  # what a killed run left (decompressed copies, DuckDB spill files)
     con = connect(paths, settings)
     try:
-        query.run(con, "dvf_rows")
-        query.run(con, "update_log")
-        query.run(con, "cut_parts")
+        create_tables(con)
         present = {sha for (sha,) in query.rows(con, "stored_sources")}
         hashes = HashCache(paths.source_hashes)
         results = [FileResult(p.name, hashes.sha256(p)) for p in files]
@@ -190,14 +188,21 @@ def record_failure(paths: Paths, settings: Settings, source: str, error: ImmoSta
     """A failed row in update_log for a failure before any import (API down, bad download)."""
     con = connect(paths, settings)
     try:
-        query.run(con, "dvf_rows")
-        query.run(con, "update_log")
+        create_tables(con)
         (batch_id,) = query.one(con, "next_batch")
         now = _now()
         query.run(con, "log_failure", [batch_id, source, None, None, now, now, str(error)])
         note_imports(con, paths)
     finally:
         con.close()
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The store's tables, where missing: the DVF rows, the import log, and the parts an import cut
+    a sale of (for the statistics pass): an import, a failure's record and a restore from git all
+    start from them."""
+    for name in ("dvf_rows", "update_log", "cut_parts"):
+        query.run(con, name)
 
 
 def load_referential(con: duckdb.DuckDBPyConnection) -> None:
