@@ -278,6 +278,7 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
     query.run(con, "period_mutations")
     query.run(con, "changed_parts")
     result.kept = query.one(con, "compared_part_count")[0] - _tie_mutations(con)
+    query.run(con, "leaving_rows")
     query.run(con, "cut_parts_add")  # a sale across departments the file does not all hold
     (result.replaced,) = query.one(con, "delete_replaced")
     query.run(con, "store_changed_rows" if result.kept else "store_rows")

@@ -1,4 +1,5 @@
 -- After a batch, committed or not: the batch's working objects go.
+drop view if exists leaving_rows;
 drop table if exists replaced_rows;
 drop table if exists batch_periods;
 drop table if exists period_rows;

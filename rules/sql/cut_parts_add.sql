@@ -1,8 +1,8 @@
--- Before the stored rows of the parts the file changes leave the store: the stored rows outside the
--- periods the file covers that share a mutation with one of them (see cut_parts.sql). A mutation is
--- one date, so they lie in the same half-year, in a department the file does not hold (none when
--- the file holds all of France: nothing is hashed). Mutations are compared by the hash period_rows
--- gives them (a collision only recomputes a part more).
+-- Before the stored rows of the parts the file changes leave the store (leaving_rows.sql): the
+-- stored rows outside the periods the file covers that share a mutation with one of them (see
+-- cut_parts.sql). A mutation is one date, so they lie in the same half-year, in a department the
+-- file does not hold (none when the file holds all of France: nothing is hashed). Mutations are
+-- compared by the hash period_rows gives them (a collision only recomputes a part more).
 insert into cut_parts
 with covered as (
     select annee, semestre, code_departement from batch_periods
@@ -16,15 +16,7 @@ outside as materialized (
       on p.annee = d.annee and p.semestre = d.semestre
      and p.code_departement is not distinct from d.code_departement
 ),
-leaving as (
-    select distinct r.annee, r.semestre, r.mutation
-    from period_rows r
-    semi join changed_parts c
-      on c.annee = r.annee and c.semestre = r.semestre
-     and c.code_departement is not distinct from r.code_departement
-     and c.code_commune is not distinct from r.code_commune
-    where r.old
-)
+leaving as (select distinct annee, semestre, mutation from leaving_rows)
 select distinct o.annee::integer, coalesce(o.code_commune, '')
 from outside o
 join leaving l
