@@ -41,6 +41,7 @@ from rules.settings import Settings
 from rules.store import connect, create_tables
 
 YEAR = (  # rules/sql/ files run for each recomputed year, in order (one year in memory at a time)
+    "stats_year_parts",
     "sales_deduped",
     "sales_single_good",
     "sales",

@@ -1,5 +1,5 @@
 -- Rows left after each step of the method, per year and part (a commune's year, see
--- stats_parts.sql), for the year being recomputed (stat_year) and the parts sales_deduped read:
+-- stats_parts.sql), for the year being recomputed (stat_year) and its parts st_year_parts lists:
 -- summed by year (funnel_years.sql), what the quality gate compares between releases and the
 -- per-stage counts of health.json. Every step counts rows of one part (a mutation lies in the
 -- parts the import ties), so the sums are those of the whole year.
@@ -8,10 +8,7 @@ with raw as (
     select annee::integer as annee, coalesce(code_commune, '') as part, count(*)::bigint as n
     from dvf_rows
     where annee = getvariable('stat_year')
-      and (
-          getvariable('stat_full')
-          or coalesce(code_commune, '') in (select part from st_changed where annee = getvariable('stat_year'))
-      )
+      and coalesce(code_commune, '') in (select part from st_year_parts)
     group by all
 ),
 deduped as (

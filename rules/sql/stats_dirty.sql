@@ -9,7 +9,7 @@ with rows as (
     union all
     select commune, city, departement, region, hash(*columns(*)), -1 from st_sales
     where annee = getvariable('stat_year')
-      and code_commune in (select part from st_changed where annee = getvariable('stat_year'))
+      and code_commune in (select part from st_year_parts)
 ),
 changed as (
     select commune, city, departement, region

@@ -1,11 +1,7 @@
--- The recomputed sales of the year (stat_year), every part of it in a full pass or its changed
--- parts, replace the stored ones: every figure is computed from st_sales (all years), so a release
--- costs the dedupe of the communes it touched only.
+-- The recomputed sales of the year (stat_year), those of the parts st_year_parts lists, replace
+-- the stored ones: every figure is computed from st_sales (all years), so a release costs the
+-- dedupe of the communes it touched only.
 create table if not exists st_sales as from sales limit 0;
 delete from st_sales
-where annee = getvariable('stat_year')
-  and (
-      getvariable('stat_full')
-      or code_commune in (select part from st_changed where annee = getvariable('stat_year'))
-  );
+where annee = getvariable('stat_year') and code_commune in (select part from st_year_parts);
 insert into st_sales from sales;
