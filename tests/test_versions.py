@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import tarfile
+import time
 from pathlib import Path
 
 import orjson
@@ -286,6 +287,74 @@ def test_a_fresh_clone_continues_the_published_history(tmp_path: Path) -> None:
     assert git(remote, "rev-parse", "gh-pages^") == git(remote, "rev-parse", f"backup/{v1}")  # fast-forward
     history = [h["version"] for h in orjson.loads(tree_files(remote, "gh-pages")["version.json"])["history"]]
     assert history == [v2, v1]
+
+
+def restored(folder: Path, into: Path) -> Path:
+    """`folder` as actions/cache restores it on a fresh runner: through tar, so every file keeps its
+    mtime (whole seconds) and size, and gets a new inode and ctime."""
+    into.mkdir(parents=True, exist_ok=True)
+    packed = subprocess.run(
+        ["tar", "-C", str(folder.parent), "-cf", "-", folder.name], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-C", str(into), "-xf", "-"], input=packed.stdout, check=True)
+    return into / folder.name
+
+
+def index_inodes(repo: Path, index: Path) -> dict[str, int]:
+    """The inode git's index recorded for each path: that of the file git last read."""
+    out = subprocess.run(
+        ["git", "-C", str(repo), "ls-files", "--debug"],
+        env={**os.environ, "GIT_INDEX_FILE": str(index)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    inodes, path = {}, ""
+    for line in out.splitlines():
+        if not line.startswith(" "):
+            path = line
+        elif "ino:" in line:
+            inodes[path] = int(line.split("ino:")[1])
+    return inodes
+
+
+def test_a_fresh_runner_reads_only_the_changed_files_even_after_a_failed_push(tmp_path: Path) -> None:
+    """The weekly job's publish on a fresh runner: a fresh clone, build/ and site/ from the cache.
+    git's private indexes in build/ must spare it reading the 70,000 unchanged files again, and
+    must not fail when they name blobs of a commit whose push failed (in no clone)."""
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    (tmp_path / "a").mkdir()
+    project = Project(tmp_path / "a", remote=remote)
+    git(project.repo, "push", "-q", "origin", "main")
+    project.doit("publish")
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\nexit 1\n")
+    hook.chmod(0o755)
+    project.change_a_price(310000)
+    assert project.doit("publish", check=False).returncode == 1  # committed here, never pushed
+    hook.unlink()
+    time.sleep(1.1)  # the files' mtimes a second older than the indexes: not "racily clean"
+
+    build, site = project.paths.build, project.paths.site
+    for week in (1, 2):
+        runner = tmp_path / f"runner-{week}"
+        git(tmp_path, "clone", "-q", str(remote), str(runner / "clone"))
+        build, site = restored(build, runner / "cache"), restored(site, runner / "clone")
+        paths = Paths.of(build, site)
+        before = index_inodes(runner / "clone", paths.publish_index)
+        args = (f"repo={runner / 'clone'}", "departements=75", f"source={project.source}", "push=1")
+        if week == 2:
+            project.change_a_price(320000)
+        tip = git(remote, "rev-parse", "gh-pages")
+        assert f"published {project.versions()[0][:-1]}{week + 1}" in run_doit(paths, "publish", *args).stdout
+        assert without_deploy_files(tree_files(remote, "gh-pages")) == without_deploy_files(files(site))
+        changed = set(git(remote, "diff", "--name-only", tip, "gh-pages").split())
+        assert "data/villes/75101.json" in changed
+        if week == 2:  # the files the version did not change were not read again
+            after = index_inodes(runner / "clone", paths.publish_index)
+            kept = {p for p in after if p not in changed}
+            assert len(kept) > 20 and all(after[p] == before[p] != (site / p).stat().st_ino for p in kept)
 
 
 def test_retention_keeps_the_last_versions_and_the_history_they_need(tmp_path: Path) -> None:
