@@ -20,6 +20,7 @@ from typing import NamedTuple
 import orjson
 
 from rules.errors import ImmoStatsError, redact
+from rules.paths import GIT_ATTRIBUTES
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 _BASE_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_ASKPASS": "true"}
@@ -28,13 +29,8 @@ _IDENTITY = {"NAME": "ImmoStats", "EMAIL": "immostats@users.noreply.github.com"}
 # default also compares the inode, the ctime and the nanoseconds, which a cache restore (tar)
 # renews on every file: each week's fresh runner then read all of site/ again (70,000 files,
 # 680 MB: 5.6 s at France scale, 0.6 s with this; the history's partitions likewise).
-TRUST_MTIME = {
-    "GIT_CONFIG_COUNT": "2",
-    "GIT_CONFIG_KEY_0": "core.checkStat",
-    "GIT_CONFIG_VALUE_0": "minimal",
-    "GIT_CONFIG_KEY_1": "core.trustCtime",
-    "GIT_CONFIG_VALUE_1": "false",
-}
+TRUST_MTIME = {"core.checkStat": "minimal", "core.trustCtime": "false"}
+PUSH_SETTINGS = {"core.attributesFile": str(GIT_ATTRIBUTES)}  # no delta search for Parquet
 MISSING_OBJECTS = "error building trees"  # git write-tree's reason when a blob is not in the repository
 
 
@@ -226,7 +222,7 @@ class GitRepo:
         env = {"GIT_INDEX_FILE": str(index), "GIT_WORK_TREE": str(work)}
         _unlock(index)
         specs = [f":(exclude,glob){g}" for g in exclude]
-        self.run("add", "--all", "--force", "--", ".", *specs, env={**env, **TRUST_MTIME})
+        self.run("add", "--all", "--force", "--", ".", *specs, env={**env, **settings_env(TRUST_MTIME)})
         held = set(self.index_paths(index))
         stale = sorted(p for p in held if any(fnmatch(p, g) or fnmatch(f"/{p}", g) for g in exclude))
         if stale:  # entered before they were excluded: out of the index too
@@ -307,12 +303,21 @@ class GitRepo:
             if u.force:
                 args.insert(2, f"--force-with-lease={u.ref}:{u.old or ''}")
             args.append(f"{'+' if u.force else ''}{u.new or ''}:{u.ref}")
-        proc = subprocess.run(["git", "-C", str(self.path), *args], capture_output=True, env=self.env)
+        env = {**self.env, **settings_env(PUSH_SETTINGS)}
+        proc = subprocess.run(["git", "-C", str(self.path), *args], capture_output=True, env=env)
         if proc.returncode != 0:
             why = _rejection(proc.stdout.decode("utf-8", "replace")) or reason(
                 proc.stderr.decode("utf-8", "replace")
             )
             raise GitError(f"push to {remote} ({self.remote_url(remote)}) failed: {why}")
+
+
+def settings_env(values: dict[str, str]) -> dict[str, str]:
+    """git settings for one command, through its environment (`GIT_CONFIG_COUNT`, git 2.31)."""
+    env = {"GIT_CONFIG_COUNT": str(len(values))}
+    for i, (key, value) in enumerate(values.items()):
+        env |= {f"GIT_CONFIG_KEY_{i}": key, f"GIT_CONFIG_VALUE_{i}": value}
+    return env
 
 
 def _unlock(index: Path) -> None:

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
 SQL = RULES / "sql"
 REFERENCE = RULES / "reference"
+GIT_ATTRIBUTES = RULES / "gitattributes"  # for the push (GitRepo.push)
 SAMPLE_SOURCE = ROOT / "tests" / "data" / "sample"
 TEMPLATES = ROOT / "templates"
 ASSETS = TEMPLATES / "assets"
