@@ -7,6 +7,8 @@ Refs, all in the project's repository (or `repo=`):
   gate compares the next release with); its first parent is the previous deploy commit.
 - `refs/heads/backup/<version>`: the deploy commit of each published version (rollback targets).
 - `refs/heads/<history_branch>` (default `dvf-history`): the store as Parquet partitions.
+- `refs/heads/<history_branch>-next-root`: the root the history branch starts at when the next
+  publish cuts it (retention): held by the remote beforehand, so that push sends only what changed.
 - `refs/notes/immostats-purged`: a note on each deploy commit whose changes the CDN purged.
 
 With `push=1` the remote is the truth: every command first fetches it, a version exists once the
@@ -83,6 +85,11 @@ class Publishing:
     @property
     def history_ref(self) -> str:
         return self.branch(self.history_branch)
+
+    @property
+    def next_root_ref(self) -> str:
+        """The root the history branch will start at when the next publish prunes it (retention)."""
+        return self.branch(f"{self.history_branch}-next-root")
 
     def backup_ref(self, version: str) -> str:
         return self.branch(BACKUP_PREFIX + version)

@@ -70,18 +70,32 @@ def _prune_history(
 ) -> list[RefUpdate]:
     """Keep the history branch's last `keep_history` commits. Its tip alone holds every year ever
     imported (the store never drops a period), so the older commits are only earlier states of
-    periods that were republished since: kept for a while, not forever."""
+    periods that were republished since: kept for a while, not forever.
+
+    Cutting the branch makes a new root, and git's push looks for what the remote already holds
+    only among the parents of what it sends: a new root went with every object of its tree, the
+    whole history again (396 MB of push for a France release whose partitions changed by 68 MB).
+    So each publish also leaves on the remote, as `<history>-next-root`, the root the next cut
+    will make (the same commit: a rewrite is deterministic); the next cut's commits then have a
+    parent the remote holds, and the push sends only what changed."""
     move = next((u for u in updates if u.ref == pub.history_ref), None)
     tip = move.new if move else online.history
     if tip is None:
         return updates
+    keep = pub.keep_history
     chain = repo.first_parents(tip)
-    if len(chain) <= pub.keep_history:
-        return updates
-    note = f"Earlier history pruned (keep_history={pub.keep_history})."
-    new = _rewrite(repo, list(reversed(chain[: pub.keep_history])), note)[tip]
-    rest = [u for u in updates if u.ref != pub.history_ref]
-    return [*rest, RefUpdate(pub.history_ref, new, online.history, force=True)]
+    note = f"Earlier history pruned (keep_history={keep})."
+    if len(chain) > keep:
+        rewritten = _rewrite(repo, list(reversed(chain[:keep])), note)
+        chain = [rewritten[c] for c in chain[:keep]]
+        rest = [u for u in updates if u.ref != pub.history_ref]
+        updates = [*rest, RefUpdate(pub.history_ref, chain[0], online.history, force=True)]
+    if keep >= 2 and len(chain) == keep:  # the next history commit will cut this chain at its end
+        oldest_kept = chain[keep - 2]
+        root = _rewrite(repo, [oldest_kept], note)[oldest_kept]
+        if root != online.next_root:
+            updates.append(RefUpdate(pub.next_root_ref, root, online.next_root, force=True))
+    return updates
 
 
 def _rewrite(repo: GitRepo, oldest_first: list[str], note: str) -> dict[str, str]:

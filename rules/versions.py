@@ -48,6 +48,7 @@ class Online:
     history: str | None
     notes: str | None
     versions: dict[str, str] = field(default_factory=dict)  # name -> backup commit
+    next_root: str | None = None  # see retention._prune_history
 
     def names(self) -> list[str]:
         return sorted(self.versions, key=_version_key)
@@ -108,9 +109,9 @@ def sync(repo: GitRepo, pub: Publishing) -> Online:
             pub.remote,
             [f"+refs/heads/*:{pub.tracking('*')}", f"+refs/notes/*:refs/remotes/{pub.remote}/notes/*"],
         )
-        mirrored = {ref: pub.tracking_of(ref) for ref in (pub.deploy_ref, pub.history_ref, NOTES_REF)}
+        mirrored = {ref: pub.tracking_of(ref) for ref in (*_mirrored_refs(pub), NOTES_REF)}
         remote = repo.refs(pub.tracking(""), f"refs/remotes/{pub.remote}/notes/")
-        local = repo.refs(pub.deploy_ref, pub.history_ref, NOTES_REF, f"refs/heads/{BACKUP_PREFIX}")
+        local = repo.refs(*_mirrored_refs(pub), NOTES_REF, f"refs/heads/{BACKUP_PREFIX}")
         for name in _backups(remote, pub.tracking(BACKUP_PREFIX)):
             mirrored[pub.backup_ref(name)] = pub.tracking(BACKUP_PREFIX + name)
         updates = [
@@ -123,15 +124,21 @@ def sync(repo: GitRepo, pub: Publishing) -> Online:
                 RefUpdate(ref, None, None) for ref in local if ref not in mirrored and "/backup/" in ref
             ]
         repo.update_refs(updates, check_old=False)
-    refs = repo.refs(pub.deploy_ref, pub.history_ref, NOTES_REF, f"refs/heads/{BACKUP_PREFIX}")
+    refs = repo.refs(*_mirrored_refs(pub), NOTES_REF, f"refs/heads/{BACKUP_PREFIX}")
     online = Online(
         deploy=refs.get(pub.deploy_ref),
         history=refs.get(pub.history_ref),
         notes=refs.get(NOTES_REF),
         versions=_backups(refs, f"refs/heads/{BACKUP_PREFIX}"),
+        next_root=refs.get(pub.next_root_ref),
     )
     _write_record(pub, read_record_at(repo, online.deploy))
     return online
+
+
+def _mirrored_refs(pub: Publishing) -> tuple[str, ...]:
+    """The branches publish reads and moves, besides the backups."""
+    return pub.deploy_ref, pub.history_ref, pub.next_root_ref
 
 
 def apply(repo: GitRepo, pub: Publishing, updates: list[RefUpdate]) -> None:

@@ -381,11 +381,24 @@ def test_the_push_does_not_search_deltas_between_parquet_partitions(tmp_path: Pa
     assert attrs == ["rows/2021-1-75.parquet: delta: unset", "index.html: delta: unspecified"]
 
 
+def parquet_blobs(repo: Path, rev: str = "dvf-history") -> set[str]:
+    return {ln.split()[2] for ln in git(repo, "ls-tree", "-r", rev).splitlines() if ln.endswith(".parquet")}
+
+
+def packed(repo: Path, idx: Path) -> set[str]:
+    """The objects a pack holds."""
+    fields = map(str.split, git(repo, "verify-pack", "-v", str(idx)).splitlines())
+    return {f[0] for f in fields if len(f) >= 5 and f[1] in ("blob", "tree", "commit", "tag")}
+
+
 def test_retention_keeps_the_last_versions_and_the_history_they_need(tmp_path: Path) -> None:
     remote = tmp_path / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    git(remote, "config", "receive.unpackLimit", "1")  # every push stays a pack: what it sent is seen
     project = Project(tmp_path, remote=remote)
     project.args.append("keep_versions=2")
+    july = [r.replace("/01/2021|", "/07/2021|") for r in PARIS_ROWS]  # a partition no publish changes
+    raw_file(project.source / "paris-2021-s2.txt", july)
     cloudflare = Stub()
     env = {"CF_ZONE": "zone", "CF_API_TOKEN": "t", "CF_API_BASE": cloudflare.url}
     try:
@@ -396,7 +409,17 @@ def test_retention_keeps_the_last_versions_and_the_history_they_need(tmp_path: P
         v1, v2 = project.versions()
         assert len(git(remote, "rev-list", "gh-pages").split()) == 2
         project.change_a_price(224332)
+        next_root, partitions = git(remote, "rev-parse", "dvf-history-next-root"), parquet_blobs(remote)
+        packs = set((remote / "objects" / "pack").glob("*.idx"))
         project.doit("publish")  # a third version: v1 goes, the deploy chain now starts at v2
+        # The history was cut to its last two commits on the root the remote held already, so the
+        # push sent the partition that changed, not the others again (a new root sent them all).
+        assert git(remote, "rev-list", "--max-parents=0", "dvf-history") == next_root
+        kept = partitions & parquet_blobs(remote)
+        sent = {
+            o for idx in set((remote / "objects" / "pack").glob("*.idx")) - packs for o in packed(remote, idx)
+        }
+        assert kept and partitions - kept and sent and not kept & sent
         v3 = project.record()["current"]
         assert project.versions() == [v2, v3]
         backups = git(remote, "for-each-ref", "--format=%(refname:short)", "refs/heads/backup/").split()
