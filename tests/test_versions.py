@@ -266,13 +266,19 @@ def test_a_rejected_push_is_one_line_and_records_nothing(tmp_path: Path) -> None
     assert git(project.repo, "show-ref") == refs and project.record() == record  # not online: not current
 
 
-def test_a_fresh_clone_continues_the_published_history(tmp_path: Path) -> None:
+def first_published(tmp_path: Path) -> tuple[Project, Path]:
+    """A project in tmp_path/a whose main branch and first version are on a bare remote."""
     remote = tmp_path / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
     (tmp_path / "a").mkdir()
     project = Project(tmp_path / "a", remote=remote)
     git(project.repo, "push", "-q", "origin", "main")
     project.doit("publish")
+    return project, remote
+
+
+def test_a_fresh_clone_continues_the_published_history(tmp_path: Path) -> None:
+    project, remote = first_published(tmp_path)
     (v1,) = project.versions()
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(remote), str(clone))
@@ -322,12 +328,7 @@ def test_a_fresh_runner_reads_only_the_changed_files_even_after_a_failed_push(tm
     """The weekly job's publish on a fresh runner: a fresh clone, build/ and site/ from the cache.
     git's private indexes in build/ must spare it reading the 70,000 unchanged files again, and
     must not fail when they name blobs of a commit whose push failed (in no clone)."""
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
-    (tmp_path / "a").mkdir()
-    project = Project(tmp_path / "a", remote=remote)
-    git(project.repo, "push", "-q", "origin", "main")
-    project.doit("publish")
+    project, remote = first_published(tmp_path)
     hook = remote / "hooks" / "pre-receive"
     hook.write_text("#!/bin/sh\nexit 1\n")
     hook.chmod(0o755)
