@@ -222,7 +222,8 @@ class GitRepo:
         env = {"GIT_INDEX_FILE": str(index), "GIT_WORK_TREE": str(work)}
         _unlock(index)
         specs = [f":(exclude,glob){g}" for g in exclude]
-        self.run("add", "--all", "--force", "--", ".", *specs, env={**env, **settings_env(TRUST_MTIME)})
+        trusting = settings_env(TRUST_MTIME, {**self.env, **env})
+        self.run("add", "--all", "--force", "--", ".", *specs, env=trusting)
         held = set(self.index_paths(index))
         stale = sorted(p for p in held if any(fnmatch(p, g) or fnmatch(f"/{p}", g) for g in exclude))
         if stale:  # entered before they were excluded: out of the index too
@@ -302,8 +303,8 @@ class GitRepo:
         for u in updates:
             if u.force:
                 args.insert(2, f"--force-with-lease={u.ref}:{u.old or ''}")
-            args.append(f"{'+' if u.force else ''}{u.new or ''}:{u.ref}")
-        env = {**self.env, **settings_env(PUSH_SETTINGS)}
+            args.append(f"{u.new or ''}:{u.ref}")  # no '+': it would override the lease
+        env = settings_env(PUSH_SETTINGS, self.env)
         proc = subprocess.run(["git", "-C", str(self.path), *args], capture_output=True, env=env)
         if proc.returncode != 0:
             why = _rejection(proc.stdout.decode("utf-8", "replace")) or reason(
@@ -312,12 +313,14 @@ class GitRepo:
             raise GitError(f"push to {remote} ({self.remote_url(remote)}) failed: {why}")
 
 
-def settings_env(values: dict[str, str]) -> dict[str, str]:
-    """git settings for one command, through its environment (`GIT_CONFIG_COUNT`, git 2.31)."""
-    env = {"GIT_CONFIG_COUNT": str(len(values))}
-    for i, (key, value) in enumerate(values.items()):
-        env |= {f"GIT_CONFIG_KEY_{i}": key, f"GIT_CONFIG_VALUE_{i}": value}
-    return env
+def settings_env(values: dict[str, str], env: dict[str, str]) -> dict[str, str]:
+    """`env` with git settings for one command added (`GIT_CONFIG_COUNT`, git 2.31), after any it
+    already passes (a container's `safe.directory`, say)."""
+    first = int(env.get("GIT_CONFIG_COUNT") or 0)
+    out = {**env, "GIT_CONFIG_COUNT": str(first + len(values))}
+    for i, (key, value) in enumerate(values.items(), start=first):
+        out |= {f"GIT_CONFIG_KEY_{i}": key, f"GIT_CONFIG_VALUE_{i}": value}
+    return out
 
 
 def _unlock(index: Path) -> None:

@@ -40,11 +40,11 @@ def prune(
     drop = [n for n in names if n not in keep]
     tip = next(u.new for u in updates if u.ref == pub.deploy_ref)
     if not drop or tip is None:
-        return _prune_history(repo, pub, online, updates)
+        return prune_history(repo, pub, online, updates)
     chain = repo.first_parents(tip)
     position = {c: i for i, c in enumerate(chain)}
     if any(versions[n] not in position for n in keep):  # not on the deploy chain: leave the layout alone
-        return _prune_history(repo, pub, online, updates)
+        return prune_history(repo, pub, online, updates)
     oldest = max(position[versions[n]] for n in keep)
     note = f"Earlier versions pruned (keep_versions={pub.keep_versions})."
     deploy_map = _rewrite(repo, list(reversed(chain[: oldest + 1])), note) if oldest < len(chain) - 1 else {}
@@ -62,10 +62,10 @@ def prune(
     notes = _carry_purge_mark(repo, online, deploy_map)
     if notes:
         out.append(RefUpdate(NOTES_REF, notes, online.notes))
-    return _prune_history(repo, pub, online, out)
+    return prune_history(repo, pub, online, out)
 
 
-def _prune_history(
+def prune_history(
     repo: GitRepo, pub: Publishing, online: Online, updates: list[RefUpdate]
 ) -> list[RefUpdate]:
     """Keep the history branch's last `keep_history` commits. Its tip alone holds every year ever
@@ -95,6 +95,8 @@ def _prune_history(
         root = _rewrite(repo, [oldest_kept], note)[oldest_kept]
         if root != online.next_root:
             updates.append(RefUpdate(pub.next_root_ref, root, online.next_root, force=True))
+    elif keep < 2 and online.next_root:  # no cut will start at it: it would only hold old partitions
+        updates.append(RefUpdate(pub.next_root_ref, None, online.next_root, force=True))
     return updates
 
 

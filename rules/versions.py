@@ -48,7 +48,7 @@ class Online:
     history: str | None
     notes: str | None
     versions: dict[str, str] = field(default_factory=dict)  # name -> backup commit
-    next_root: str | None = None  # see retention._prune_history
+    next_root: str | None = None  # see retention.prune_history
 
     def names(self) -> list[str]:
         return sorted(self.versions, key=_version_key)
@@ -119,9 +119,12 @@ def sync(repo: GitRepo, pub: Publishing) -> Online:
             for mine, theirs in mirrored.items()
             if theirs in remote and local.get(mine) != remote[theirs]
         ]
-        if pub.tracking(pub.deploy_branch) in remote:  # an established remote: its backups are the list
+        if pub.tracking(pub.deploy_branch) in remote:  # an established remote: what it lacks goes
             updates += [
-                RefUpdate(ref, None, None) for ref in local if ref not in mirrored and "/backup/" in ref
+                RefUpdate(ref, None, None)
+                for ref in local
+                if (ref not in mirrored and "/backup/" in ref)
+                or (ref == pub.next_root_ref and mirrored[ref] not in remote)
             ]
         repo.update_refs(updates, check_old=False)
     refs = repo.refs(*_mirrored_refs(pub), NOTES_REF, f"refs/heads/{BACKUP_PREFIX}")
@@ -217,8 +220,9 @@ def publish(paths: Paths, pub: Publishing, declared: set[str], now: datetime | N
     name = _next_name(online.names() + list_versions(pub), now.date())
     history_tree, history = _history_commit(repo, paths, online, name)
     if online.deploy and not changed:  # the same site: no new version, but keep the history durable
-        if history != online.history:
-            apply(repo, pub, [RefUpdate(pub.history_ref, history, online.history)])
+        if history != online.history:  # cut like any history move, or the next root held goes stale
+            moved = [RefUpdate(pub.history_ref, history, online.history)]
+            apply(repo, pub, retention.prune_history(repo, pub, online, moved))
         return {"version": None, "current": record.get("current"), "history_only": history != online.history}
     imports = store.imports_since(paths, _built_from(record))
     entry: dict[str, Any] = {

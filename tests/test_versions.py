@@ -360,26 +360,53 @@ def test_a_fresh_runner_reads_only_the_changed_files_even_after_a_failed_push(tm
 
 def test_the_push_does_not_search_deltas_between_parquet_partitions(tmp_path: Path) -> None:
     """Compressed Parquet does not delta (a France release's push: the same pack to the byte), and
-    the search cost 10 of its 26 s: the push's attributes turn it off for them, not for the pages."""
-    git(tmp_path, "init", "-q", "repo")
-    env = {**os.environ, **gitrepo.settings_env(gitrepo.PUSH_SETTINGS)}
-    attrs = subprocess.run(
-        [
-            "git",
-            "-C",
-            str(tmp_path / "repo"),
-            "check-attr",
-            "delta",
-            "--",
-            "rows/2021-1-75.parquet",
-            "index.html",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
-    assert attrs == ["rows/2021-1-75.parquet: delta: unset", "index.html: delta: unspecified"]
+    the search cost 10 of its 26 s: the push's attributes turn it off for them, not for the pages.
+    Settings the caller passes through the environment stay."""
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "-q", str(repo))
+    caller = {
+        **os.environ,
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "user.name",
+        "GIT_CONFIG_VALUE_0": "Caller",
+    }
+    env = gitrepo.settings_env(gitrepo.PUSH_SETTINGS, caller)
+
+    def run(*args: str) -> list[str]:
+        proc = subprocess.run(
+            ["git", "-C", str(repo), *args], env=env, capture_output=True, text=True, check=True
+        )
+        return proc.stdout.splitlines()
+
+    paths = ["rows/2021-1-75.parquet", "index.html"]
+    assert run("check-attr", "delta", "--", *paths) == [
+        f"{paths[0]}: delta: unset",
+        f"{paths[1]}: delta: unspecified",
+    ]
+    assert run("config", "user.name") == ["Caller"]
+
+
+def test_a_lease_is_honoured_by_a_forced_push(tmp_path: Path) -> None:
+    """A forced move (retention's rewrites) goes out only if the remote still holds what this run
+    read: a concurrent publish is never overwritten."""
+    remote, work = tmp_path / "remote.git", tmp_path / "work"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    git(tmp_path, "init", "-q", "-b", "main", str(work))
+    commits = []
+    for text in ("a", "b", "c"):
+        (work / "f").write_text(text)
+        git(work, "add", "f")
+        git(work, "-c", "user.email=t@example.org", "-c", "user.name=t", "commit", "-qm", text)
+        commits.append(git(work, "rev-parse", "HEAD"))
+    repo, ref = gitrepo.GitRepo(work), "refs/heads/x"
+    repo.push(str(remote), [gitrepo.RefUpdate(ref, commits[2], None)])
+    with pytest.raises(gitrepo.GitError, match="stale info"):  # someone moved it since: refused
+        repo.push(str(remote), [gitrepo.RefUpdate(ref, commits[0], commits[1], force=True)])
+    assert git(remote, "rev-parse", ref) == commits[2]
+    repo.push(str(remote), [gitrepo.RefUpdate(ref, commits[0], commits[2], force=True)])  # a rewind
+    assert git(remote, "rev-parse", ref) == commits[0]
+    with pytest.raises(gitrepo.GitError, match="stale info"):  # must not exist, but does
+        repo.push(str(remote), [gitrepo.RefUpdate(ref, commits[1], None, force=True)])
 
 
 def parquet_blobs(repo: Path, rev: str = "dvf-history") -> set[str]:
@@ -450,6 +477,14 @@ def test_retention_keeps_the_last_versions_and_the_history_they_need(tmp_path: P
         project.change_a_price(234332)
         project.doit("publish", "keep_history=1")  # the history branch down to its tip: every row kept
         assert len(git(remote, "rev-list", "dvf-history").split()) == 1
+        assert "dvf-history-next-root" not in git(remote, "branch", "--list")  # no cut to come: gone
+        # A next root the remote lost (deleted by hand) is dropped here too, not leased on for ever.
+        root = git(remote, "rev-parse", "dvf-history")
+        git(remote, "branch", "dvf-history-next-root", root)
+        pub = Publishing(repo=project.repo, push=True)
+        assert versions.sync(gitrepo.GitRepo(project.repo), pub).next_root == root
+        git(remote, "branch", "-D", "dvf-history-next-root")
+        assert versions.sync(gitrepo.GitRepo(project.repo), pub).next_root is None
         assert orjson.loads(tree_files(remote, "dvf-history")["manifest.json"])["rows"] == rows
     finally:
         cloudflare.close()
