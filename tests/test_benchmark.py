@@ -42,6 +42,7 @@ def test_benchmark_runs_end_to_end_at_a_small_scale(tmp_path: Path) -> None:
     # are read from the lines the steps print.
     assert 0 < release["places_recomputed"] <= release["pages_expected_at_most"]
     assert release["import_s"] > 0 and release["stats_s"] > 0 and release["rest_s"] > 0
+    assert release["fresh_runner"]["seconds"] > 0 and release["fresh_runner"]["pushed_mb"] > 0
     assert results["site_files"] > 2 * 150
     git = results["git"]
     assert (
@@ -52,7 +53,15 @@ def test_benchmark_runs_end_to_end_at_a_small_scale(tmp_path: Path) -> None:
     # statistics pass of a few thousand rows stays far below DuckDB's limit, and the benchmark's
     # own git gc or zstd never counts.
     peaks = results["peaks_mb"]
-    assert {"load", "stats", "render", "release", "publish", "restore"} <= set(peaks)
+    assert {
+        "load",
+        "stats",
+        "render",
+        "release",
+        "publish",
+        "publish (release, fresh runner)",
+        "restore",
+    } <= set(peaks)
     assert results["peak_memory_mb"] == max(peaks.values()) == peaks[results["peak_step"]]
     assert all(10 < mb < 1500 for mb in peaks.values()), peaks
     assert "| full render |" in run.report(results)

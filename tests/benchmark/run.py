@@ -5,9 +5,10 @@
 Runs in a temporary folder (or --out DIR), prints a table and saves it as benchmark.json there:
 import rows/s, statistics and JSON export, full render pages/s, a no-change `doit`, a publish of
 the whole site, a new release in which 1,250 communes get 15,420 new sales (end to end, which
-pages were re-rendered, its publish), the size of the history branch and of the repository
-(packed, as a remote stores it) and what the release adds, the restore of the store from git (a
-lost cache), the actions/cache entry, peak memory, site size and number of files.
+pages were re-rendered, its publish in place and on a fresh runner), the size of the history
+branch and of the repository (packed, as a remote stores it) and what the release adds, the
+restore of the store from git (a lost cache), the actions/cache entry, peak memory, site size and
+number of files.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class Bench:
         self.peaks_mb: dict[str, int] = {}  # the largest RSS of each doit step (tree of processes)
         self.results: dict = {"scale": scale, "machine": machine()}
 
-    def doit(self, *args: str, step: str = "") -> tuple[float, str]:
+    def doit(self, *args: str, step: str = "", repo: Path | None = None) -> tuple[float, str]:
         """Run the real doit; return wall seconds and stdout; keep the step's peak RSS (`step`,
         else the task names): the build's own memory, not that of the benchmark's git gc or zstd."""
         codes = "all" if self.scale == "france" else ",".join(scope_departements(self.scale))
@@ -72,7 +73,7 @@ class Bench:
             f"build_dir={self.build}",
             f"site_dir={self.site}",
             f"source={self.source}",
-            f"repo={self.out / 'repo'}",
+            f"repo={repo or self.out / 'repo'}",
             *scope,
         ]
         start = time.monotonic()
@@ -138,8 +139,8 @@ def _packed_mb(repo: Path) -> float:
     return round(sum(p.stat().st_size for p in (repo / ".git" / "objects" / "pack").glob("*.pack")) / 1e6, 1)
 
 
-def _folder_mb(folder: Path) -> float:
-    return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6, 1)
+def _folder_mb(folder: Path, digits: int = 1) -> float:
+    return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6, digits)
 
 
 def _compressed_mb(base: Path, folders: list[str], exclude: list[str]) -> float:
@@ -216,6 +217,7 @@ def run(out: Path, scale: str, years: int) -> dict:
 
     seconds, _ = bench.doit("history", step="history (release)")
     r["git"]["release_export_s"] = round(seconds, 1)
+    r["release"]["fresh_runner"] = fresh_runner_publish(bench, repo)
     seconds, _ = bench.doit("publish", step="publish (release)")
     r["release"]["publish_s"] = round(seconds, 1)
     r["git"]["after_release_mb"] = _packed_mb(repo)
@@ -234,6 +236,34 @@ def run(out: Path, scale: str, years: int) -> dict:
     r["peaks_mb"] = bench.peaks_mb
     r["peak_step"], r["peak_memory_mb"] = max(bench.peaks_mb.items(), key=lambda kv: kv[1])
     return r
+
+
+def fresh_runner_publish(bench: Bench, repo: Path) -> dict:
+    """The release's publish as the weekly job runs it: build/ and site/ restored from the cache
+    through tar as actions/cache does (`--posix`: new inodes and ctimes, the same mtimes), a fresh
+    clone of a bare origin that holds what is published, `doit publish push=1`. Then the folder is
+    put back as it was, for the publish in place that follows."""
+    out = bench.out
+    origin, runner, archive = out / "origin.git", out / "runner", out / "cache.tar"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(origin)], check=True, capture_output=True)
+    subprocess.run(["git", "clone", "-q", str(origin), str(runner)], check=True, capture_output=True)
+    tar = ["tar", "--posix", "-C", str(out)]
+    subprocess.run([*tar, "--exclude=build/tmp", "-cf", str(archive), "build", "site"], check=True)
+    before_mb = _folder_mb(origin / "objects", 3)
+    for name in ("build", "site"):
+        (out / name).rename(out / f"{name}.kept")
+    try:
+        subprocess.run([*tar, "-xf", str(archive)], check=True)
+        seconds, _ = bench.doit("publish", "push=1", step="publish (release, fresh runner)", repo=runner)
+    finally:
+        for name in ("build", "site"):
+            shutil.rmtree(out / name, ignore_errors=True)
+            (out / f"{name}.kept").rename(out / name)
+        archive.unlink(missing_ok=True)
+    pushed_mb = round(_folder_mb(origin / "objects", 3) - before_mb, 3)
+    shutil.rmtree(runner)
+    shutil.rmtree(origin)
+    return {"seconds": round(seconds, 1), "pushed_mb": pushed_mb}
 
 
 TABLE = [
@@ -259,7 +289,11 @@ def report(r: dict) -> str:
         f"{rel['seconds']} s end to end, {rel['pages_rerendered']:,} pages re-rendered "
         f"(at most {rel['pages_expected_at_most']:,} expected)"
     )
-    lines.append(f"| {label} | {value}; publish {rel['publish_s']} s |")
+    fresh = rel["fresh_runner"]
+    lines.append(
+        f"| {label} | {value}; publish {rel['publish_s']} s in place, {fresh['seconds']} s on a fresh "
+        f"runner (cache restored through tar, fresh clone, push: {fresh['pushed_mb']} MB to the origin) |"
+    )
     lines.append(
         f"| release, step by step | import {rel['import_s']} s, statistics {rel['stats_s']} s "
         f"({rel['places_recomputed']:,} places recomputed, {rel['json_written']:,} JSON files written), "
