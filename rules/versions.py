@@ -109,9 +109,9 @@ def sync(repo: GitRepo, pub: Publishing) -> Online:
             pub.remote,
             [f"+refs/heads/*:{pub.tracking('*')}", f"+refs/notes/*:refs/remotes/{pub.remote}/notes/*"],
         )
-        mirrored = {ref: pub.tracking_of(ref) for ref in (*_mirrored_refs(pub), NOTES_REF)}
+        mirrored = {ref: pub.tracking_of(ref) for ref in _mirrored_refs(pub)}
         remote = repo.refs(pub.tracking(""), f"refs/remotes/{pub.remote}/notes/")
-        local = repo.refs(*_mirrored_refs(pub), NOTES_REF, f"refs/heads/{BACKUP_PREFIX}")
+        local = _published_refs(repo, pub)
         for name in _backups(remote, pub.tracking(BACKUP_PREFIX)):
             mirrored[pub.backup_ref(name)] = pub.tracking(BACKUP_PREFIX + name)
         updates = [
@@ -127,7 +127,7 @@ def sync(repo: GitRepo, pub: Publishing) -> Online:
                 or (ref == pub.next_root_ref and mirrored[ref] not in remote)
             ]
         repo.update_refs(updates, check_old=False)
-    refs = repo.refs(*_mirrored_refs(pub), NOTES_REF, f"refs/heads/{BACKUP_PREFIX}")
+    refs = _published_refs(repo, pub)
     online = Online(
         deploy=refs.get(pub.deploy_ref),
         history=refs.get(pub.history_ref),
@@ -140,8 +140,13 @@ def sync(repo: GitRepo, pub: Publishing) -> Online:
 
 
 def _mirrored_refs(pub: Publishing) -> tuple[str, ...]:
-    """The branches publish reads and moves, besides the backups."""
-    return pub.deploy_ref, pub.history_ref, pub.next_root_ref
+    """The refs publish reads and moves, besides the backups."""
+    return pub.deploy_ref, pub.history_ref, pub.next_root_ref, NOTES_REF
+
+
+def _published_refs(repo: GitRepo, pub: Publishing) -> dict[str, str]:
+    """The local refs of what is published, backups included."""
+    return repo.refs(*_mirrored_refs(pub), f"refs/heads/{BACKUP_PREFIX}")
 
 
 def apply(repo: GitRepo, pub: Publishing, updates: list[RefUpdate]) -> None:
