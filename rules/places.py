@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -174,15 +175,22 @@ def resolve_scope(value: str, present: frozenset[str] | None) -> frozenset[str]:
 def partial_scope(place: Place, places: dict[tuple[str, str], Place]) -> list[dict[str, Any]]:
     """The departments a region's or France's figures cover, when a scoped build leaves some of
     its departments out; empty when the place is complete."""
-    complete = all_places()
+    every = departement_regions()
     if place.level == "region":
-        wanted = set(complete["region", place.code].children)
+        wanted = {code for code, region in every.items() if region == place.code}
     else:
-        wanted = {code for level, code in complete if level == "departement"}
+        wanted = set(every)
     present = [p for (level, code), p in places.items() if level == "departement" and code in wanted]
     if len(present) == len(wanted):
         return []
     return [ref(p) for p in present]
+
+
+@cache
+def departement_regions() -> dict[str, str]:
+    """Every department of France and its region, not only the site's: what a scoped build
+    compares its own with (all_places() would read 35,000 communes: 0.2 s a scoped `doit`)."""
+    return {d["code"]: d["region"] for d in records(reference.DEPARTEMENTS)}
 
 
 def ref(place: Place) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from markupsafe import Markup, escape
 
-from rules import charts, codedeps, contours, dvf, fr, maps, prerender, reference
+from rules import charts, codedeps, contours, dvf, fr, maps, prerender
 from rules import paths as pages
 from rules import places as pl
 from rules.files import canonical_json, write_if_changed
@@ -27,6 +27,7 @@ from rules.paths import ROOT, SUMMARY, TEMPLATES, Paths
 from rules.placedoc import has_figures
 from rules.site import SiteConfig
 from rules.site import load as load_site
+from rules.templatecache import template_cache
 
 GRADE_LABELS = {"elevee": "élevée", "bonne": "bonne", "indicative": "indicative"}
 PAGE_TEMPLATES = {
@@ -64,6 +65,7 @@ def env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        bytecode_cache=template_cache(Path(__file__).read_bytes()),
     )
     e.policies["json.dumps_function"] = _json_text  # tojson: 6 % of a page with the json module
     e.filters.update(euros=euros, nombre=nombre, date_fr=date_fr, pct=pct, typo=fr.typo, compte=fr.compte)
@@ -271,7 +273,7 @@ def carte(doc: dict, summary: dict | None = None, geometries: Path | None = None
     meta = doc["metadata"]
     level, code = meta["level"], meta["code"]
     file = contours.for_place(level, code)
-    region_of = _regions()
+    region_of = pl.departement_regions()
     if file is None or (level == "region" and list(region_of.values()).count(code) < 2):
         return None
     children, unit, folder = _mapped(doc, summary)
@@ -310,12 +312,6 @@ def _mapped(doc: dict, summary: dict | None) -> tuple[list[dict], str, str]:
     by_arrondissement = meta["level"] == "commune" or meta.get("by_arrondissement")
     shown = [a for c in doc["children"] for a in c.get("arrondissements", [c])]  # Lyon, Marseille
     return shown, "arrondissement" if by_arrondissement else "commune", "ville"
-
-
-@cache
-def _regions() -> dict[str, str]:
-    """Every department of France and its region (not only the site's)."""
-    return {d["code"]: d["region"] for d in pl.records(reference.DEPARTEMENTS)}
 
 
 def _summary(paths: Paths) -> dict[str, Any]:

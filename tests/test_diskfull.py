@@ -4,13 +4,16 @@ line, a non-zero exit, and once space is back the next run ends where an uninter
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import jinja2
 import pytest
 from conftest import query, run_doit
 
 from rules.paths import Paths
+from rules.templatecache import template_cache
 
 AIN = "departements=01"
 
@@ -105,3 +108,18 @@ def test_a_build_folder_that_fills_up_before_the_publish_is_one_line(
     assert subprocess.run(["git", "-C", str(repo), "show-ref"], capture_output=True, text=True).stdout == ""
     filler.unlink()
     assert "published " in run_doit(paths, AIN, f"repo={repo}", "publish").stdout
+
+
+def test_a_full_temporary_folder_still_renders(small_disk: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled templates kept in the system's temporary folder (rules/templatecache.py): a
+    full one keeps none, and the page is the same."""
+    monkeypatch.setattr(tempfile, "tempdir", str(small_disk))
+    folder = small_disk.parent / "templates"
+    folder.mkdir()
+    (folder / "page.html").write_text("<p>{{ name }}</p>")
+    cache = template_cache(b"salt")
+    assert cache is not None
+    subprocess.run(["dd", "if=/dev/zero", f"of={small_disk / 'fill'}", "bs=4k"], capture_output=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), bytecode_cache=cache)
+    assert env.get_template("page.html").render(name="x") == "<p>x</p>"
+    assert not list(small_disk.glob("_jinja2-cache-*/*"))  # nothing kept, not even a partial file

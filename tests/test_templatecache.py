@@ -1,0 +1,66 @@
+"""Compiled templates kept between runs: never stale, never an error."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import jinja2
+import pytest
+from jinja2.bccache import bc_magic
+
+from rules.templatecache import template_cache
+
+SOURCE = "<p>{{ name }}</p>"
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The system's temporary folder, this test's own: Jinja makes its private folder in it."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
+
+
+def _render(salt: bytes, autoescape: bool, folder: Path) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder), autoescape=autoescape, bytecode_cache=template_cache(salt)
+    )
+    return env.get_template("page.html").render(name="<b>")
+
+
+def test_a_template_compiled_under_other_settings_is_compiled_again(private_tmp: Path) -> None:
+    """Jinja checks an entry against the template's source only; autoescaping is compiled in. The
+    same source under other settings (another salt) must not reuse the first compilation."""
+    folder = private_tmp / "templates"
+    folder.mkdir()
+    (folder / "page.html").write_text(SOURCE)
+    assert _render(b"plain", False, folder) == "<p><b></p>"
+    entries = list(private_tmp.glob("_jinja2-cache-*/*"))
+    assert len(entries) == 1  # the compiled template is kept
+    assert _render(b"escaping", True, folder) == "<p>&lt;b&gt;</p>"
+    assert _render(b"plain", False, folder) == "<p><b></p>"  # each salt keeps its own
+    assert len(list(private_tmp.glob("_jinja2-cache-*/*"))) == 2
+
+
+def test_a_damaged_entry_is_compiled_again(private_tmp: Path) -> None:
+    folder = private_tmp / "templates"
+    folder.mkdir()
+    (folder / "page.html").write_text(SOURCE)
+    _render(b"salt", False, folder)
+    (entry,) = private_tmp.glob("_jinja2-cache-*/*")
+    whole = entry.read_bytes()
+    for damage in (whole[: len(bc_magic) + 5], bc_magic + b"\x80\x05garbage", whole[:-9], b""):
+        entry.write_bytes(damage)
+        assert _render(b"salt", False, folder) == "<p><b></p>"
+
+
+def test_a_temporary_folder_others_can_write_gives_no_cache(private_tmp: Path) -> None:
+    """Jinja refuses a cache folder that is not this user's alone: loading bytecode from it would
+    run what another user wrote."""
+    other = private_tmp / "other"
+    other.mkdir()
+    (private_tmp / f"_jinja2-cache-{os.getuid()}").symlink_to(other)
+    assert template_cache(b"salt") is None
+    (private_tmp / f"_jinja2-cache-{os.getuid()}").unlink()
+    assert template_cache(b"salt") is not None
