@@ -43,6 +43,7 @@ from rules import (
     versions,
 )
 from rules.doitedge import (
+    RecordCodec,
     Reporter,
     ctrl_c_is_one_line,
     github_output,
@@ -84,6 +85,7 @@ DOIT_CONFIG = {
     "default_tasks": BUILD,
     "dep_file": str(P.doit_db),
     "backend": "sqlite3",
+    "codec_cls": RecordCodec,
     "reporter": Reporter,
     "verbosity": 2,
     "minversion": "0.37.0",

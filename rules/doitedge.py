@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from doit.exceptions import TaskFailed
 from doit.reporter import ExecutedOnlyReporter
 
@@ -113,6 +114,19 @@ def preload_records() -> int:
             cached[task_id] = backend.codec.decode(data)  # doit's own decoder: the same values
             read += 1
     return read
+
+
+class RecordCodec:
+    """doit's records (one JSON document per task in its sqlite3 file) through orjson, not the
+    json module: a no-change run at France scale decodes 35,000 of them (0.25 s with json) and a
+    full render encodes as many. The same JSON values both ways, so records written by either
+    codec read back equal; keys that are not strings become strings, as with json."""
+
+    def encode(self, data: Any) -> str:
+        return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
+
+    def decode(self, data: str | bytes) -> Any:
+        return orjson.loads(data)
 
 
 def or_exit(make: Callable[[], Any]) -> Any:

@@ -203,3 +203,29 @@ def test_doit_records_are_read_in_one_query_with_doit_own_values(
     assert live.backend.get("load", "result:") == "changed this run"
     monkeypatch.setattr(Globals, "dep_manager", None)
     assert preload_records() == 0
+
+
+def test_doit_records_read_the_same_through_either_codec(tmp_path: Path) -> None:
+    """dodo.py's orjson codec reads the records doit's json codec wrote (a build/ from before it,
+    restored from a CI cache) as doit would, and the other way round."""
+    from doit.dependency import Dependency, JSONCodec, SqliteDB
+
+    from rules.doitedge import RecordCodec
+
+    values = {
+        "site/ville/97611/index.html": [1733488441.123456, 51234, "d41d8cd98f00b204e9800998ecf8427e"],
+        "_config_changed": "6f1ed002ab5595859014ebf0951522d9",
+        "result:": {"nom": "Saint-Étienne-du-Rouvray", "œ": "«\u00a0»", "n": 10**18, "x": 1e-7},
+        "checker:": "MD5Checker",
+        "deps:": ["templates/commune.html", "build/data/64/64260.json"],
+    }
+    codecs = {"json": JSONCodec, "orjson": RecordCodec}
+    for writer, reader in [("json", "orjson"), ("orjson", "json")]:
+        file = str(tmp_path / f"{writer}.sqlite3")
+        saved = Dependency(SqliteDB, file, codec_cls=codecs[writer])
+        for key, value in values.items():
+            saved.backend.set("render:97611", key, value)
+        saved.close()
+        read = Dependency(SqliteDB, file, codec_cls=codecs[reader])
+        assert {k: read.backend.get("render:97611", k) for k in values} == values, (writer, reader)
+        read.close()
