@@ -17,6 +17,7 @@ remote took it, and local refs only mirror it.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,12 +54,29 @@ class Publishing:
                 raise ConfigError(f"{name}={value}: not a usable branch name")
         if self.deploy_branch == self.history_branch:
             raise ConfigError(f"deploy_branch and history_branch are both {self.deploy_branch}")
+        self._refuse_clashes()
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", self.remote):
             raise ConfigError(f"remote={self.remote}: not a remote name")
         if self.keep_versions < 2:
             raise ConfigError(f"keep_versions={self.keep_versions}: keep at least 2 (current and previous)")
         if self.keep_history < 1:
             raise ConfigError(f"keep_history={self.keep_history}: keep at least 1 (the tip holds every year)")
+
+    def _refuse_clashes(self) -> None:
+        """The branches publish writes must be refs git can hold together: not the history's next
+        root (`<history_branch>-next-root`), and not one inside the other's name (`site`, `site/old`)."""
+        root = f"{self.history_branch}-next-root"
+        if self.deploy_branch == root:
+            raise ConfigError(
+                f"deploy_branch={root}: publish keeps the next root of history_branch={self.history_branch} "
+                "there: choose another"
+            )
+        named = {"deploy_branch": self.deploy_branch, "history_branch": self.history_branch}
+        shown = {**{v: f"{k}={v}" for k, v in named.items()}, root: f"{root}, history_branch's next root"}
+        for (a, x), (_, y) in itertools.permutations([*named.items(), ("next root", root)], 2):
+            if x.startswith(y + "/") and a in named:
+                other = shown[y]
+                raise ConfigError(f"{a}={x}: git cannot hold this branch beside {other}: choose another")
 
     @property
     def record_file(self) -> Path:

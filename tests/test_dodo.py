@@ -99,6 +99,12 @@ def test_all_of_france_then_a_second_run_does_nothing_and_prints_nothing(paths: 
         ),
         (["status=meh", "notify"], {}, "status=meh: expected success or failure"),
         (["departements=01,XX"], {}, "departements=01,XX: unknown department code XX"),
+        (
+            ["deploy_branch=dvf-history-next-root"],
+            {},
+            "deploy_branch=dvf-history-next-root: publish keeps the next root of "
+            "history_branch=dvf-history there: choose another",
+        ),
     ],
 )
 def test_a_bad_setting_is_one_line_and_changes_nothing(

@@ -16,6 +16,7 @@ from conftest import PARIS_ROWS, raw_file, run_doit
 from test_ops import Stub
 
 from rules import gitrepo, purge, versions
+from rules.errors import ConfigError
 from rules.paths import Paths
 from rules.publishing import Publishing
 
@@ -198,6 +199,41 @@ def test_deploy_or_history_branch_equal_to_the_checked_out_one_is_refused(projec
     assert git(project.repo, "show-ref") == before
     proc = project.doit("publish", "deploy_branch=backup/x", check=False)
     assert proc.returncode == 2 and "deploy_branch=backup/x: not a usable branch name" in proc.stderr
+    git(project.repo, "switch", "-q", "-c", "site-next-root")  # the next root of history_branch=site
+    proc = project.doit("publish", "history_branch=site", check=False)
+    git(project.repo, "switch", "-q", "main")
+    git(project.repo, "branch", "-q", "-D", "site-next-root")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == (
+        "error: history_branch=site: publish moves its next root, site-next-root, the checked-out "
+        f"branch of {project.repo}: choose another\n"
+    )
+    assert git(project.repo, "show-ref") == before
+
+
+@pytest.mark.parametrize(
+    ("settings", "error"),
+    [
+        (
+            {"deploy_branch": "site", "history_branch": "site/old"},
+            "history_branch=site/old: git cannot hold this branch beside deploy_branch=site: choose another",
+        ),
+        (
+            {"deploy_branch": "site/new", "history_branch": "site"},
+            "deploy_branch=site/new: git cannot hold this branch beside history_branch=site: choose another",
+        ),
+        (
+            {"deploy_branch": "dvf-history-next-root/x"},
+            "deploy_branch=dvf-history-next-root/x: git cannot "
+            "hold this branch beside dvf-history-next-root, history_branch's next root: choose another",
+        ),
+    ],
+)
+def test_branches_git_cannot_hold_together_are_refused(settings: dict[str, str], error: str) -> None:
+    """refs/heads/site and refs/heads/site/old cannot both exist: refused before any git runs."""
+    with pytest.raises(ConfigError) as e:
+        Publishing(**settings)
+    assert str(e.value) == error
 
 
 def test_publish_takes_exactly_the_declared_files(project: Project) -> None:
