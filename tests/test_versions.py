@@ -498,6 +498,24 @@ def test_retention_keeps_the_last_versions_and_the_history_they_need(tmp_path: P
         assert len(git(remote, "rev-list", "dvf-history").split()) == 2  # keep_history=2: the last two
         for ref in ("gh-pages", "dvf-history", f"backup/{v2}", f"backup/{v3}"):
             assert git(project.repo, "rev-parse", ref) == git(remote, "rev-parse", ref)
+        # A street renamed: the store and its history change, no page does. That publish moves only
+        # the history, and cuts it as any other does: on the root the remote holds, to two commits.
+        renamed = PARIS_ROWS[0].replace("300000,00", "224332,00").replace("DE RIVOLI", "DE RIVOLY")
+        raw_file(project.source / "paris-2021.txt", [renamed, *PARIS_ROWS[1:]])
+        next_root, online = (
+            git(remote, "rev-parse", "dvf-history-next-root"),
+            git(remote, "rev-parse", "gh-pages"),
+        )
+        out = project.doit("publish").stdout
+        assert (
+            f"nothing to publish: the site online ({v3}) is identical" in out
+            and "history in git is updated" in out
+        )
+        assert git(remote, "rev-parse", "gh-pages") == online and project.versions() == [v2, v3]
+        assert git(remote, "rev-list", "--max-parents=0", "dvf-history") == next_root
+        assert len(git(remote, "rev-list", "dvf-history").split()) == 2
+        for ref in ("dvf-history", "dvf-history-next-root"):
+            assert git(project.repo, "rev-parse", ref) == git(remote, "rev-parse", ref)
         cloudflare.calls.clear()  # the purge mark followed v2 to its rewritten commit: v2 -> v3 only
         project.doit("purge", "site_url=https://x.example", "purge_wait=0", env=env)
         sent = sorted(u for _, _, body in cloudflare.calls for u in body["files"])
