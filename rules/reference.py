@@ -19,6 +19,7 @@ import json
 import sys
 from pathlib import Path
 
+from rules.files import sha256_file
 from rules.paths import REFERENCE
 
 HERE = REFERENCE
@@ -26,6 +27,12 @@ COMMUNES = HERE / "communes.csv.gz"
 DEPARTEMENTS = HERE / "departements.csv.gz"
 REGIONS = HERE / "regions.csv.gz"
 FILES = (COMMUNES, DEPARTEMENTS, REGIONS)
+
+
+def digests() -> list[str]:
+    """The sha256 of each vendored file: what the store records of the referential it holds."""
+    return [sha256_file(p) for p in FILES]
+
 
 # liaison: INSEE's TNCC ("typeLiaison"), the article a name takes: rules/fr.py turns it into French.
 COMMUNE_COLUMNS = [

@@ -10,11 +10,12 @@ import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import orjson
 import pytest
 from conftest import CEREMA, GEO_2021, RAW_2020, RAW_2021, query, raw_file, run_doit, tables
 
-from rules import files, stats, store
+from rules import files, reference, stats, store
 from rules.errors import InputError
 from rules.method import Method
 from rules.paths import Paths
@@ -528,3 +529,25 @@ def test_bad_input_through_doit_publish_changes_nothing(tmp_path: Path) -> None:
         )[0]
         assert status == "failed" and message in error, case
         assert not [p for p in paths.tmp.rglob("*") if p.is_file()], f"{case}: build/tmp/ is left clean"
+
+
+def test_the_referential_is_loaded_again_only_when_it_changes(paths: Paths) -> None:
+    """The store's communes, departements and regions tables are the vendored referential's, loaded
+    by the first import and again only when its files differ from the ones the store recorded."""
+    _import(paths, RAW_2020)
+    count = "select count(*) from communes"
+    (communes,) = query(paths.db, count)[0]
+    with duckdb.connect(str(paths.db)) as con:  # a mark the next load would erase
+        con.execute("delete from communes where code = '01053'")
+    _import(paths, RAW_2021)  # the same referential: not loaded again
+    assert query(paths.db, count)[0][0] == communes - 1
+    with duckdb.connect(str(paths.db)) as con:  # as if rules/reference/ had been updated since
+        con.execute("update referential_state set digest = 'an older referential'")
+    _import(paths, GEO_2021)
+    assert query(paths.db, count)[0][0] == communes
+    with duckdb.connect(str(paths.db)) as con:  # a store from before the digest was recorded
+        con.execute("delete from communes where code = '01053'")
+        con.execute("drop table referential_state")
+    _import(paths, CEREMA)
+    assert query(paths.db, count)[0][0] == communes
+    assert query(paths.db, "select digest from referential_state") == [(" ".join(reference.digests()),)]
