@@ -276,14 +276,14 @@ def _work(
 
 def _records(doit_db: str) -> dict[str, dict]:
     """doit's records as it holds them at the start of the run (it writes them at its end)."""
-    from doit.dependency import JSONCodec
+    from rules.doitedge import RecordCodec
 
     try:
         with contextlib.closing(sqlite3.connect(f"file:{doit_db}?mode=ro", uri=True)) as con:
             rows = con.execute("select task_id, task_data from doit").fetchall()
     except sqlite3.Error:  # no record yet: every page is out of date
         return {}
-    codec = JSONCodec()  # doit's own, as in doitedge.preload_records
+    codec = RecordCodec()  # the run's own (dodo.py's codec_cls), as in doitedge.preload_records
     return {task_id: codec.decode(data) for task_id, data in rows}
 
 

@@ -52,6 +52,8 @@ class Publishing:
             value = getattr(self, name)
             if not _BRANCH.fullmatch(value) or value.endswith(".lock") or value.startswith(BACKUP_PREFIX):
                 raise ConfigError(f"{name}={value}: not a usable branch name")
+            if value == BACKUP_PREFIX.rstrip("/"):  # refs/heads/backup/<version> could not exist beside it
+                raise ConfigError(f"{name}={value}: publish keeps its versions under {BACKUP_PREFIX}")
         if self.deploy_branch == self.history_branch:
             raise ConfigError(f"deploy_branch and history_branch are both {self.deploy_branch}")
         self._refuse_clashes()
@@ -65,6 +67,11 @@ class Publishing:
     def _refuse_clashes(self) -> None:
         """The branches publish writes must be refs git can hold together: not the history's next
         root (`<history_branch>-next-root`), and not one inside the other's name (`site`, `site/old`)."""
+        for name, value in (("deploy_branch", self.deploy_branch), ("history_branch", self.history_branch)):
+            if value == BACKUP_PREFIX.rstrip("/"):
+                raise ConfigError(
+                    f"{name}={value}: publish keeps its versions under {BACKUP_PREFIX}: choose another"
+                )
         root = f"{self.history_branch}-next-root"
         if self.deploy_branch == root:
             raise ConfigError(

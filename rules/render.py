@@ -41,6 +41,15 @@ PAGE_TEMPLATES = {
 DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
+def _code_digest() -> bytes:
+    """What compiled templates depend on besides their source: the environment's settings and the
+    filters Jinja may run while compiling (on constants), i.e. this module and all it imports."""
+    h = hashlib.sha256()
+    for path in codedeps.inputs(sys.modules[__name__]):
+        h.update(path.read_bytes())
+    return h.digest()
+
+
 @cache
 def env() -> jinja2.Environment:
     """The site's Jinja environment. Templates are not reloaded within a run (a run renders
@@ -65,7 +74,7 @@ def env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
-        bytecode_cache=template_cache(Path(__file__).read_bytes()),
+        bytecode_cache=template_cache(_code_digest()),
     )
     e.policies["json.dumps_function"] = _json_text  # tojson: 6 % of a page with the json module
     e.filters.update(euros=euros, nombre=nombre, date_fr=date_fr, pct=pct, typo=fr.typo, compte=fr.compte)

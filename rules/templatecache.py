@@ -4,13 +4,15 @@ Compiling the site's templates costs every `doit` that renders 0.3 s, each prere
 much, and the test suite a tenth of its time. Jinja's own file cache keeps them in a folder of
 the system's temporary directory that only this user may enter (never in build/: it comes back
 from a CI cache, which must never be able to run code). Jinja checks each entry against the
-template's source; the key adds what Jinja does not check: the environment's own settings
-(`salt`: the source of the module that sets them) and Jinja's version.
+template's source; the key adds what Jinja does not check: the environment's own settings and the
+filters it may run on constants while compiling (`salt`: a digest of the code that sets them) and
+Jinja's version.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 from typing import TYPE_CHECKING
 
 from rules.lazy import jinja2
@@ -42,7 +44,7 @@ def template_cache(salt: bytes) -> BytecodeCache | None:
             except OSError:  # a full or read-only temporary folder: compiled again next time
                 pass
 
-    key = hashlib.sha256(salt + jinja2.__version__.encode()).hexdigest()
+    key = hashlib.sha256(salt + importlib.metadata.version("jinja2").encode()).hexdigest()
     try:
         return TemplateCache()
     except (OSError, RuntimeError):

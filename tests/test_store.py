@@ -13,9 +13,10 @@ from pathlib import Path
 import duckdb
 import orjson
 import pytest
-from conftest import CEREMA, GEO_2021, RAW_2020, RAW_2021, query, raw_file, run_doit, tables
+from conftest import CEREMA, GEO_2021, PARIS_ROWS, RAW_2020, RAW_2021, query, raw_file, run_doit, tables
 
 from rules import files, reference, stats, store
+from rules import query as rules_query
 from rules.errors import InputError
 from rules.method import Method
 from rules.paths import Paths
@@ -531,9 +532,11 @@ def test_bad_input_through_doit_publish_changes_nothing(tmp_path: Path) -> None:
         assert not [p for p in paths.tmp.rglob("*") if p.is_file()], f"{case}: build/tmp/ is left clean"
 
 
-def test_the_referential_is_loaded_again_only_when_it_changes(paths: Paths) -> None:
+def test_the_referential_is_loaded_again_only_when_it_changes(
+    tmp_path: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The store's communes, departements and regions tables are the vendored referential's, loaded
-    by the first import and again only when its files differ from the ones the store recorded."""
+    by the first import and again only when its files, or the SQL that loads them, changed."""
     _import(paths, RAW_2020)
     count = "select count(*) from communes"
     (communes,) = query(paths.db, count)[0]
@@ -550,4 +553,10 @@ def test_the_referential_is_loaded_again_only_when_it_changes(paths: Paths) -> N
         con.execute("drop table referential_state")
     _import(paths, CEREMA)
     assert query(paths.db, count)[0][0] == communes
-    assert query(paths.db, "select digest from referential_state") == [(" ".join(reference.digests()),)]
+    (digest,) = query(paths.db, "select digest from referential_state")[0]
+    assert digest.split()[:3] == reference.digests()
+    original = rules_query.sql
+    edited = original("departements").replace("select", "select 'edited' as marker,", 1)
+    monkeypatch.setattr(rules_query, "sql", lambda name: edited if name == "departements" else original(name))
+    _import(paths, raw_file(tmp_path / "paris.txt", PARIS_ROWS))
+    assert query(paths.db, "select distinct marker from departements") == [("edited",)]

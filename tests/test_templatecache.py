@@ -55,12 +55,25 @@ def test_a_damaged_entry_is_compiled_again(private_tmp: Path) -> None:
         assert _render(b"salt", False, folder) == "<p><b></p>"
 
 
-def test_a_temporary_folder_others_can_write_gives_no_cache(private_tmp: Path) -> None:
-    """Jinja refuses a cache folder that is not this user's alone: loading bytecode from it would
-    run what another user wrote."""
+def test_a_cache_folder_that_is_a_link_gives_no_cache(private_tmp: Path) -> None:
+    """Jinja refuses a cache folder that is not this user's own directory (a link, as another user
+    could plant in a shared temporary folder): loading bytecode from it would run what they wrote."""
     other = private_tmp / "other"
     other.mkdir()
     (private_tmp / f"_jinja2-cache-{os.getuid()}").symlink_to(other)
     assert template_cache(b"salt") is None
     (private_tmp / f"_jinja2-cache-{os.getuid()}").unlink()
     assert template_cache(b"salt") is not None
+
+
+def test_the_site_cache_is_keyed_by_the_filters_code_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jinja runs filters on constants while compiling, so the compiled pages hold what rules/fr.py
+    said then: the site's key covers the code the renderer reaches, not only rules/render.py."""
+    from rules import render
+    from rules.paths import ROOT
+
+    before = render._code_digest()
+    fr = ROOT / "rules" / "fr.py"
+    read = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda p: read(p) + b"\n# edited" if p == fr else read(p))
+    assert render._code_digest() != before

@@ -222,6 +222,7 @@ def test_deploy_or_history_branch_equal_to_the_checked_out_one_is_refused(projec
             {"deploy_branch": "site/new", "history_branch": "site"},
             "deploy_branch=site/new: git cannot hold this branch beside history_branch=site: choose another",
         ),
+        ({"history_branch": "backup"}, "history_branch=backup: publish keeps its versions under backup/"),
         (
             {"deploy_branch": "dvf-history-next-root/x"},
             "deploy_branch=dvf-history-next-root/x: git cannot "

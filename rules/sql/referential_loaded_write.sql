@@ -1,3 +1,3 @@
 -- Record the referential just loaded (its digest: getvariable('referential_digest')).
-create or replace table referential_state as
-select getvariable('referential_digest')::varchar as digest;
+delete from referential_state;
+insert into referential_state values (getvariable('referential_digest'));
