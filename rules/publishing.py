@@ -17,7 +17,6 @@ remote took it, and local refs only mirror it.
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,12 +66,7 @@ class Publishing:
     def _refuse_clashes(self) -> None:
         """The branches publish writes must be refs git can hold together: not the history's next
         root (`<history_branch>-next-root`), and not one inside the other's name (`site`, `site/old`)."""
-        for name, value in (("deploy_branch", self.deploy_branch), ("history_branch", self.history_branch)):
-            if value == BACKUP_PREFIX.rstrip("/"):
-                raise ConfigError(
-                    f"{name}={value}: publish keeps its versions under {BACKUP_PREFIX}: choose another"
-                )
-        root = f"{self.history_branch}-next-root"
+        root = self.next_root_branch
         if self.deploy_branch == root:
             raise ConfigError(
                 f"deploy_branch={root}: publish keeps the next root of history_branch={self.history_branch} "
@@ -80,10 +74,12 @@ class Publishing:
             )
         named = {"deploy_branch": self.deploy_branch, "history_branch": self.history_branch}
         shown = {**{v: f"{k}={v}" for k, v in named.items()}, root: f"{root}, history_branch's next root"}
-        for (a, x), (_, y) in itertools.permutations([*named.items(), ("next root", root)], 2):
-            if x.startswith(y + "/") and a in named:
-                other = shown[y]
-                raise ConfigError(f"{a}={x}: git cannot hold this branch beside {other}: choose another")
+        for name, value in named.items():
+            for other, label in shown.items():
+                if value.startswith(other + "/"):
+                    raise ConfigError(
+                        f"{name}={value}: git cannot hold this branch beside {label}: choose another"
+                    )
 
     @property
     def record_file(self) -> Path:
@@ -112,9 +108,13 @@ class Publishing:
         return self.branch(self.history_branch)
 
     @property
-    def next_root_ref(self) -> str:
+    def next_root_branch(self) -> str:
         """The root the history branch will start at when the next publish prunes it (retention)."""
-        return self.branch(f"{self.history_branch}-next-root")
+        return f"{self.history_branch}-next-root"
+
+    @property
+    def next_root_ref(self) -> str:
+        return self.branch(self.next_root_branch)
 
     def backup_ref(self, version: str) -> str:
         return self.branch(BACKUP_PREFIX + version)

@@ -82,7 +82,7 @@ def open_repo(pub: Publishing) -> GitRepo:
     for setting, branch in (("deploy_branch", pub.deploy_branch), ("history_branch", pub.history_branch)):
         if branch == current:
             raise VersionError(f"{setting}={branch} is the checked-out branch of {pub.repo}: choose another")
-    if current is not None and pub.branch(current) == pub.next_root_ref:
+    if current == pub.next_root_branch:
         raise VersionError(
             f"history_branch={pub.history_branch}: publish moves its next root, {current}, the checked-out "
             f"branch of {pub.repo}: choose another"
