@@ -242,4 +242,4 @@ def test_doit_records_read_the_same_through_either_codec(tmp_path: Path) -> None
     for codec in codecs.values():
         back = RecordCodec().decode(codec().encode(odd))
         assert math.isnan(back["nan"]) and back["keys"] == {"1": "one"}
-        assert JSONCodec().decode(RecordCodec().encode(odd))["keys"] == {"1": "one"}
+    assert JSONCodec().decode(RecordCodec().encode(odd))["keys"] == {"1": "one"}

@@ -22,6 +22,15 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def folder(private_tmp: Path) -> Path:
+    """A folder of templates holding one page."""
+    templates = private_tmp / "templates"
+    templates.mkdir()
+    (templates / "page.html").write_text(SOURCE)
+    return templates
+
+
 def _render(salt: bytes, autoescape: bool, folder: Path) -> str:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder), autoescape=autoescape, bytecode_cache=template_cache(salt)
@@ -29,12 +38,9 @@ def _render(salt: bytes, autoescape: bool, folder: Path) -> str:
     return env.get_template("page.html").render(name="<b>")
 
 
-def test_a_template_compiled_under_other_settings_is_compiled_again(private_tmp: Path) -> None:
+def test_a_template_compiled_under_other_settings_is_compiled_again(private_tmp: Path, folder: Path) -> None:
     """Jinja checks an entry against the template's source only; autoescaping is compiled in. The
     same source under other settings (another salt) must not reuse the first compilation."""
-    folder = private_tmp / "templates"
-    folder.mkdir()
-    (folder / "page.html").write_text(SOURCE)
     assert _render(b"plain", False, folder) == "<p><b></p>"
     entries = list(private_tmp.glob("_jinja2-cache-*/*"))
     assert len(entries) == 1  # the compiled template is kept
@@ -43,10 +49,7 @@ def test_a_template_compiled_under_other_settings_is_compiled_again(private_tmp:
     assert len(list(private_tmp.glob("_jinja2-cache-*/*"))) == 2
 
 
-def test_a_damaged_entry_is_compiled_again(private_tmp: Path) -> None:
-    folder = private_tmp / "templates"
-    folder.mkdir()
-    (folder / "page.html").write_text(SOURCE)
+def test_a_damaged_entry_is_compiled_again(private_tmp: Path, folder: Path) -> None:
     _render(b"salt", False, folder)
     (entry,) = private_tmp.glob("_jinja2-cache-*/*")
     whole = entry.read_bytes()
