@@ -6,19 +6,25 @@ the system's temporary directory that only this user may enter (never in build/:
 from a CI cache, which must never be able to run code). Jinja checks each entry against the
 template's source; the key adds what Jinja does not check: the environment's own settings and the
 filters it may run on constants while compiling (`salt`: a digest of the code that sets them) and
-Jinja's version.
+Jinja's version. Each code version compiles its own entries (~13, 400 KB), so the folder keeps the
+newest `KEEP` of ours and removes older ones when it adds one; other programs' entries in the same
+folder (Jinja's default pattern) are not ours to remove.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import os
 from typing import TYPE_CHECKING
 
 from rules.lazy import jinja2
 
 if TYPE_CHECKING:
     from jinja2.bccache import Bucket, BytecodeCache
+
+PATTERN = "immostats-%s.cache"  # ours, beside other programs' entries in Jinja's folder
+KEEP = 400  # entries: the templates of about thirty code versions
 
 
 def template_cache(salt: bytes) -> BytecodeCache | None:
@@ -41,11 +47,33 @@ def template_cache(salt: bytes) -> BytecodeCache | None:
         def dump_bytecode(self, bucket: Bucket) -> None:
             try:
                 super().dump_bytecode(bucket)
+                prune(self.directory)
             except OSError:  # a full or read-only temporary folder: compiled again next time
                 pass
 
     key = hashlib.sha256(salt + importlib.metadata.version("jinja2").encode()).hexdigest()
     try:
-        return TemplateCache()
+        return TemplateCache(pattern=PATTERN)
     except (OSError, RuntimeError):
         return None
+
+
+def prune(folder: str) -> None:
+    """Remove our entries of `folder` but the newest `KEEP`: entries are written only when
+    a template is compiled, so the newest are the current code's. An entry another run removes
+    meanwhile is simply gone."""
+    prefix, suffix = PATTERN.split("%s")
+    entries = []
+    with os.scandir(folder) as found:
+        for entry in found:
+            if entry.name.startswith(prefix) and entry.name.endswith(suffix):
+                try:
+                    entries.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.path))
+                except FileNotFoundError:
+                    continue
+    entries.sort(reverse=True)
+    for _, path in entries[KEEP:]:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass

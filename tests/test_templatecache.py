@@ -10,6 +10,7 @@ import jinja2
 import pytest
 from jinja2.bccache import bc_magic
 
+from rules import templatecache
 from rules.templatecache import template_cache
 
 SOURCE = "<p>{{ name }}</p>"
@@ -47,6 +48,29 @@ def test_a_template_compiled_under_other_settings_is_compiled_again(private_tmp:
     assert _render(b"escaping", True, folder) == "<p>&lt;b&gt;</p>"
     assert _render(b"plain", False, folder) == "<p><b></p>"  # each salt keeps its own
     assert len(list(private_tmp.glob("_jinja2-cache-*/*"))) == 2
+
+
+def test_the_folder_keeps_our_newest_entries_and_no_one_elses(
+    private_tmp: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each code version compiles its own entries: the folder keeps the newest KEEP of ours (the
+    current code's), and another program's entry in Jinja's shared folder stays, however old."""
+    monkeypatch.setattr(templatecache, "KEEP", 3)
+    _render(b"salt0", False, folder)
+    (cache,) = private_tmp.glob("_jinja2-cache-*")
+    theirs = cache / "__jinja2_theirs.cache"
+    theirs.write_bytes(b"another program's")
+    os.utime(theirs, ns=(0, 0))
+    made = [*cache.glob("immostats-*.cache")]
+    os.utime(made[0], ns=(10**8, 10**8))
+    for i in range(1, 6):
+        before = set(cache.glob("immostats-*.cache"))
+        assert _render(f"salt{i}".encode(), False, folder) == "<p><b></p>"
+        (new,) = set(cache.glob("immostats-*.cache")) - before
+        os.utime(new, ns=(i * 10**9, i * 10**9))  # in order, whatever the clock's grain
+        made.append(new)
+    assert sorted(cache.glob("immostats-*.cache")) == sorted(made[-3:])
+    assert theirs.read_bytes() == b"another program's"
 
 
 def test_a_damaged_entry_is_compiled_again(private_tmp: Path, folder: Path) -> None:
