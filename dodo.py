@@ -377,6 +377,8 @@ def task_publish():
 
 def _publish() -> None:
     done = versions.publish(P, PUB, set(_site_files()))
+    if sent := versions.sent_text(PUB, done["sent"]):
+        print(sent)
     github_output(version=done["version"] or "")
     if done["version"] is None:
         kept = "; its history in git is updated" if done["history_only"] else ""
@@ -409,6 +411,8 @@ def _rollback(name: str) -> None:
     if not versions.requested(sys.argv[1:], name):
         return  # part of `doit rollback`, which only lists
     done = versions.rollback(P, PUB, name)
+    if sent := versions.sent_text(PUB, done["sent"]):
+        print(sent)
     if done.get("unchanged"):
         print(f"{done['version']} is already online")
         return

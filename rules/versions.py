@@ -49,6 +49,7 @@ class Online:
     notes: str | None
     versions: dict[str, str] = field(default_factory=dict)  # name -> backup commit
     next_root: str | None = None  # see retention.prune_history
+    sent: list[str] = field(default_factory=list)  # versions published locally, pushed to a new remote
 
     def names(self) -> list[str]:
         return sorted(self.versions, key=_version_key)
@@ -107,8 +108,13 @@ def list_versions(pub: Publishing) -> list[str]:
     return sorted(names, key=_version_key)
 
 
-def sync(repo: GitRepo, pub: Publishing) -> Online:
-    """Fetch the remote (push=1) and make local refs mirror it; return what is online."""
+def sync(repo: GitRepo, pub: Publishing, send_local: bool = False) -> Online:
+    """Fetch the remote (push=1) and make local refs mirror it; return what is online.
+
+    With `send_local` (a publish or a rollback), a remote that holds no site yet first receives
+    what this repository published without one: else its versions would be said online when
+    they are not, and the next sync, mirroring the remote, would drop their backups."""
+    sent: list[str] = []
     if pub.push:
         repo.fetch(
             pub.remote,
@@ -132,6 +138,8 @@ def sync(repo: GitRepo, pub: Publishing) -> Online:
                 or (ref == pub.next_root_ref and mirrored[ref] not in remote)
             ]
         repo.update_refs(updates, check_old=False)
+        if send_local and pub.tracking(pub.deploy_branch) not in remote:
+            sent = _send_local(repo, pub, remote)
     refs = _published_refs(repo, pub)
     online = Online(
         deploy=refs.get(pub.deploy_ref),
@@ -139,9 +147,22 @@ def sync(repo: GitRepo, pub: Publishing) -> Online:
         notes=refs.get(NOTES_REF),
         versions=_backups(refs, f"refs/heads/{BACKUP_PREFIX}"),
         next_root=refs.get(pub.next_root_ref),
+        sent=sent,
     )
     _write_record(pub, read_record_at(repo, online.deploy))
     return online
+
+
+def _send_local(repo: GitRepo, pub: Publishing, remote: dict[str, str]) -> list[str]:
+    """Push, in one atomic push, the published refs this repository has and the remote lacks
+    (each must still not exist there); the names of the versions sent. Nothing when nothing was
+    published here."""
+    local = _published_refs(repo, pub)
+    if pub.deploy_ref not in local:
+        return []
+    missing = {ref: sha for ref, sha in local.items() if pub.tracking_of(ref) not in remote}
+    apply(repo, pub, [RefUpdate(ref, sha, None) for ref, sha in sorted(missing.items())])
+    return sorted(_backups(missing, f"refs/heads/{BACKUP_PREFIX}"), key=_version_key)
 
 
 def _mirrored_refs(pub: Publishing) -> tuple[str, ...]:
@@ -223,7 +244,7 @@ def publish(paths: Paths, pub: Publishing, declared: set[str], now: datetime | N
     caller holds the build lock, so site/ cannot change while its tree is taken."""
     now = now or datetime.now(UTC)
     repo = open_repo(pub)
-    online = sync(repo, pub)
+    online = sync(repo, pub, send_local=True)
     record = read_record_at(repo, online.deploy) or dict(EMPTY_RECORD)
     built = site_tree(repo, paths, declared)
     changed = repo.diff(online.deploy, built, exclude=DEPLOY_FILES)
@@ -233,7 +254,12 @@ def publish(paths: Paths, pub: Publishing, declared: set[str], now: datetime | N
         if history != online.history:  # cut like any history move, or the next root held goes stale
             moved = [RefUpdate(pub.history_ref, history, online.history)]
             apply(repo, pub, retention.prune_history(repo, pub, online, moved))
-        return {"version": None, "current": record.get("current"), "history_only": history != online.history}
+        return {
+            "version": None,
+            "current": record.get("current"),
+            "history_only": history != online.history,
+            "sent": online.sent,
+        }
     imports = store.imports_since(paths, _built_from(record))
     entry: dict[str, Any] = {
         "version": name,
@@ -273,7 +299,7 @@ def publish(paths: Paths, pub: Publishing, declared: set[str], now: datetime | N
     apply(repo, pub, updates)
     _write_record(pub, record)
     online_now = next(u.new for u in updates if u.ref == pub.deploy_ref)  # rewritten when pruned
-    return {"version": name, "commit": online_now, **entry["changes"]}
+    return {"version": name, "commit": online_now, "sent": online.sent, **entry["changes"]}
 
 
 def _history_commit(repo: GitRepo, paths: Paths, online: Online, name: str) -> tuple[str | None, str | None]:
@@ -342,13 +368,19 @@ def rollback(paths: Paths, pub: Publishing, target: str, now: datetime | None = 
     touched: they stay the build of the current data, and the next publish supersedes this."""
     now = now or datetime.now(UTC)
     repo = open_repo(pub)
-    online = sync(repo, pub)
+    online = sync(repo, pub, send_local=True)
     record = read_record_at(repo, online.deploy) or dict(EMPTY_RECORD)
     name = resolve(target, record, online.names())
     wanted = online.versions[name]
     changed = repo.diff(online.deploy, wanted, exclude=(RECORD,))
     if online.deploy and record.get("current") == name and not changed:
-        return {"version": name, "commit": online.deploy, "files_changed": 0, "unchanged": True}
+        return {
+            "version": name,
+            "commit": online.deploy,
+            "files_changed": 0,
+            "unchanged": True,
+            "sent": online.sent,
+        }
     entry = {
         "version": name,
         "date": _iso(now),
@@ -368,7 +400,15 @@ def rollback(paths: Paths, pub: Publishing, target: str, now: datetime | None = 
     commit = repo.commit(tree, online.deploy, message)
     apply(repo, pub, [RefUpdate(pub.deploy_ref, commit, online.deploy)])
     _write_record(pub, record)
-    return {"version": name, "commit": commit, "files_changed": len(changed) + 1}
+    return {"version": name, "commit": commit, "files_changed": len(changed) + 1, "sent": online.sent}
+
+
+def sent_text(pub: Publishing, sent: list[str]) -> str | None:
+    """The line that says a new remote received the versions published here, if it did."""
+    if not sent:
+        return None
+    which = f"1 version ({sent[0]})" if len(sent) == 1 else f"{len(sent)} versions ({sent[0]} to {sent[-1]})"
+    return f"{pub.remote} held no site: pushed to it what was published here, {which}"
 
 
 def resolve(target: str, record: dict[str, Any], known: list[str]) -> str:

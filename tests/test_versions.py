@@ -282,6 +282,32 @@ def test_rollback_and_publish_with_a_bare_remote(tmp_path: Path) -> None:
     )
 
 
+def test_a_new_remote_first_receives_what_was_published_locally(tmp_path: Path) -> None:
+    """Versions published without a remote, then push=1 to a new, empty one: the remote gets them
+    all (and the history) before anything else, so nothing is said to be online that is not, and
+    the backups the remote never had are not lost to the next sync."""
+    project = Project(tmp_path)
+    project.doit("publish")
+    project.change_a_price()
+    project.doit("publish")
+    v1, v2 = project.versions()
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    git(project.repo, "remote", "add", "pub", str(remote))
+    out = project.doit("publish", "push=1", "remote=pub").stdout
+    assert f"pub held no site: pushed to it what was published here, 2 versions ({v1} to {v2})" in out
+    assert f"nothing to publish: the site online ({v2}) is identical to this build" in out
+    for ref in ("gh-pages", f"backup/{v1}", f"backup/{v2}", "dvf-history"):
+        assert git(remote, "rev-parse", ref) == git(project.repo, "rev-parse", ref), ref
+    project.change_a_price(320000)
+    out = project.doit("publish", "push=1", "remote=pub").stdout
+    assert "published " in out and "pushed to pub" in out and "held no site" not in out
+    v3 = project.versions()[-1]
+    project.doit("rollback:" + v1, "push=1", "remote=pub")  # the oldest is still there, everywhere
+    assert project.versions() == [v1, v2, v3]
+    assert git(remote, "log", "-1", "--format=%s", "gh-pages") == f"Rollback to {v1}"
+
+
 def test_a_rejected_push_is_one_line_and_records_nothing(tmp_path: Path) -> None:
     remote = tmp_path / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
