@@ -59,8 +59,7 @@ from rules.settings import environment_fallback
 ctrl_c_is_one_line()
 no_full_collections()
 var = environment_fallback(get_var)
-P = config.paths(var)
-P.build.mkdir(parents=True, exist_ok=True)  # doit does not create its dep_file's folder
+P = or_exit(lambda: config.paths(var))  # and makes the build folder: doit does not make its database's
 or_exit(lambda: buildlock.hold(P.lock, sys.argv[1:]))  # one doit at a time on this build/
 CFG = or_exit(lambda: config.load(var, sys.argv[1:]))
 SETTINGS, METHOD, LIMITS, REMOTE, PUB = CFG.settings, CFG.method, CFG.limits, CFG.remote, CFG.publishing

@@ -9,10 +9,12 @@ lists every name (a test checks it).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from rules import datagouv, gate, notify, publishing, purge, site
+from rules.errors import ConfigError
 from rules.method import Method
 from rules.paths import SAMPLE_SOURCE, Paths
 from rules.settings import Getter, Settings, check_settings, names_of, read_vars, setting, table_rows
@@ -86,9 +88,36 @@ class Config:
 
 
 def paths(var: Getter) -> Paths:
-    """Where the build lives: needed first (dodo takes the build lock before reading the rest)."""
+    """Where the build lives: needed first (dodo takes the build lock before reading the rest).
+    The build folder is made here (doit does not create its database's folder); a folder setting
+    that names a file, or a place no folder can be made, is one line."""
     where = Locations(**read_vars(Locations, var))
-    return Paths.of(where.build_dir, where.site_dir)
+    found = Paths.of(where.build_dir, where.site_dir)
+    for name, value, folder in (
+        ("build_dir", where.build_dir, found.build),
+        ("site_dir", where.site_dir, found.site),
+    ):
+        _folder_or_none_yet(name, value, folder)
+    try:
+        found.build.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(
+            f"build_dir={where.build_dir}: no folder can be made there ({e.strerror})"
+        ) from None
+    return found
+
+
+def _folder_or_none_yet(name: str, value: str, folder: Path) -> None:
+    """`folder` is a folder this run can write in, or the first of its ancestors that exists is
+    one (where the run will make it)."""
+    probe = folder
+    while not probe.is_dir():
+        if os.path.lexists(probe):
+            what = "" if probe == folder else f" ({probe} is not a folder)"
+            raise ConfigError(f"{name}={value}: not a folder{what}")
+        probe = probe.parent
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(f"{name}={value}: {probe} is not writable by this user")
 
 
 def load(var: Getter, argv: list[str]) -> Config:

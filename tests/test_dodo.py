@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,38 @@ def test_a_bad_setting_is_one_line_and_changes_nothing(
     proc = run_doit(paths, *args, check=False, env=env)
     assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", f"error: {line}\n")
     assert not paths.db.exists() and not paths.site.exists()
+
+
+def test_a_folder_setting_no_folder_can_be_made_at_is_one_line(tmp_path: Path) -> None:
+    """build_dir or site_dir naming a file, or inside one, or in a read-only place: one line
+    (these were tracebacks), exit 2, and nothing made."""
+    file = tmp_path / "notes.txt"
+    file.write_text("mine\n")
+    site = tmp_path / "site"
+    cases = [
+        (Paths.of(file, site), f"build_dir={file}: not a folder"),
+        (
+            Paths.of(file / "build", site),
+            f"build_dir={file / 'build'}: not a folder ({file} is not a folder)",
+        ),
+        (Paths.of(tmp_path / "build", file), f"site_dir={file}: not a folder"),
+    ]
+    readonly = tmp_path / "readonly"
+    readonly.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(readonly)]).returncode == 0:
+        cases.append(
+            (
+                Paths.of(tmp_path / "build", readonly / "site"),
+                f"site_dir={readonly / 'site'}: {readonly} is not writable by this user",
+            )
+        )
+    try:
+        for paths, line in cases:
+            proc = run_doit(paths, check=False)
+            assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", f"error: {line}\n")
+            assert file.read_text() == "mine\n" and not site.exists() and not (tmp_path / "build").exists()
+    finally:
+        subprocess.run(["umount", "-l", str(readonly)], capture_output=True)
 
 
 def test_readme_lists_every_setting_as_the_code_declares_it() -> None:
