@@ -12,6 +12,7 @@ import gc
 import inspect
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from doit.exceptions import TaskFailed
 from doit.reporter import ExecutedOnlyReporter
 
 from rules import progress
-from rules.errors import DiskFullError, ImmoStatsError, no_space
+from rules.errors import DiskFullError, ImmoStatsError, interrupted, no_space
 
 INTERRUPTED = "interrupted (Ctrl-C): stopped; the next run finishes or undoes what this one left"
 _said: list[bool] = []  # the interruption was already reported (by a task's failure)
@@ -42,6 +43,9 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             _said.append(True)
             return TaskFailed(INTERRUPTED)
         except Exception as e:  # a full disk is the machine's state, not a bug: one line too
+            if interrupted(e):  # a Ctrl-C DuckDB reported in its own words
+                _said.append(True)
+                return TaskFailed(INTERRUPTED)
             if no_space(e):
                 return TaskFailed(str(DiskFullError(getattr(e, "filename", None) or "the build")))
             raise
@@ -69,6 +73,18 @@ def ctrl_c_is_one_line() -> None:
             sys.stderr.flush()
 
     sys.excepthook = hook
+    atexit.register(_end_as_interrupted)  # registered first: runs after every other exit handler
+
+
+def _end_as_interrupted() -> None:
+    """A task that caught the Ctrl-C failed (doit then exits 1): end the process as one killed by
+    SIGINT, as Python ends it when the Ctrl-C reaches the top, so that a shell or a runner sees
+    an interruption, not a failure."""
+    if _said:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
 
 
 # Collections of the oldest generation every so many collections of the middle one: in effect never.

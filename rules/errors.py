@@ -48,6 +48,15 @@ def no_space(e: BaseException) -> bool:
     return "No space left on device" in str(e) or "Disk quota exceeded" in str(e)
 
 
+def interrupted(e: BaseException) -> bool:
+    """A Ctrl-C, wherever it landed: Python's KeyboardInterrupt, DuckDB's InterruptException (a
+    query interrupted by `interrupt()`), or the RuntimeError("Query interrupted") DuckDB raises
+    instead of KeyboardInterrupt when SIGINT arrives while a query runs (measured: DuckDB 2.0)."""
+    if isinstance(e, KeyboardInterrupt) or type(e).__name__ == "InterruptException":
+        return True
+    return type(e) is RuntimeError and str(e) == "Query interrupted"
+
+
 _CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import orjson
 
 from rules import dvf, query, reference
-from rules.errors import DiskFullError, ImmoStatsError, InputError, no_space
+from rules.errors import DiskFullError, ImmoStatsError, InputError, interrupted, no_space
 from rules.files import HashCache, canonical_json, write_if_changed
 from rules.lazy import duckdb
 from rules.paths import Paths
@@ -152,7 +152,9 @@ def _import_batch(
                 ],
             )
         con.commit()
-    except (KeyboardInterrupt, duckdb.InterruptException):  # Ctrl-C: undone, recorded, then stop
+    except (KeyboardInterrupt, duckdb.InterruptException, RuntimeError) as e:  # Ctrl-C: undone, recorded
+        if not interrupted(e):
+            raise  # a RuntimeError of its own: a bug
         _undo(con, paths, batch_id, todo, started, ImmoStatsError(INTERRUPTED))
         raise KeyboardInterrupt from None
     except (ImmoStatsError, duckdb.Error, OSError) as e:

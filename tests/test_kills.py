@@ -14,16 +14,21 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import duckdb
 import orjson
 import pytest
-from conftest import PARIS_ROWS, RAW_2020, RAW_2021, query, raw_file, run_doit
+from conftest import PARIS_ROWS, RAW_2020, RAW_2021, raw_file, run_doit, tables
+from conftest import query as query_rows
+from doit.exceptions import TaskFailed
 
-from rules import versions
-from rules.doitedge import INTERRUPTED
+from rules import query, store, versions
+from rules.doitedge import INTERRUPTED, guarded
 from rules.paths import ROOT, Paths
+from rules.settings import Settings
 
 WRAPPER = ROOT / "tests" / "data" / "bin"
 REAL_GIT = shutil.which("git")
@@ -190,6 +195,7 @@ def test_publish_interrupted_with_ctrl_c_at_the_push(lab) -> None:
     case = lab["restore"](lab["ready"])
     proc = case.killed("publish", trace.index("push") + 1, signal="INT")
     assert proc.stderr.strip().splitlines() == [f"error: {INTERRUPTED}"]
+    assert proc.returncode == -signal.SIGINT  # ended as interrupted, as README says, not as failed
     case.doit("publish")
     assert case.remote_state() == expected
     case.assert_mirrored()
@@ -245,7 +251,7 @@ def test_ctrl_c_during_an_import_is_one_line_and_loses_nothing(tmp_path: Path) -
     source.mkdir()
     shutil.copy(RAW_2020, source / RAW_2020.name)
     run_doit(paths, "departements=01", f"source={source}")
-    before = query(paths.db, "select count(*) from dvf_rows")[0][0]
+    before = query_rows(paths.db, "select count(*) from dvf_rows")[0][0]
     header, *rows = RAW_2021.read_text("utf-8").splitlines()
     big = source / "valeursfoncieres-2021.txt.gz"
     big.write_bytes(gzip.compress(("\n".join([header, *rows * 4000]) + "\n").encode(), compresslevel=1))
@@ -259,11 +265,53 @@ def test_ctrl_c_during_an_import_is_one_line_and_loses_nothing(tmp_path: Path) -
         time.sleep(0.01)
     doit.send_signal(signal.SIGINT)
     out, err = doit.communicate(timeout=60)
-    assert doit.returncode != 0 and "Traceback" not in out + err, out + err
+    assert doit.returncode == -signal.SIGINT and "Traceback" not in out + err, out + err
     assert [ln for ln in err.splitlines() if ln.strip()] == [f"error: {INTERRUPTED}"]
-    assert query(paths.db, "select count(*) from dvf_rows")[0][0] == before
-    last = query(paths.db, "select status, error from update_log order by batch_id desc limit 1")[0]
+    assert query_rows(paths.db, "select count(*) from dvf_rows")[0][0] == before
+    last = query_rows(paths.db, "select status, error from update_log order by batch_id desc limit 1")[0]
     assert last[0] == "failed" and "interrupted" in last[1]
     run_doit(paths, "departements=01", f"source={source}")
-    assert query(paths.db, "select count(*) from dvf_rows")[0][0] == before + 41 * 4000
+    assert query_rows(paths.db, "select count(*) from dvf_rows")[0][0] == before + 41 * 4000
     assert not [p for p in paths.tmp.rglob("*") if p.is_file()]
+
+
+def _sigint_during_a_query(con: duckdb.DuckDBPyConnection) -> None:
+    """A long query, and SIGINT to this process once it runs: DuckDB then raises
+    RuntimeError("Query interrupted"), not KeyboardInterrupt."""
+    threading.Timer(0.2, os.kill, [os.getpid(), signal.SIGINT]).start()
+    con.execute("select count(*) from range(100000000000)").fetchall()
+
+
+def test_ctrl_c_inside_a_duckdb_query_is_an_interruption_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGINT while DuckDB runs a query of the import: the batch is undone and recorded as
+    interrupted (a failed row), as when it lands in Python; and a task action that meets it
+    fails with the one line, not a traceback. Both were a bare RuntimeError."""
+    paths = Paths.of(tmp_path / "build", tmp_path / "site")
+    settings = Settings(departements="01")
+    store.import_files(paths, [RAW_2020], settings, log=lambda _: None)
+    before = tables(paths.db)
+    run = query.run
+
+    def interrupted_run(con, name, params=None):  # type: ignore[no-untyped-def]
+        if name == "store_rows":
+            _sigint_during_a_query(con)
+        return run(con, name, params)
+
+    monkeypatch.setattr(query, "run", interrupted_run)
+    with pytest.raises(KeyboardInterrupt):
+        store.import_files(paths, [RAW_2021], settings, log=lambda _: None)
+    log = _last_log(paths)
+    assert log[0] == "failed" and "interrupted" in log[1], log
+    assert {k: v for k, v in tables(paths.db).items() if k != "update_log"} == before
+
+    con = duckdb.connect()
+    failed = guarded(lambda: _sigint_during_a_query(con))()
+    assert isinstance(failed, TaskFailed) and str(failed.message) == INTERRUPTED
+    with pytest.raises(RuntimeError, match="a bug"):
+        guarded(lambda: (_ for _ in ()).throw(RuntimeError("a bug")))()
+
+
+def _last_log(paths: Paths) -> tuple:
+    return query_rows(paths.db, "select status, error from update_log order by batch_id desc limit 1")[0]
