@@ -123,7 +123,8 @@ def price_chart(series: dict, grain: str, title: str) -> Markup | None:
             # A dot that stays round when the drawing stretches: a zero-length line, round caps.
             body.append(f'<path d="M{x_of[per]:.1f} {y(v):.1f}h0" stroke="{COLORS[typ]}" class="dot"/>')
     desc = f"{NNBSP}; ".join(
-        f"{LABELS[t]}{NNBSP}: " + ", ".join(f"{periode(per)} {nombre(v)}{NNBSP}€/m²" for per, v in pts)
+        f"{LABELS[t]}{NNBSP}: "
+        + ", ".join(f"{periode(per)}{NNBSP}: {nombre(v)}{NNBSP}€/m²" for per, v in pts)
         for t, pts in published.items()
         if pts
     )

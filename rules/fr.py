@@ -106,7 +106,7 @@ def annees(start: int, end: int) -> str:
 def date_heure(value: str) -> str:
     """'2026-12-02T01:56:00+00:00' -> '2 décembre 2026 à 1 h 56 (UTC)'."""
     moment = datetime.fromisoformat(value)
-    minutes = f" {moment.minute:02d}" if moment.minute else ""
+    minutes = f"{NBSP}{moment.minute:02d}" if moment.minute else ""
     return f"{date_fr(moment.date().isoformat())} à {moment.hour}{NBSP}h{minutes} (UTC)"
 
 
@@ -150,9 +150,15 @@ def _bare(nom: str, liaison: int) -> str:
     return nom[len(article) :] if article and nom.startswith(article) else nom
 
 
+# "Haut" takes an aspirated h (de Haut-Mauco), though INSEE's TNCC elides four such names.
+_H_ASPIRE = ("Haut", "Haute", "Hautes", "Hauts")
+
+
 def de(nom: str, liaison: int, level: str = "commune", code: str = "") -> str:
     """ "of" a place: de Bourg-en-Bresse, d'Oyonnax, du Havre, de La Rochelle, des Abymes, de
     L'Haÿ-les-Roses (a commune keeps its article's capital); du Nord, de l'Ain, des Landes."""
+    if liaison == 1 and nom.replace("-", " ").split(" ")[0] in _H_ASPIRE:
+        liaison = 0
     if level == "arrondissement":
         return "du " + arrondissement(nom)
     if level == "commune" and liaison not in (0, 1, 2, 4, 6):

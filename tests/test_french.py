@@ -27,6 +27,8 @@ NAMES = [
     ("commune", "17300", "La Rochelle", 3, "à La Rochelle", "de La Rochelle"),
     ("commune", "97101", "Les Abymes", 4, "aux Abymes", "des Abymes"),
     ("commune", "94038", "L'Haÿ-les-Roses", 5, "à L’Haÿ-les-Roses", "de L’Haÿ-les-Roses"),
+    ("commune", "64257", "Haut-de-Bosdarros", 1, "à Haut-de-Bosdarros", "de Haut-de-Bosdarros"),  # h aspiré
+    ("commune", "24210", "Hautefort", 1, "à Hautefort", "d’Hautefort"),  # INSEE's elision, kept
     (
         "commune",
         "75115",
@@ -146,6 +148,19 @@ def test_every_page_reads_as_a_french_editor_would_write_it(built: Paths) -> Non
             assert parser.noindex and f"{url}</loc>" not in sitemap, url
             assert "Pas de prix" in text and "Répartition des prix" not in text, url
     assert not faults, "\n".join(faults[:20]) + f"\n({len(faults)} faults)"
+
+
+def test_sentences_a_french_editor_corrected(built: Paths) -> None:
+    """What a copy editor's reading of the pages changed (2026-12-06): the estimate's sentence
+    without JavaScript, parallel and with each median named; chart descriptions that separate a
+    period from its price; a time that does not break; tables that say what their rows are."""
+    hendaye = (built.site / "ville" / "64260" / "index.html").read_text("utf-8")
+    noscript = hendaye.split("<noscript>")[1].split("</noscript>")[0]
+    assert "pour un appartement&#8239;; par " in noscript and "pour les maisons)" in noscript, noscript
+    assert "2019\u202f: " in hendaye and "€/m², 2020\u202f: " in hendaye  # a chart's description
+    assert fr.date_heure("2026-12-02T14:01:00+00:00") == "2 décembre 2026 à 14\u00a0h\u00a001 (UTC)"
+    home = (built.site / "index.html").read_text("utf-8")
+    assert '<th scope="col">Région</th>' in home and '<th scope="col">Nom</th>' not in home
 
 
 def test_a_place_without_figures_gets_a_short_honest_page(built: Paths) -> None:
