@@ -169,7 +169,7 @@ class Settings:
     )
     site_url: str = setting(
         "https://immostats.example",
-        "the public URL (canonical links, sitemap, robots.txt, purge); http(s) only",
+        "the public URL, the root of its host (canonical links, sitemap, robots.txt, purge); http(s) only",
         url=True,
     )
     memory_limit: str = setting(
@@ -185,6 +185,11 @@ class Settings:
     def from_vars(cls, get: Getter) -> Settings:
         settings = cls(**read_vars(cls, get))
         settings.scope()  # validate now: a bad value is one error line, before any task runs
+        if urlsplit(settings.site_url).path.strip("/"):  # the pages link to /assets/..., /ville/...
+            raise ConfigError(
+                f"site_url={settings.site_url}: the site must be served at the root of its host (its links "
+                "start with /): a domain of its own, not a folder such as a GitHub project page"
+            )
         return settings
 
     def scope(self) -> frozenset[str]:

@@ -87,6 +87,12 @@ def test_all_of_france_then_a_second_run_does_nothing_and_prints_nothing(paths: 
             {},
             "site_url=notaurl: expected an absolute http(s) URL such as https://example.org",
         ),
+        (
+            ["site_url=https://owner.github.io/immostats"],
+            {},
+            "site_url=https://owner.github.io/immostats: the site must be served at the root of its host "
+            "(its links start with /): a domain of its own, not a folder such as a GitHub project page",
+        ),
         (["window_years=0"], {}, "window_years=0: must be at least 1"),
         (["connect_timeout=abc"], {}, "connect_timeout=abc: expected a number"),
         (["threads=1.5"], {}, "threads=1.5: expected a whole number"),
