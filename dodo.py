@@ -157,12 +157,13 @@ def task_load():
 
 
 def _load(files: list) -> None:
+    local = [] if FOLLOW else files or sources.discover(SOURCE)  # a missing source: said before any restore
     history.ensure_store(P, SETTINGS, PUB)
     if FOLLOW:
         store.import_files(P, datagouv.downloaded_files(P), SETTINGS)
         datagouv.mark_imported(P)
     else:
-        store.import_files(P, files or sources.discover(SOURCE), SETTINGS)
+        store.import_files(P, local, SETTINGS)
 
 
 def task_history():

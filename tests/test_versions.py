@@ -350,6 +350,9 @@ def test_a_fresh_clone_continues_the_published_history(tmp_path: Path) -> None:
     project.change_a_price()
     args = (f"repo={clone}", "departements=75", f"source={project.source}", "push=1")
     assert versions.list_versions(Publishing(repo=clone)) == [v1]
+    missing = run_doit(paths, "publish", *args, f"source={tmp_path / 'nope'}", check=False)
+    assert missing.stderr == f"error: source={tmp_path / 'nope'}: no such file or folder\n"
+    assert not paths.db.exists()  # said before the store is restored from git, not after
     out = run_doit(paths, "publish", *args).stdout
     v2 = v1[:-1] + "2"
     assert f"published {v2}" in out  # the name continues, it does not collide
