@@ -390,7 +390,12 @@ def _publish() -> None:
 
 def task_rollback():
     """`doit rollback:<version>` or `doit rollback:previous`; `doit rollback` alone lists the versions."""
-    yield {"name": "list", "actions": [(guarded(_list_versions), [])], "uptodate": [False]}
+    yield {
+        "name": "list",
+        "actions": [(guarded(_list_versions), [])],
+        "uptodate": [False],
+        "meta": {"quiet": True},  # the list is its report
+    }
     asked = any(arg.startswith("rollback") for arg in sys.argv[1:])  # else no need to read git
     for name in [*versions.list_versions(PUB), "previous"] if asked else []:
         # Under `doit rollback` (or any selection of several), these run as no-ops and stay silent.

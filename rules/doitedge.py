@@ -274,6 +274,7 @@ class _Step:
         if not self.ran or not self.subtasks:
             return ""  # a single task (load, stats, publish) reports by itself
         unit = self.UNITS.get(self.name, "tasks")
+        unit = unit.removesuffix("s") if self.ran == 1 else unit
         kept = f", {self.kept:,} unchanged" if self.kept else ""
         return f"{self.name}: {self.ran:,} {unit} in {self.seconds:.1f} s{kept}"
 

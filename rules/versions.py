@@ -506,10 +506,10 @@ def describe(pub: Publishing) -> list[str]:
                 if online.deploy
                 else 0
             )
-            mark = f"would change {diff} files"
+            mark = f"would change {diff + 1} files"  # and the record, as rollback counts them
         lines.append(
             f"{name}  {entry.get('date', '?')}  {changes.get('communes_changed', '?')} communes changed, "
-            f"{_count(changes.get('sales_added'))} sales added, {_count(changes.get('sales_removed'))} "
+            f"{_count(changes.get('sales_added'))} DVF rows added, {_count(changes.get('sales_removed'))} "
             f"removed  ({mark})"
         )
     return lines or ["no published version yet (doit publish)"]

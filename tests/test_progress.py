@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import struct
 import subprocess
 import sys
 import termios
 from xml.sax.saxutils import escape
 
-from rules import sitefiles
+from rules import doitedge, sitefiles
 from rules.paths import ROOT
 
 BARS = """
@@ -65,3 +66,11 @@ def test_on_a_terminal_a_bar_shows() -> None:
 def test_the_sitemap_escapes_as_xml_sax_does() -> None:
     text = "https://example.org/?a=1&b=<2>\"'"
     assert sitefiles._xml(text) == escape(text)
+
+
+def test_a_step_summary_agrees_with_its_count() -> None:
+    step = doitedge._Step("render", 3)
+    step.started()
+    step.done()
+    step.unchanged()
+    assert re.fullmatch(r"render: 1 page in [\d.]+ s, 1 unchanged", step.close())

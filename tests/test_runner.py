@@ -63,7 +63,7 @@ def resolves(tree: dict[str, bytes], url: str) -> bool:
 
 def rendered(log: str) -> int:
     """Pages the build rendered, from its summary line ("render: 5 pages in 0.1 s, 32 unchanged")."""
-    found = re.search(r"^render: ([\d,]+) pages in ", log, re.MULTILINE)
+    found = re.search(r"^render: ([\d,]+) pages? in ", log, re.MULTILINE)
     return int(found[1].replace(",", "")) if found else 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import io
 import os
+import re
 import subprocess
 import tarfile
 import time
@@ -133,8 +134,13 @@ def test_publish_change_publish_and_roll_back(project: Project) -> None:
     assert f"Source commit: {head}" in message and "Data manifest: sha256:" in message and "duckdb" in message
     assert f"History tree: {git(repo, 'rev-parse', 'dvf-history^{tree}')}" in message
 
+    listing = project.doit("rollback").stdout
+    assert not re.search(r"^rollback: ", listing, re.MULTILINE)  # no "rollback: 1 tasks in 0.0 s" after it
+    (said,) = [ln for ln in listing.splitlines() if ln.startswith(v1)]
+    assert "21 communes changed, 5 DVF rows added, 0 removed" in said  # as its publish said it
     out = project.doit(f"rollback:{v1}").stdout
-    assert f"rolled back to {v1}" in out
+    files_changed = re.search(r"rolled back to \S+: (\d+) files changed online", out)
+    assert files_changed and f"(would change {files_changed[1]} files)" in said, (said, out)
     assert without_deploy_files(tree_files(repo, "gh-pages")) == without_deploy_files(first)
     assert git(repo, "log", "-1", "--format=%s", "gh-pages") == f"Rollback to {v1}"
     record = project.record()
