@@ -456,7 +456,9 @@ def task_notify():
 
 def _notify() -> None:
     checks = gate.result(P)
-    held = "" if not checks or checks["passed"] else "quality gate: " + "; ".join(checks["failed"])
+    held = ""
+    if CFG.outcome.status == "failure" and checks and not checks["passed"]:
+        held = "quality gate: " + "; ".join(checks["failed"])
     fields = notify.summary(versions.read_record(PUB), CFG.outcome.status, CFG.outcome.error or held)
     notify.send(fields, CFG.outcome.status)
 

@@ -257,3 +257,11 @@ def test_five_weeks_on_fresh_runners(weekly) -> None:
     assert git(origin, "rev-parse", "gh-pages") == third_tip
     message = slack.calls[-1][2]
     assert "en échec" in message["text"] and "2022: 5 -> 1 rows" in str(message)
+
+    # Week 6: a release the download refuses (an error page). The message names the failed build,
+    # not the quality gate of week 5 that build/gate.json, restored from the cache, still holds.
+    server.publish("2023", "<!doctype html><html><body>Maintenance</body></html>\n", stamp="20261110-000000")
+    run = week()
+    assert run.status == "failure" and run.outcome("Build") == "failure", run.log("Build")
+    message = str(slack.calls[-1][2])
+    assert "build en échec (téléchargement" in message and "quality gate" not in message, message
