@@ -97,6 +97,7 @@ class Runner:
     secrets: dict[str, str] = field(default_factory=dict)
     inputs: dict[str, Any] = field(default_factory=dict)
     run_id: int = 1
+    run_attempt: int = 1
     repository: str = "immostats/site"
     steps: dict[str, Step] = field(default_factory=dict)
     ran: list[Step] = field(default_factory=list)
@@ -180,6 +181,7 @@ class Runner:
             "GITHUB_STEP_SUMMARY": str(summary),
             "GITHUB_REPOSITORY": self.repository,
             "GITHUB_RUN_ID": str(self.run_id),
+            "GITHUB_RUN_ATTEMPT": str(self.run_attempt),
             "GITHUB_WORKSPACE": str(self.workspace),
         }
         proc = subprocess.run(
@@ -210,6 +212,7 @@ class Runner:
             "secrets": self.secrets,
             "github": {
                 "run_id": str(self.run_id),
+                "run_attempt": str(self.run_attempt),
                 "repository": self.repository,
                 "workspace": str(self.workspace),
             },

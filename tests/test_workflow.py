@@ -6,6 +6,10 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
+
+import yaml
+from gha import Cache, Runner
 
 from rules.paths import ROOT
 
@@ -26,6 +30,20 @@ def test_conventions() -> None:
     assert "cancel-in-progress: false" in text
     assert "::set-output" not in text and "$GITHUB_STEP_SUMMARY" in text  # doit writes $GITHUB_OUTPUT
     assert re.search(r"Notify\n\s+if: always\(\)", text)
+
+
+def test_a_re_run_saves_the_cache_under_its_own_key(tmp_path: Path) -> None:
+    """actions/cache never overwrites a key: a re-run of a failed run (same run id) must save
+    under another key, or next week restores the failed attempt's build/."""
+    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["update"]["steps"]
+    (save,) = [s for s in steps if s.get("uses", "").startswith("actions/cache/save")]
+    keys = set()
+    for attempt in (1, 2):
+        runner = Runner(
+            WORKFLOW, tmp_path, tmp_path, Cache(tmp_path), tmp_path, {}, run_id=7, run_attempt=attempt
+        )
+        keys.add(runner._interpolate(save["with"]["key"], failed=False))
+    assert len(keys) == 2 and all(k.startswith("immostats-") for k in keys), keys
 
 
 def test_every_doit_task_it_runs_exists() -> None:
