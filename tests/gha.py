@@ -163,7 +163,7 @@ class Runner:
             raise AssertionError(f"no stand-in for {uses}")
         script = self._interpolate(raw["run"], failed)
         if name == "Install":
-            assert "pip install -e ." in script, "the install step changed: update the stand-in"
+            assert "pip install -c constraints.txt -e ." in script, "the install changed: update the stand-in"
             (self.workspace / ".venv").symlink_to(self.venv)
             return Step(name, "success")
         return self._bash(name, script, env, minutes)

@@ -6,6 +6,8 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import yaml
@@ -58,3 +60,20 @@ def test_every_doit_task_it_runs_exists() -> None:
     used = set(re.findall(r"\.venv/bin/doit (?:forget )?([a-z]+)(?=[ \n])", WORKFLOW.read_text()))
     assert used >= {"check", "publish", "purge", "notify", "render"}
     assert used <= tasks, used - tasks
+
+
+def test_the_pinned_versions_are_the_ones_tested() -> None:
+    """constraints.txt pins every dependency the project declares, at the version these tests run
+    with: the weekly job installs exactly what was tested."""
+    pinned = dict(
+        line.split("==")
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    names = {re.split(r"[<>=!~\[ ]", d, maxsplit=1)[0].lower().replace("_", "-") for d in declared}
+    by_name = {k.lower().replace("_", "-"): v for k, v in pinned.items()}
+    assert names <= by_name.keys(), names - by_name.keys()
+    stale = {k: (v, metadata.version(k)) for k, v in pinned.items() if metadata.version(k) != v}
+    assert not stale, f"installed versions differ from constraints.txt: {stale}"
