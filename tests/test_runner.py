@@ -210,6 +210,14 @@ def test_five_weeks_on_fresh_runners(weekly) -> None:
     assert server.file_requests() == [] and git(origin, "rev-parse", "gh-pages") == first_tip
     assert (len(cloudflare.calls), len(slack.calls)) == (calls, 1)
 
+    # The same week, forced by hand (after a template fix, say): every page is rendered again, the
+    # log stays short (doit forget says a line per page), and the same site is not published again.
+    run = week(force=True)
+    assert run.status == "success" and rendered(run.log("Build")) >= 20, run.log("Build")
+    assert "forgetting" not in run.log("Build") and len(run.log("Build").splitlines()) < 20
+    assert "nothing to publish" in run.log("Publish") and git(origin, "rev-parse", "gh-pages") == first_tip
+    assert (len(cloudflare.calls), len(slack.calls)) == (calls, 2)  # nothing to purge; the run is told
+
     # Week 3: a new release (one price corrected), build/ and site/ from the cache: only the places
     # whose figures moved are rendered again, and only what changed online is purged.
     server.publish("2021", paris(2021, price=310000), stamp="20261020-000000")
@@ -238,7 +246,7 @@ def test_five_weeks_on_fresh_runners(weekly) -> None:
     assert volumes["2020"] == sales_2020 and "2022" in volumes  # the year DVF dropped is still counted
     history = orjson.loads(deployed(origin, "dvf-history")["manifest.json"])
     assert {p["annee"] for p in history["partitions"].values()} == {2020, 2021, 2022}
-    assert len(slack.calls) == 3 and "réussie" in slack.calls[-1][2]["text"]
+    assert len(slack.calls) == 4 and "réussie" in slack.calls[-1][2]["text"]  # weeks 1, 2 forced, 3, 4
     fields = [f["text"] for f in slack.calls[-1][2]["attachments"][0]["blocks"][1]["fields"]]
     assert any(re.fullmatch("\\*Taille du dépôt\\*\n[0-9,]+\u202fMo", f) for f in fields), fields
     record = orjson.loads(tree["version.json"])
