@@ -38,7 +38,7 @@ from rules.paths import DATA_DIRS, SUMMARY, Paths, data_file, page_url
 from rules.placedoc import Figures, Metadata, PlaceDoc, has_figures
 from rules.query import set_variables
 from rules.settings import Settings
-from rules.store import connect, create_tables
+from rules.store import connect, create_tables, departements_present
 
 YEAR = (  # rules/sql/ files run for each recomputed year, in order (one year in memory at a time)
     "stats_year_parts",
@@ -118,7 +118,20 @@ def run(
     finally:
         con.close()
     _report(changes, plan, (datetime.now(UTC) - started).total_seconds(), log)
+    if missing := _departments_without_rows(paths, scope):
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5:,} more" if len(missing) > 5 else "")
+        which = f"{len(missing)} department{'s' * (len(missing) > 1)}"
+        log(
+            f"warning: no DVF row in the store for {which} of the site ({shown}): their pages show no figures"
+        )
     return changes
+
+
+def _departments_without_rows(paths: Paths, scope: frozenset[str]) -> list[str]:
+    """The site's departments the store holds no row for (DVF's own gaps apart): a mistyped
+    `departements=` builds pages without a figure, which nothing else would point out."""
+    wanted = scope or frozenset(pl.departement_regions())
+    return sorted(wanted - pl.NOT_IN_DVF - departements_present(paths))
 
 
 def _plan(

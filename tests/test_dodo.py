@@ -186,6 +186,19 @@ def test_bad_source_is_one_line_and_the_store_is_untouched(tmp_path: Path, paths
     assert str(tmp_path) not in (paths.site / "admin" / "index.html").read_text("utf-8")
 
 
+def test_a_department_without_rows_is_pointed_out(tmp_path: Path, paths: Paths) -> None:
+    """departements=01,75 on Ain's rows: Paris gets pages without a figure, and the run says why
+    (a mistyped code would otherwise pass for a success); Mayotte, absent from DVF, is not named."""
+    source = tmp_path / "source"
+    source.mkdir()
+    shutil.copy(RAW_2021, source)
+    out = run_doit(paths, "departements=01,75,976", f"source={source}").stdout
+    warning = (
+        "warning: no DVF row in the store for 1 department of the site (75): their pages show no figures"
+    )
+    assert warning in out.splitlines(), out
+
+
 def test_missing_source_is_one_line(tmp_path: Path, paths: Paths) -> None:
     proc = run_doit(paths, AIN, f"source={tmp_path / 'nope'}", check=False)
     assert proc.returncode != 0
