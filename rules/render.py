@@ -339,7 +339,7 @@ def _extras(doc: dict, site: SiteConfig, page_url: str) -> dict[str, Any]:
     context = {
         "crumbs": crumbs,
         "title": title(meta),
-        "qualifier": qualifier(meta) if meta["level"] in ("commune", "arrondissement") else "",
+        "lieu": lieu(meta) if meta["level"] in ("commune", "arrondissement") else "",
         "empty": None if figures else empty_text(doc),
         "scope_note": scope_note(meta),
         "figures": figures,
@@ -495,19 +495,35 @@ def qualifier(meta: dict) -> str:
     return "" if dep == meta["nom"] else f" ({fr.typo(dep)})"
 
 
+def lieu(meta: dict, nom: str | None = None) -> str:
+    """'à Bourg-en-Bresse (01000)': a commune with its preposition and qualifier, in one pair of
+    brackets when its name has its own: 'à Castillon (canton d’Arthez-de-Béarn, 64370)'. With
+    `nom` (a title's short name, 'Paris 15e'), it is said as a commune's."""
+    if nom is None:
+        where = fr.a(meta["nom"], meta["liaison"], meta["level"], meta["code"])
+    else:
+        where = fr.a(nom, meta["liaison"])
+    what = qualifier(meta)
+    if where.endswith(")") and what.startswith(" ("):
+        return f"{where[:-1]}, {what[2:]}"
+    return where + what
+
+
 def title(meta: dict) -> str:
-    """The page's <title>: the first of a few forms that fits in TITLE_MAX characters."""
+    """The page's <title>: the first of a few forms that fits in TITLE_MAX characters, else the
+    last one cut at a word."""
     level = meta["level"]
     if level == "france":
         return f"ImmoStats{fr.NNBSP}: prix de l’immobilier par commune en France"
     if level in ("commune", "arrondissement"):
         nom = fr.court(meta["nom"]) if level == "arrondissement" else meta["nom"]
-        where, what = fr.a(nom, meta["liaison"]), qualifier(meta)
+        place, bare = lieu(meta, nom), fr.a(nom, meta["liaison"])
         forms = [
-            f"Prix de l’immobilier {where}{what}{SUFFIX}",
-            f"Prix de l’immobilier {where}{what}",
-            f"Prix immobilier {where}{what}",
-            f"Prix au m² {fr.typo(nom)}{what}",
+            f"Prix de l’immobilier {place}{SUFFIX}",
+            f"Prix de l’immobilier {place}",
+            f"Prix au m² {place}",
+            f"Prix de l’immobilier {bare}",
+            f"Prix au m² {bare}",
         ]
     else:
         where = fr.a(meta["nom"], meta["liaison"], level, meta["code"])
@@ -517,9 +533,15 @@ def title(meta: dict) -> str:
         forms = [
             f"Prix de l’immobilier {where}{suffix}{SUFFIX}",
             f"Prix de l’immobilier {where}{suffix}",
-            f"Prix immobilier {where}{suffix}",
+            f"Prix au m² {where}{suffix}",
+            f"Prix au m² {where}",
         ]
-    return next((f for f in forms if len(f) <= TITLE_MAX), forms[-1][:TITLE_MAX])
+    fits = next((f for f in forms if len(f) <= TITLE_MAX), None)
+    if fits:
+        return fits
+    cut = forms[-1][: TITLE_MAX - 1]
+    at_word = cut.rsplit(" ", 1)[0]
+    return (at_word if len(at_word) > TITLE_MAX // 2 else cut) + "…"
 
 
 def _years(meta: dict) -> str:

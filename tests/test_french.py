@@ -159,6 +159,9 @@ def test_sentences_a_french_editor_corrected(built: Paths) -> None:
     assert "pour un appartement&#8239;; par " in noscript and "pour les maisons)" in noscript, noscript
     assert "2019\u202f: " in hendaye and "€/m², 2020\u202f: " in hendaye  # a chart's description
     assert fr.date_heure("2026-12-02T14:01:00+00:00") == "2 décembre 2026 à 14\u00a0h\u00a001 (UTC)"
+    castillon = (built.site / "ville" / "64181" / "index.html").read_text("utf-8")  # one pair of brackets
+    assert "<title>Prix au m² à Castillon (canton d’Arthez-de-Béarn, 64370)</title>" in castillon
+    assert "<h1>Prix de l’immobilier à Castillon (canton d’Arthez-de-Béarn, 64370)</h1>" in castillon
     home = (built.site / "index.html").read_text("utf-8")
     assert '<th scope="col">Région</th>' in home and '<th scope="col">Nom</th>' not in home
 
