@@ -39,14 +39,11 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             result = fn(*args, **kwargs)
         except ImmoStatsError as e:
             return TaskFailed(str(e))
-        except KeyboardInterrupt:  # Ctrl-C: the run stops here, in one line, with no traceback
-            _said.append(True)
-            return TaskFailed(INTERRUPTED)
-        except Exception as e:  # a full disk is the machine's state, not a bug: one line too
-            if interrupted(e):  # a Ctrl-C DuckDB reported in its own words
+        except (KeyboardInterrupt, Exception) as e:
+            if interrupted(e):  # Ctrl-C (or DuckDB's word for it): one line, no traceback
                 _said.append(True)
                 return TaskFailed(INTERRUPTED)
-            if no_space(e):
+            if no_space(e):  # a full disk is the machine's state, not a bug: one line too
                 return TaskFailed(str(DiskFullError(getattr(e, "filename", None) or "the build")))
             raise
         return result if isinstance(result, dict | TaskFailed) else None
