@@ -213,6 +213,39 @@ def test_the_communes_table_writes_what_its_jinja_macro_wrote(built: Paths) -> N
     assert "&lt;b&gt;&amp;amp;" in macro and "non publié (8)" in macro
 
 
+# The template loops series_rows and season_rows replaced (rules/render.py), as the templates wrote them.
+SERIES_LOOP = """  <tbody>
+  {% for period, n_flats, flats, n_houses, houses in rows %}
+    <tr><th scope="row">{{ period|period(true) }}</th><td>{{ n_flats|nombre }}</td><td>{{ flats|euros("/m²") }}</td><td>{{ n_houses|nombre }}</td><td>{{ houses|euros("/m²") }}</td></tr>
+  {% endfor %}
+  </tbody>"""  # noqa: E501
+SEASON_LOOP = """<tbody>
+  {% for month in ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"] %}
+  <tr><th scope="row">{{ month }}</th><td>{{ season.appartement[loop.index0]|nombre }}</td><td>{{ season.maison[loop.index0]|nombre }}</td></tr>
+  {% endfor %}</tbody>"""  # noqa: E501
+
+
+def test_the_series_and_season_tables_write_what_their_jinja_loops_wrote(built: Paths) -> None:
+    """Every commune's tables by year, by quarter and by month of the year, and periods a
+    template must escape: the same bytes."""
+    docs = [orjson.loads(p.read_bytes()) for p in (built.site / "data" / "villes").glob("*.json")]
+    tables = [render._table_rows(d["series"], grain) for d in docs for grain in ("annee", "trimestre")]
+    assert sum(len(t) for t in tables) > 50 and any(None in row for t in tables for row in t)
+    odd = [("2021-T1", 0, None, 1234567, 2500), ("<b>&amp;", 3, 1500, 0, None), ("2022", 15, 71.5, 2, None)]
+    tables.append(odd)
+    env = render.env()
+    for rows in tables:
+        loop = env.from_string(SERIES_LOOP).render(rows=rows)
+        assert f"  <tbody>\n{render.series_rows(rows)}  </tbody>" == loop
+    assert "&lt;b&gt;&amp;amp;" in loop and "1er trim. 2021" in loop
+    seasons = [d["seasonality"] for d in docs if "seasonality" in d]
+    seasons.append({"appartement": [0, 1, 12345, *range(9)], "maison": list(range(1000, 13000, 1000))})
+    assert len(seasons) > 20
+    for season in seasons:
+        loop = env.from_string(SEASON_LOOP).render(season=season)
+        assert f"<tbody>\n{render.season_rows(season)}</tbody>" == loop
+
+
 # Incremental rendering, counted from the tasks doit executed, on a copy of the project so that
 # templates can be edited without touching the repository.
 
