@@ -255,7 +255,8 @@ def test_ctrl_c_at_any_moment_of_a_full_render_is_one_line(tmp_path: Path) -> No
             assert not run_doit(paths, *args).stdout.strip(), (doit.returncode, out)
             continue
         interrupted += 1
-        assert doit.returncode == -signal.SIGINT  # ended as interrupted, wherever the Ctrl-C landed
+        # Ended as interrupted, wherever the Ctrl-C landed.
+        assert doit.returncode == -signal.SIGINT, (err, out)
         assert [ln for ln in err.splitlines() if ln.strip()] == [f"error: {INTERRUPTED}"], err
     assert interrupted >= 3 and workers
     for _ in range(100):
