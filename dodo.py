@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import time
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -56,6 +57,7 @@ from rules.errors import ImmoStatsError
 from rules.paths import ADMIN, HEALTH, SUMMARY
 from rules.settings import environment_fallback
 
+STARTED = time.time()  # what this run's tasks write is newer (see prerender.rewritten_since)
 ctrl_c_is_one_line()
 no_full_collections()
 var = environment_fallback(get_var)
@@ -240,7 +242,9 @@ def task_fingerprint():
 def task_render():
     """One page per place, re-rendered only when its JSON or its template's fingerprint changes."""
     preload_records()  # created only when a run includes the pages: doit is about to check them all
-    prerender.plan(_places_ahead, _pages_ahead, P.doit_db, P)
+    prerender.plan(
+        _places_ahead, _pages_ahead, P.doit_db, P, lambda: prerender.rewritten_since(P.changes, STARTED)
+    )
     yield from _render_tasks()
 
 

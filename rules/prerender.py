@@ -14,9 +14,14 @@ The worker writes nothing under site/ (the map shapes it may add to build/ are w
 atomically); it runs in its own process group, so Ctrl-C reaches the run alone, which reports it;
 it dies with the run (PR_SET_PDEATHSIG) and holds none of the run's files (the build lock stays
 the run's); its output goes nowhere. A worker that dies is noticed within a second and the run
-carries on alone. It starts only once a run has rendered `START_AFTER` pages in a row, or
-nearly, with at least `MIN_PAGES` to come: a release's pages (a few in every hundred), a single
-page and a small site (the README's 945 pages) never pay for it.
+carries on alone. It starts once a run has rendered `START_AFTER` pages in a row, or nearly,
+with at least `MIN_PAGES` to come: a single page and a small site (the README's 945 pages) never
+pay for it. A release's pages are a few in every hundred, which a worker judging every page it
+passes would not get ahead of; so when the run's first `START_AFTER` pages are sparse, the worker
+is given the pages this run's statistics pass rewrote the JSON of (`hint`, build/changes.json),
+if `MIN_HINTED` of them are still to come, and judges and renders those only, while doit walks
+the 35,000 tasks. A page the hint misses is rendered by its task; one it names that is up to date
+is judged so and left alone.
 
 The two share two integers in memory: FLOOR, the last page the run has reached (the worker
 leaves it and all before it alone), and BUSY, the page the worker is rendering. The run waits
@@ -27,6 +32,7 @@ another, so neither can wait for the other for ever; at worst both render a page
 from __future__ import annotations
 
 import atexit
+import bisect
 import collections
 import contextlib
 import ctypes
@@ -40,11 +46,12 @@ import struct
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import NamedTuple
 
+import orjson
 from doit.dependency import get_file_md5
 
 from rules.paths import ROOT, Paths
@@ -53,6 +60,7 @@ START_AFTER = 32  # page tasks a run has executed before it starts the worker
 MIN_PAGES = (
     1_000  # pages still to come: the worker's start (Python, Jinja, its templates) costs ~1 s of a core
 )
+MIN_HINTED = 200  # a sparse run's hinted pages to come: 2-3 ms each, against 0.1-0.2 s for the pages' list
 WINDOW = 64  # pages the worker may hold ahead of the run: bounded memory (the largest is ~0.5 MB)
 JUMP = 8  # how far ahead of the run the worker goes on when the run catches up
 WAIT = 1.0  # seconds between two checks that the worker being waited for is still at it
@@ -71,6 +79,9 @@ class Page(NamedTuple):
     target: str
 
 
+Pages = list[Page] | dict[int, Page]  # every page of the run, or the hinted ones by position
+
+
 def digest(data: bytes) -> bytes:
     """What the worker and the task compare: the page's JSON as each of them read it."""
     return hashlib.blake2b(data, digest_size=16).digest()
@@ -87,14 +98,14 @@ def _set(shared: mmap.mmap, at: int, value: int) -> None:
 class Ahead:
     """The run's side: the worker process, the pages it sent, and the memory both share."""
 
-    def __init__(self, pages: list[Page], start: int, doit_db: Path, paths: Paths) -> None:
+    def __init__(self, pages: Pages, todo: Sequence[int], start: int, doit_db: Path, paths: Paths) -> None:
         state_fd = os.memfd_create("immostats-prerender-state")
         os.ftruncate(state_fd, 16)
         self.shared = mmap.mmap(state_fd, 16)
         _set(self.shared, FLOOR, start - 1)
         _set(self.shared, BUSY, -1)
         setup_fd = os.memfd_create("immostats-prerender-setup")
-        os.write(setup_fd, pickle.dumps((pages, start, str(doit_db), paths, os.getpid())))
+        os.write(setup_fd, pickle.dumps((pages, todo, str(doit_db), paths, os.getpid())))
         os.lseek(setup_fd, 0, os.SEEK_SET)  # the worker reads it from the start
         receive, send = os.pipe()
         try:
@@ -180,6 +191,7 @@ class _Run:
     def __init__(self) -> None:
         self.places: Callable[[], list[tuple[str, str]]] | None = None
         self.pages: Callable[[], list[Page]] | None = None
+        self.hint: Callable[[], Iterable[tuple[str, str]]] | None = None  # read once, by a sparse run
         self.doit_db = Path()
         self.paths: Paths | None = None
         self.index: dict[tuple[str, str], int] | None = None
@@ -191,12 +203,30 @@ RUN = _Run()
 
 
 def plan(
-    places: Callable[[], list[tuple[str, str]]], pages: Callable[[], list[Page]], doit_db: Path, paths: Paths
+    places: Callable[[], list[tuple[str, str]]],
+    pages: Callable[[], list[Page]],
+    doit_db: Path,
+    paths: Paths,
+    hint: Callable[[], Iterable[tuple[str, str]]] | None = None,
 ) -> None:
     """Declare this run's page tasks in the order doit runs them (dodo.py): `places` lists their
-    (level, code), `pages` the same tasks in full. Neither is called in a no-change run, and the
-    full list (0.1-0.2 s at France scale) only when the worker starts, not for a release's pages."""
-    RUN.places, RUN.pages, RUN.doit_db, RUN.paths = places, pages, doit_db, paths
+    (level, code), `pages` the same tasks in full, `hint` the places whose pages are likely out of
+    date (see the module's docstring). None is called in a no-change run, and the full list (0.1-0.2
+    s at France scale) only when the worker starts."""
+    RUN.places, RUN.pages, RUN.doit_db, RUN.paths, RUN.hint = places, pages, doit_db, paths, hint
+
+
+def rewritten_since(changes: Path, since: float) -> list[tuple[str, str]]:
+    """The places whose JSON a statistics pass that ended after `since` (seconds since the epoch)
+    rewrote, as its build/changes.json lists them: the hint of a release's run. Empty when no pass
+    ran since (a run that only renders, a build/ restored from a cache)."""
+    try:
+        if changes.stat().st_mtime < since:
+            return []
+        changed = orjson.loads(changes.read_bytes())["changed"]
+    except (OSError, ValueError, KeyError):
+        return []
+    return [(level, code) for level, codes in changed.items() for code in codes]
 
 
 def take(level: str, code: str, raw: bytes) -> bytes | None:
@@ -211,16 +241,37 @@ def take(level: str, code: str, raw: bytes) -> bytes | None:
         return None
     if RUN.ahead is None:
         RUN.recent.append(i)
-        if not _dense(RUN.recent) or len(RUN.index) - i - 1 < MIN_PAGES or len(os.sched_getaffinity(0)) < 2:
+        ahead = _to_come(i)
+        if ahead is None:
             return None
         try:
-            RUN.ahead = Ahead(RUN.pages(), i + 1, RUN.doit_db, RUN.paths)
+            RUN.ahead = Ahead(*ahead, i + 1, RUN.doit_db, RUN.paths)
         except OSError:  # no process or memory to spare: this run renders its pages alone
             RUN.places = None
             return None
         atexit.register(RUN.ahead.close)
         return None
     return RUN.ahead.take(i, raw)
+
+
+def _to_come(i: int) -> tuple[Pages, Sequence[int]] | None:
+    """The pages a worker would go through after page `i`, and their positions; None when it should
+    not start (yet): every page of a dense run, else once the pages of a sparse run are known to be
+    sparse, the hinted ones, if there are enough of them to pay for the worker."""
+    if RUN.index is None or RUN.pages is None or len(os.sched_getaffinity(0)) < 2:
+        return None
+    if _dense(RUN.recent):
+        if len(RUN.index) - i - 1 < MIN_PAGES:
+            return None
+        return RUN.pages(), range(i + 1, len(RUN.index))
+    if len(RUN.recent) < START_AFTER or RUN.hint is None:
+        return None
+    hint, RUN.hint = RUN.hint, None  # judged once a run
+    todo = sorted(j for key in set(hint()) if (j := RUN.index.get(key)) is not None and j > i)
+    if len(todo) < MIN_HINTED:
+        return None
+    pages = RUN.pages()
+    return {j: pages[j] for j in todo}, todo
 
 
 def _dense(recent: collections.deque[int]) -> bool:
@@ -235,35 +286,36 @@ def main() -> None:
     """The worker (`python -c`, with the shared state, the setup and the pipe as descriptors)."""
     state_fd, setup_fd, send = map(int, sys.argv[1:4])
     with open(setup_fd, "rb") as f:
-        pages, start, doit_db, paths, parent = pickle.loads(f.read())
+        pages, todo, doit_db, paths, parent = pickle.loads(f.read())
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the run died before the line above
         return
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C sent to the run's group is the run's
     shared = mmap.mmap(state_fd, 16)
     with contextlib.suppress(OSError):  # the run closed its end: it is over
-        _work(Connection(send, readable=False), shared, pages, start, doit_db, paths)
+        _work(Connection(send, readable=False), shared, pages, todo, doit_db, paths)
 
 
 def _work(
-    conn: Connection, shared: mmap.mmap, pages: list[Page], start: int, doit_db: str, paths: Paths
+    conn: Connection, shared: mmap.mmap, pages: Pages, todo: Sequence[int], doit_db: str, paths: Paths
 ) -> None:
-    """Render, in order, the pages doit will find out of date, beyond the run's, WINDOW at most
-    ahead of what the run took."""
+    """Render, in order, the pages of `todo` (positions in `pages`) doit will find out of date,
+    beyond the run's, WINDOW at most ahead of what the run took."""
     from rules import places, render
 
     records = _records(doit_db)
     sent: list[int] = []
-    i = start
-    while i < len(pages):
+    k = 0
+    while k < len(todo):
+        i = todo[k]
         floor = _get(shared, FLOOR)
         if i <= floor + 1:  # the run is right behind: it renders the next few, the worker goes on
-            i = floor + JUMP
+            k = bisect.bisect_left(todo, floor + JUMP, k)
             continue
         if not out_of_date(pages[i], records.get(pages[i].name)):
-            i += 1
+            k += 1
             continue
-        sent = [k for k in sent if k > floor]
+        sent = [j for j in sent if j > floor]
         if len(sent) >= WINDOW:
             time.sleep(0.002)  # the run has WINDOW pages of ours to take first
             continue
@@ -277,7 +329,7 @@ def _work(
                 html, read = render.page_html(paths, level, code, raw), digest(raw)
         conn.send((i, html, read))  # before BUSY moves on: the run may be waiting for it
         sent.append(i)
-        i += 1
+        k += 1
     conn.close()
 
 

@@ -18,7 +18,7 @@ from doit.task import Task
 from rules import places, prerender, render
 from rules.doitedge import INTERRUPTED
 from rules.paths import ROOT, Paths
-from tests.conftest import make_source, run_doit
+from tests.conftest import RAW_2020, make_source, run_doit
 
 
 def _pages(paths: Paths) -> list[prerender.Page]:
@@ -104,6 +104,129 @@ def test_a_release_sparse_in_its_pages_starts_no_worker(copy: Paths) -> None:
     for page in pages[::3]:  # one page in three: not a run of pages
         render.render_place(copy, page.level, page.code)
     assert prerender.RUN.ahead is None
+
+
+def test_a_sparse_run_computes_ahead_the_pages_its_hint_names(
+    copy: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A release's pages, one in three: once the run has rendered START_AFTER of them, a worker
+    judges and renders the hinted ones, doit's records deciding (a hinted page that is up to date
+    is left alone, an out-of-date one the hint misses is its task's), and every page holds the
+    bytes its task alone renders."""
+    monkeypatch.setattr(prerender, "MIN_HINTED", 10)
+    pages = _pages(copy)
+    stale = pages[::3]
+    assert len(stale) > prerender.START_AFTER + 30
+    for page in stale:
+        Path(page.target).unlink()
+    hint = [(p.level, p.code) for p in stale[:-5] + pages[1::3]]  # five stale pages left out
+    places_, pages_ = _plan(pages)
+    prerender.plan(places_, pages_, copy.doit_db, copy, lambda: hint)
+    waited = False
+    for n, page in enumerate(stale):
+        ahead = prerender.RUN.ahead
+        if n < prerender.START_AFTER:
+            assert ahead is None, "no worker before START_AFTER pages"
+        elif not waited:  # the worker's start takes a while: wait for its first page
+            assert ahead is not None, "the hint starts a worker"
+            for _ in range(300):
+                if ahead.results:
+                    break
+                ahead._receive(0.1)
+            waited = True
+        assert render.render_place(copy, page.level, page.code)
+    ahead = prerender.RUN.ahead
+    assert ahead is not None and ahead.taken > 0, "the worker's pages were taken"
+    for page in pages:
+        raw = places.json_path(copy, page.level, page.code).read_bytes()
+        assert Path(page.target).read_bytes() == render.page_html(copy, page.level, page.code, raw), page
+    ahead.close()
+
+
+def test_a_sparse_run_without_enough_hinted_pages_starts_no_worker(
+    copy: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nor does it list the pages in full; the hint is read once."""
+    pages = _pages(copy)
+    places_, _ = _plan(pages)
+    read = []
+    hint = [(p.level, p.code) for p in pages[::3]]
+    monkeypatch.setattr(prerender, "MIN_HINTED", len(hint))  # more than are left after START_AFTER
+
+    def once() -> list[tuple[str, str]]:
+        read.append(1)
+        return hint
+
+    prerender.plan(places_, lambda: pytest.fail("the full list of pages was made"), copy.doit_db, copy, once)
+    for page in pages[::3]:
+        render.render_place(copy, page.level, page.code)
+    assert prerender.RUN.ahead is None and read == [1]
+
+
+# doit, with a worker for any number of hinted pages after 8 pages, saying how many it was given.
+DOIT_SAYING_ITS_HINT = """
+import atexit, sys
+from rules import prerender
+prerender.MIN_HINTED, prerender.START_AFTER = 0, 8
+prerender.RUN = prerender._Run()
+given = []
+to_come = prerender._to_come
+def recorded(i):
+    ahead = to_come(i)
+    if ahead is not None:
+        given.append(len(ahead[1]))
+    return ahead
+prerender._to_come = recorded
+atexit.register(lambda: print("worker given", *given, file=sys.stderr))
+from doit.__main__ import main
+main()
+"""
+
+
+def test_a_release_through_doit_hands_its_rewritten_pages_to_the_worker(tmp_path: Path) -> None:
+    """Every 2020 price of the Ain sample raised by one euro: a few pages in every ten re-render.
+    The run gives the worker the pages its statistics pass rewrote, and every page holds the
+    bytes its task alone renders."""
+    paths = Paths.of(tmp_path / "build", tmp_path / "site")
+    source = make_source(tmp_path / "source")
+    run_doit(paths, "departements=01", f"source={source}")
+    raw = source / RAW_2020.name
+    lines = raw.read_text("utf-8").splitlines()
+    fields = [line.split("|") for line in lines[1:]]
+    for f in fields:
+        euros, cents = f[10].split(",")
+        f[10] = f"{int(euros) + 1},{cents}"
+    raw.write_text("\n".join([lines[0], *("|".join(f) for f in fields)]) + "\n", encoding="utf-8")
+    cmd = [sys.executable, "-c", DOIT_SAYING_ITS_HINT, "-f", str(ROOT / "dodo.py"), "departements=01"]
+    cmd += [
+        f"source={source}",
+        f"repo={tmp_path / 'no-repo'}",
+        f"build_dir={paths.build}",
+        f"site_dir={paths.site}",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    rendered = int(proc.stdout.split("render: ")[1].split()[0])
+    given = [int(n) for n in proc.stderr.split("worker given")[1].split()]
+    assert rendered > 8 and len(given) == 1 and 0 < given[0] < rendered, proc
+    for level, code in places.all_places(frozenset({"01"})):
+        page = Path(render.page_file(paths, level, code))
+        raw_json = places.json_path(paths, level, code).read_bytes()
+        assert page.read_bytes() == render.page_html(paths, level, code, raw_json), page
+
+
+def test_the_hint_is_what_this_runs_statistics_pass_rewrote(tmp_path: Path) -> None:
+    changes = tmp_path / "changes.json"
+    assert prerender.rewritten_since(changes, 0) == []  # no statistics pass yet
+    changes.write_bytes(b'{"changed": {"commune": ["01001", "01002"], "departement": ["01"], "region": []}}')
+    assert prerender.rewritten_since(changes, 0) == [
+        ("commune", "01001"),
+        ("commune", "01002"),
+        ("departement", "01"),
+    ]
+    assert prerender.rewritten_since(changes, time.time() + 60) == []  # an earlier run's: no hint
+    changes.write_bytes(b"{")
+    assert prerender.rewritten_since(changes, 0) == []
 
 
 def test_out_of_date_is_doits_own_judgement(tmp_path: Path) -> None:
