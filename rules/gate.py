@@ -17,7 +17,6 @@ import orjson
 from rules import query
 from rules.errors import ImmoStatsError
 from rules.files import canonical_json, write_atomic
-from rules.lazy import duckdb
 from rules.paths import DATA_DIRS, FRANCE_DATA, Paths
 from rules.settings import setting
 
@@ -44,7 +43,7 @@ class Limits:
 
 def profile(paths: Paths) -> dict[str, Any]:
     """What the gate compares, from the store (read-only) and the per-place JSON."""
-    con = duckdb.connect(str(paths.db), read_only=True)
+    con = query.connect(str(paths.db), read_only=True)
     try:
         rows = query.rows(con, "profile_rows")
         (unknown,) = query.one(con, "profile_unknown")

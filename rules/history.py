@@ -324,7 +324,7 @@ def restore(paths: Paths, settings: Settings) -> None:
     files = [str(paths.history / history_partition(name)) for name in sorted(manifest["partitions"])]
     building = paths.db.with_name(paths.db.name + ".restoring")
     building.unlink(missing_ok=True)
-    con = duckdb.connect(str(building), config={"memory_limit": settings.memory_limit})
+    con = query.connect(str(building), config={"memory_limit": settings.memory_limit})
     try:
         create_tables(con)
         if files:

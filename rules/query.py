@@ -22,6 +22,17 @@ Row = tuple[Any, ...]
 SQL_DIR = SQL
 
 
+Config = dict[str, str | bool | int | float | list[str]]
+
+
+def connect(path: str, read_only: bool = False, config: Config | None = None) -> Connection:
+    """Open a DuckDB database, as every connection of the project is opened: without DuckDB's own
+    progress bar (no_progress_bar.sql)."""
+    con = duckdb.connect(path, read_only=read_only, config=config or {})
+    run(con, "no_progress_bar")
+    return con
+
+
 @cache
 def sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text("utf-8")

@@ -57,13 +57,13 @@ def clear_tmp(paths: Paths) -> None:
 def connect(paths: Paths, settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the store with bounded memory and a spill folder inside build/."""
     paths.build.mkdir(parents=True, exist_ok=True)
-    config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": settings.memory_limit}
+    config: query.Config = {"memory_limit": settings.memory_limit}
     if not read_only:
         paths.duckdb_tmp.mkdir(parents=True, exist_ok=True)
         config["temp_directory"] = str(paths.duckdb_tmp)
     if settings.threads:
         config["threads"] = settings.threads
-    return duckdb.connect(str(paths.db), read_only=read_only, config=config)
+    return query.connect(str(paths.db), read_only=read_only, config=config)
 
 
 @dataclass
@@ -368,7 +368,7 @@ def _duckdb_input_error(path: Path, e: duckdb.Error) -> InputError:
 def imports_since(paths: Paths, batch: int | None) -> dict[str, int | None]:
     """The last successful batch, and the DVF rows added and removed by the imports after `batch`
     (None: since the beginning): what a new version brings. None where an old log cannot say."""
-    con = duckdb.connect(str(paths.db), read_only=True)
+    con = query.connect(str(paths.db), read_only=True)
     try:
         last, added, removed, unknown = query.one(con, "imports_since", [batch or 0])
     finally:

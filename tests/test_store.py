@@ -6,6 +6,7 @@ import gzip
 import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from rules import files, reference, stats, store
 from rules import query as rules_query
 from rules.errors import InputError
 from rules.method import Method
-from rules.paths import Paths
+from rules.paths import ROOT, Paths
 from rules.settings import Settings
 
 # Columns that legitimately differ between the raw and geo-dvf copies of the same sales.
@@ -560,3 +561,20 @@ def test_the_referential_is_loaded_again_only_when_it_changes(
     monkeypatch.setattr(rules_query, "sql", lambda name: edited if name == "departements" else original(name))
     _import(paths, raw_file(tmp_path / "paris.txt", PARIS_ROWS))
     assert query(paths.db, "select distinct marker from departements") == [("edited",)]
+
+
+def test_every_duckdb_connection_is_opened_without_its_progress_bar(tmp_path: Path) -> None:
+    """DuckDB draws a bar on stdout for any query over two seconds, on a terminal or not (a CI log
+    of a full statistics pass was full of them): every connection goes through query.connect,
+    which turns it off. Asked of a process of its own: under pytest's capture DuckDB has it off."""
+    check = (
+        "import duckdb; from rules import query; "
+        "setting = \"select current_setting('enable_progress_bar')\"; "
+        "print(duckdb.connect().execute(setting).fetchone()[0], "
+        f"query.connect({str(tmp_path / 'x.duckdb')!r}).execute(setting).fetchone()[0])"
+    )
+    proc = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert proc.stdout.split() == ["True", "False"], proc  # DuckDB's default, then ours
+    rules = Path(rules_query.__file__).parent
+    elsewhere = [p.name for p in sorted(rules.glob("*.py")) if "duckdb.connect(" in p.read_text("utf-8")]
+    assert elsewhere == ["query.py"]
