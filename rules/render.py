@@ -523,14 +523,11 @@ def qualifier(meta: dict) -> str:
     return "" if dep == meta["nom"] else f" ({fr.typo(dep)})"
 
 
-def lieu(meta: dict, nom: str | None = None) -> str:
+def lieu(meta: dict, where: str | None = None) -> str:
     """'à Bourg-en-Bresse (01000)': a commune with its preposition and qualifier, in one pair of
-    brackets when its name has its own: 'à Castillon (canton d’Arthez-de-Béarn, 64370)'. With
-    `nom` (a title's short name, 'Paris 15e'), it is said as a commune's."""
-    if nom is None:
-        where = fr.a(meta["nom"], meta["liaison"], meta["level"], meta["code"])
-    else:
-        where = fr.a(nom, meta["liaison"])
+    brackets when its name has its own: 'à Castillon (canton d’Arthez-de-Béarn, 64370)'. `where`
+    (a title's short form, 'à Paris 15e') stands for the place's own 'à ...'."""
+    where = where or fr.a(meta["nom"], meta["liaison"], meta["level"], meta["code"])
     what = qualifier(meta)
     if where.endswith(")") and what.startswith(" ("):
         return f"{where[:-1]}, {what[2:]}"
@@ -545,7 +542,8 @@ def title(meta: dict) -> str:
         return f"ImmoStats{fr.NNBSP}: prix de l’immobilier par commune en France"
     if level in ("commune", "arrondissement"):
         nom = fr.court(meta["nom"]) if level == "arrondissement" else meta["nom"]
-        place, bare = lieu(meta, nom), fr.a(nom, meta["liaison"])
+        bare = fr.a(nom, meta["liaison"])
+        place = lieu(meta, bare)
         forms = [
             f"Prix de l’immobilier {place}{SUFFIX}",
             f"Prix de l’immobilier {place}",
