@@ -52,6 +52,7 @@ from rules.doitedge import (
     no_full_collections,
     or_exit,
     preload_records,
+    subtasks,
 )
 from rules.errors import ImmoStatsError
 from rules.paths import ADMIN, HEALTH, SUMMARY
@@ -245,7 +246,7 @@ def task_render():
     prerender.plan(
         _places_ahead, _pages_ahead, P.doit_db, P, lambda: prerender.rewritten_since(P.changes, STARTED)
     )
-    yield from _render_tasks()
+    yield from subtasks("render", _render_tasks(), task_render.__doc__)
 
 
 def _ahead() -> Iterator[tuple[dict, list]]:

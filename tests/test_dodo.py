@@ -6,6 +6,7 @@ import math
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -295,3 +296,82 @@ def test_doit_records_read_the_same_through_either_codec(tmp_path: Path) -> None
         back = RecordCodec().decode(codec().encode(odd))
         assert math.isnan(back["nan"]) and back["keys"] == {"1": "one"}
     assert JSONCodec().decode(RecordCodec().encode(odd))["keys"] == {"1": "one"}
+
+
+def test_page_subtasks_are_the_tasks_doit_would_make(tmp_path: Path) -> None:
+    """doitedge.subtasks copies each page task from the first one doit made: every attribute equals
+    what doit's loader makes from the same dicts (doit is pinned), no two tasks share a list, set
+    or dict, and what the copy cannot make goes through doit's own checks."""
+    from doit.exceptions import InvalidTask
+    from doit.loader import generate_tasks
+    from doit.task import Task
+
+    from rules.doitedge import guarded, subtasks
+
+    def page(level: str, code: str) -> None:
+        """Render one page."""
+
+    declared = [
+        {
+            "name": "static-404",
+            "actions": [(guarded(page), ["x", "404"])],
+            "file_dep": [tmp_path / "fp"],
+            "targets": [tmp_path / "404.html"],
+            "clean": True,
+            "uptodate": [True],
+        },  # fmt: skip
+        *(
+            {
+                "name": code,
+                "actions": [(guarded(page), ["commune", code])],
+                "file_dep": [tmp_path / f"{code}.json", str(tmp_path / "fp")],
+                "targets": [tmp_path / code / "index.html"],
+                "clean": True,
+            }
+            for code in ("01001", "01002", "64260")
+        ),
+        {
+            "name": "mentions",
+            "actions": [(page, ["x", "m"])],
+            "file_dep": [],
+            "targets": [],
+            "clean": [(page, ["x", "y"])],
+        },
+    ]
+
+    def task_pages() -> Iterator[dict]:
+        """Pages."""
+        yield from (dict(entry) for entry in declared)
+
+    theirs = generate_tasks("pages", task_pages(), task_pages.__doc__)
+    ours = generate_tasks("pages", subtasks("pages", map(dict, declared), task_pages.__doc__), "x")
+    assert [t.name for t in ours] == [t.name for t in theirs]
+
+    def attrs(task: Task) -> dict:
+        """A task's attributes, its IO settings and action objects (made from its declaration) as values."""
+        return {
+            k: vars(v)
+            if k == "io"
+            else [(type(a), a.py_callable, a.args) for a in v]
+            if k == "clean_actions"
+            else v
+            for k, v in vars(task).items()
+        }
+
+    for mine, doits in zip(ours, theirs, strict=True):
+        assert attrs(mine) == attrs(doits), mine.name
+        assert [(type(a), a.py_callable, a.args) for a in mine.actions] == [
+            (type(a), a.py_callable, a.args) for a in doits.actions
+        ]
+    shared = [
+        (a.name, b.name, key)
+        for i, a in enumerate(ours)
+        for b in ours[i + 1 :]
+        for key, value in vars(a).items()
+        if isinstance(value, list | set | dict) and value is vars(b).get(key)
+    ]
+    assert shared == []
+    with pytest.raises(InvalidTask, match="duplicated definition of 'pages:01001'"):
+        list(subtasks("pages", [declared[1], declared[1]], None))
+    with pytest.raises(InvalidTask, match="name must not use"):
+        list(subtasks("pages", [declared[1], {**declared[2], "name": "a=b"}], None))
