@@ -51,6 +51,7 @@ from rules.doitedge import (
     guarded,
     no_full_collections,
     or_exit,
+    output_may_close,
     preload_records,
     subtasks,
 )
@@ -60,6 +61,7 @@ from rules.settings import environment_fallback
 
 STARTED = time.time()  # what this run's tasks write is newer (see prerender.rewritten_since)
 ctrl_c_is_one_line()
+output_may_close()
 no_full_collections()
 var = environment_fallback(get_var)
 P = or_exit(lambda: config.paths(var))  # and makes the build folder: doit does not make its database's

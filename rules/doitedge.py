@@ -7,6 +7,7 @@ other exception is a bug and keeps its traceback.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import gc
 import inspect
@@ -84,6 +85,47 @@ def _end_as_interrupted() -> None:
         sys.stderr.flush()
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGINT)
+
+
+class _Closable:
+    """sys.stdout or sys.stderr, for a reader that may go away (`doit | head`, a pager closed
+    early): its write or flush then fails with EPIPE, which doit would turn into a traceback and a
+    failed run halfway through. The stream's file descriptor is pointed at /dev/null instead, so
+    what remains to say is dropped and the run goes on and ends as it would have. (Restoring
+    SIGPIPE's default would end the process at once, but also at a socket write to a server that
+    closed the connection.)"""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream: Any = stream._stream if isinstance(stream, _Closable) else stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._drop()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._drop()
+
+    def _drop(self) -> None:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, self._stream.fileno())
+        os.close(null)
+        with contextlib.suppress(BrokenPipeError):  # what the stream still holds goes to /dev/null
+            self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def output_may_close() -> None:
+    """A reader of the run's output that goes away drops the rest of the output, not the run."""
+    sys.stdout = _Closable(sys.stdout)
+    sys.stderr = _Closable(sys.stderr)
 
 
 # Collections of the oldest generation every so many collections of the middle one: in effect never.
@@ -240,7 +282,7 @@ class Reporter(ExecutedOnlyReporter):
     desc = "one line per step, one line per expected error"
 
     def __init__(self, outstream: Any, options: dict) -> None:
-        super().__init__(outstream, options)
+        super().__init__(_Closable(outstream), options)  # doit took sys.stdout before dodo.py ran
         self.per_task = per_task_lines(sys.argv[1:])
         self.tasks: dict[str, Any] = {}
         self.steps: dict[str, _Step] = {}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -222,6 +224,20 @@ def test_an_emptied_site_is_rebuilt_complete(paths: Paths) -> None:
     run_doit(paths, AIN)
     assert _files(paths.site) == before
     assert run_doit(paths, AIN).stdout == ""
+
+
+def test_a_reader_that_goes_away_drops_the_output_not_the_run(paths: Paths) -> None:
+    """`doit | head`, or a pager closed early: the output's reader is gone before doit writes its
+    first line. The run goes on to the end (status 0, no traceback), as a second run shows."""
+    read, write = os.pipe()
+    os.close(read)  # gone before the first line: the first write fails, whatever the timing
+    cmd = [sys.executable, "-m", "doit", "-f", str(ROOT / "dodo.py"), "-v", "2", AIN]
+    cmd += [f"repo={paths.build.parent / 'no-repo'}", f"build_dir={paths.build}", f"site_dir={paths.site}"]
+    proc = subprocess.run(cmd, stdout=write, stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=600)
+    os.close(write)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert run_doit(paths, AIN).stdout == ""  # the build was complete
+    assert (paths.site / "ville" / "01053" / "index.html").exists()
 
 
 def test_readme_layout_lists_every_module() -> None:
