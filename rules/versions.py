@@ -26,7 +26,7 @@ import orjson
 from rules import gate, health, retention, store
 from rules.errors import ImmoStatsError
 from rules.files import canonical_json, sha256_file, write_atomic
-from rules.gitrepo import Change, GitError, GitRepo, RefUpdate
+from rules.gitrepo import COMPRESSED, Change, GitError, GitRepo, RefUpdate
 from rules.paths import ADMIN, DATA_DIRS, HEALTH, HISTORY_MANIFEST, PROFILE, RECORD, Paths
 from rules.publishing import BACKUP_PREFIX, NOTES_REF, Publishing
 
@@ -307,7 +307,7 @@ def _history_commit(repo: GitRepo, paths: Paths, online: Online, name: str) -> t
     partitions changed since."""
     if not (paths.history / HISTORY_MANIFEST).exists():
         return None, online.history
-    tree, _ = repo.tree_from_dir(paths.history_index, paths.history, exclude=TEMP_FILES)
+    tree, _ = repo.tree_from_dir(paths.history_index, paths.history, exclude=TEMP_FILES, objects=COMPRESSED)
     if online.history and repo.tree_of(online.history) == tree:
         return tree, online.history
     manifest = orjson.loads((paths.history / HISTORY_MANIFEST).read_bytes())

@@ -9,6 +9,7 @@ import re
 import subprocess
 import tarfile
 import time
+import zlib
 from pathlib import Path
 
 import orjson
@@ -28,6 +29,12 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(
         ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
     ).stdout.strip()
+
+
+def loose_object(repo: Path, spec: str) -> bytes:
+    """The loose object file of `spec` (`rev:path`) as git wrote it: zlib's stream."""
+    sha = git(repo, "rev-parse", spec)
+    return (repo / ".git" / "objects" / sha[:2] / sha[2:]).read_bytes()
 
 
 def files(site: Path) -> dict[str, bytes]:
@@ -107,6 +114,14 @@ def test_publish_change_publish_and_roll_back(project: Project) -> None:
 
     assert "nothing to publish" in project.doit("publish").stdout  # the same site: no new version
     assert project.versions() == [v1]
+    # A history partition (Parquet, compressed already) is stored as it is in its loose object.
+    (part,) = [
+        p
+        for p in git(repo, "ls-tree", "-r", "--name-only", "dvf-history").split()
+        if p.endswith("75.parquet")
+    ]
+    stored = loose_object(repo, f"dvf-history:{part}")
+    assert len(stored) > len(zlib.decompress(stored))  # level 0: stored blocks, no smaller than the data
 
     project.change_a_price()
     out = project.doit("publish").stdout
