@@ -61,7 +61,7 @@ from rules.settings import environment_fallback
 
 STARTED = time.time()  # what this run's tasks write is newer (see prerender.rewritten_since)
 ctrl_c_is_one_line()
-output_may_close()
+output_may_close(sys.argv[1:])
 no_full_collections()
 var = environment_fallback(get_var)
 P = or_exit(lambda: config.paths(var))  # and makes the build folder: doit does not make its database's

@@ -122,8 +122,17 @@ class _Closable:
         return getattr(self._stream, name)
 
 
-def output_may_close() -> None:
-    """A reader of the run's output that goes away drops the rest of the output, not the run."""
+# doit's commands that only print. They took sys.stdout before dodo.py ran, so no wrapper reaches
+# them: like `ls | head`, they end at once, silently, when their reader goes away.
+PRINT_ONLY = frozenset({"list", "info", "help", "dumpdb", "tabcompletion"})
+
+
+def output_may_close(argv: list[str]) -> None:
+    """A reader of the run's output that goes away drops the rest of the output, not the run; a
+    command that only prints ends there (SIGPIPE's default: nothing of theirs talks to a server)."""
+    if argv[:1] and argv[0] in PRINT_ONLY:
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        return
     sys.stdout = _Closable(sys.stdout)
     sys.stderr = _Closable(sys.stderr)
 
@@ -188,13 +197,19 @@ def subtasks(basename: str, declared: Iterable[dict], doc: str | None) -> Iterat
     the others are the first one's, copied so that no two tasks share a list, set or dict (doit
     keeps each task's values, results and changed files in them). Any other declaration, or a
     field doit would refuse, goes through doit's own Task(). doit is pinned (pyproject.toml): a
-    test compares every attribute with what doit's loader makes from the same dicts."""
+    test compares every attribute with what doit's loader makes from the same dicts. Unlike doit's
+    loader, this leaves the dicts as they were (doit renamed them `basename:name` in place, and
+    dodo.py reads them again for the prerender worker)."""
     group = Task(basename, None, doc=doc, has_subtask=True)
     yield group
     first: dict[str, Any] | None = None  # the first plain subtask's attributes, as doit set them
     fresh: list[str] = []  # those that hold a list, a set or a dict
     names: set[str] = set()
     for entry in declared:
+        if not isinstance(entry.get("name"), str) or "basename" in entry:
+            raise InvalidTask(
+                f"Task generation '{basename}': a subtask needs a name and no basename: {entry}"
+            )
         full = f"{basename}:{entry['name']}"
         if full in names:
             raise InvalidTask(f"Task generation '{basename}' has duplicated definition of '{full}'")
@@ -213,13 +228,14 @@ def subtasks(basename: str, declared: Iterable[dict], doc: str | None) -> Iterat
 
 def _plain(entry: dict) -> bool:
     """A subtask the copy can make: SUBTASK_FIELDS only, targets removed by `doit clean`, files
-    named by strings or paths, actions in a list."""
+    named by strings or paths in lists, actions in a list."""
     return (
         entry.keys() == SUBTASK_FIELDS
         and entry["clean"] is True
-        and isinstance(entry["name"], str)
         and "=" not in entry["name"]
         and isinstance(entry["actions"], list)
+        and isinstance(entry["file_dep"], list | tuple)
+        and isinstance(entry["targets"], list | tuple)
         and all(isinstance(f, str | PurePath) for f in (*entry["file_dep"], *entry["targets"]))
     )
 
@@ -232,8 +248,8 @@ def _copied(first: dict[str, Any], fresh: list[str], name: str, entry: dict) -> 
     attrs["io"] = IOConfig({"capture": first["io"].capture})
     attrs["name"] = name
     attrs["_actions"] = list(entry["actions"])
-    attrs["file_dep"] = {str(f) for f in entry["file_dep"]}
-    attrs["targets"] = [str(f) for f in entry["targets"]]
+    attrs["file_dep"] = {f if isinstance(f, str) else str(f) for f in entry["file_dep"]}
+    attrs["targets"] = [f if isinstance(f, str) else str(f) for f in entry["targets"]]
     return task
 
 

@@ -6,6 +6,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -228,16 +229,27 @@ def test_an_emptied_site_is_rebuilt_complete(paths: Paths) -> None:
 
 def test_a_reader_that_goes_away_drops_the_output_not_the_run(paths: Paths) -> None:
     """`doit | head`, or a pager closed early: the output's reader is gone before doit writes its
-    first line. The run goes on to the end (status 0, no traceback), as a second run shows."""
-    read, write = os.pipe()
-    os.close(read)  # gone before the first line: the first write fails, whatever the timing
-    cmd = [sys.executable, "-m", "doit", "-f", str(ROOT / "dodo.py"), "-v", "2", AIN]
-    cmd += [f"repo={paths.build.parent / 'no-repo'}", f"build_dir={paths.build}", f"site_dir={paths.site}"]
-    proc = subprocess.run(cmd, stdout=write, stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=600)
-    os.close(write)
+    first line (unbuffered: the first task's line fails, not only the flush at exit). The run goes
+    on to the end (status 0, no traceback), as a second run shows; `doit list | head` ends there."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMMOSTATS_")} | {"PYTHONUNBUFFERED": "1"}
+    where = [f"repo={paths.build.parent / 'no-repo'}", f"build_dir={paths.build}", f"site_dir={paths.site}"]
+
+    def without_reader(*args: str) -> subprocess.CompletedProcess:
+        read, write = os.pipe()
+        os.close(read)  # gone before the first line: the first write fails, whatever the timing
+        try:
+            cmd = [sys.executable, "-m", "doit", *args, "-f", str(ROOT / "dodo.py"), *where]
+            return subprocess.run(cmd, stdout=write, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+        finally:
+            os.close(write)
+
+    proc = without_reader("-v", "2", AIN)
     assert (proc.returncode, proc.stderr) == (0, "")
     assert run_doit(paths, AIN).stdout == ""  # the build was complete
     assert (paths.site / "ville" / "01053" / "index.html").exists()
+    # A command that only prints ends there, silently, as `ls | head` does.
+    proc = without_reader("list", "--all")
+    assert (proc.returncode, proc.stderr) == (-signal.SIGPIPE, "")
 
 
 def test_readme_layout_lists_every_module() -> None:
@@ -314,15 +326,27 @@ def test_doit_records_read_the_same_through_either_codec(tmp_path: Path) -> None
     assert JSONCodec().decode(RecordCodec().encode(odd))["keys"] == {"1": "one"}
 
 
-def test_page_subtasks_are_the_tasks_doit_would_make(tmp_path: Path) -> None:
+def test_page_subtasks_are_the_tasks_doit_would_make(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """doitedge.subtasks copies each page task from the first one doit made: every attribute equals
     what doit's loader makes from the same dicts (doit is pinned), no two tasks share a list, set
-    or dict, and what the copy cannot make goes through doit's own checks."""
+    or dict, the dicts are left as declared, and what the copy cannot make goes through doit's own
+    checks."""
+    import copy
+
     from doit.exceptions import InvalidTask
     from doit.loader import generate_tasks
-    from doit.task import Task
+    from doit.task import Task, dict_to_task
 
+    from rules import doitedge
     from rules.doitedge import guarded, subtasks
+
+    made_by_doit: list[str] = []
+
+    def counted(entry: dict) -> Task:
+        made_by_doit.append(entry["name"])
+        return dict_to_task(entry)
+
+    monkeypatch.setattr(doitedge, "dict_to_task", counted)
 
     def page(level: str, code: str) -> None:
         """Render one page."""
@@ -360,8 +384,11 @@ def test_page_subtasks_are_the_tasks_doit_would_make(tmp_path: Path) -> None:
         yield from (dict(entry) for entry in declared)
 
     theirs = generate_tasks("pages", task_pages(), task_pages.__doc__)
-    ours = generate_tasks("pages", subtasks("pages", map(dict, declared), task_pages.__doc__), "x")
+    before = copy.deepcopy(declared)
+    ours = generate_tasks("pages", subtasks("pages", declared, task_pages.__doc__), "x")
     assert [t.name for t in ours] == [t.name for t in theirs]
+    assert made_by_doit == ["pages:static-404", "pages:01001", "pages:mentions"]  # the other pages: copies
+    assert declared == before  # doit's loader renames them in place
 
     def attrs(task: Task) -> dict:
         """A task's attributes, its IO settings and action objects (made from its declaration) as values."""
@@ -391,3 +418,8 @@ def test_page_subtasks_are_the_tasks_doit_would_make(tmp_path: Path) -> None:
         list(subtasks("pages", [declared[1], declared[1]], None))
     with pytest.raises(InvalidTask, match="name must not use"):
         list(subtasks("pages", [declared[1], {**declared[2], "name": "a=b"}], None))
+    for odd in ("x.json", (p for p in ["x.json"]), {"x.json"}):  # what doit refuses in a file list
+        with pytest.raises(InvalidTask, match="file_dep"):
+            list(subtasks("pages", [declared[1], {**declared[2], "file_dep": odd}], None))
+    with pytest.raises(InvalidTask, match="needs a name"):
+        list(subtasks("pages", [{**declared[1], "name": None}], None))
