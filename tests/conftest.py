@@ -129,6 +129,12 @@ def paths(tmp_path: Path) -> Paths:
     return Paths.of(tmp_path / "build", tmp_path / "site")
 
 
+def doit_env(**extra: str) -> dict[str, str]:
+    """The environment a test's `doit` runs in: this one without the `IMMOSTATS_*` settings a
+    developer may have set (a test says its settings on the command line), plus `extra`."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("IMMOSTATS_")} | extra
+
+
 def run_doit(
     paths: Paths, *args: str, check: bool = True, env: dict | None = None
 ) -> subprocess.CompletedProcess:
@@ -148,9 +154,8 @@ def run_doit(
         f"build_dir={paths.build}",
         f"site_dir={paths.site}",
     ]
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("IMMOSTATS_")}
     proc = subprocess.run(
-        cmd, capture_output=True, text=True, cwd=ROOT, timeout=600, env={**clean, **(env or {})}
+        cmd, capture_output=True, text=True, cwd=ROOT, timeout=600, env=doit_env(**(env or {}))
     )
     if check and proc.returncode != 0:
         raise AssertionError(

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import RAW_2021, query, run_doit, tables
+from conftest import RAW_2021, doit_env, query, run_doit, tables
 from frenchcheck import check
 
 from rules import config
@@ -231,7 +231,7 @@ def test_a_reader_that_goes_away_drops_the_output_not_the_run(paths: Paths) -> N
     """`doit | head`, or a pager closed early: the output's reader is gone before doit writes its
     first line (unbuffered: the first task's line fails, not only the flush at exit). The run goes
     on to the end (status 0, no traceback), as a second run shows; `doit list | head` ends there."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMMOSTATS_")} | {"PYTHONUNBUFFERED": "1"}
+    env = doit_env(PYTHONUNBUFFERED="1")
     where = [f"repo={paths.build.parent / 'no-repo'}", f"build_dir={paths.build}", f"site_dir={paths.site}"]
 
     def without_reader(*args: str) -> subprocess.CompletedProcess:

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import orjson
 import pytest
-from conftest import PARIS_ROWS, RAW_2020, RAW_2021, raw_file, run_doit, tables
+from conftest import PARIS_ROWS, RAW_2020, RAW_2021, doit_env, raw_file, run_doit, tables
 from conftest import query as query_rows
 from doit.exceptions import TaskFailed
 
@@ -221,7 +221,7 @@ def test_a_doit_during_a_publish_cannot_change_what_is_published(lab) -> None:
     common = (f"repo={case.repo}", "departements=75", f"source={case.source}", "push=1")
     cmd = [sys.executable, "-m", "doit", "-f", str(ROOT / "dodo.py"), "publish", *common]
     cmd += [f"build_dir={case.paths.build}", f"site_dir={case.paths.site}"]
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("IMMOSTATS_")}, **env}
+    env = doit_env(**env)
     publishing = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -257,8 +257,9 @@ def test_ctrl_c_during_an_import_is_one_line_and_loses_nothing(tmp_path: Path) -
     big.write_bytes(gzip.compress(("\n".join([header, *rows * 4000]) + "\n").encode(), compresslevel=1))
     cmd = [sys.executable, "-m", "doit", "-f", str(ROOT / "dodo.py"), "departements=01", f"source={source}"]
     cmd += [f"build_dir={paths.build}", f"site_dir={paths.site}", f"repo={tmp_path / 'no-repo'}"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMMOSTATS_")}
-    doit = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    doit = subprocess.Popen(
+        cmd, cwd=ROOT, env=doit_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 60
     while not list(paths.tmp.glob("*.txt")):  # the decompressed copy is being written
         assert doit.poll() is None and time.monotonic() < deadline, doit.communicate()

@@ -18,7 +18,7 @@ from doit.task import Task
 from rules import places, prerender, render
 from rules.doitedge import INTERRUPTED
 from rules.paths import ROOT, Paths
-from tests.conftest import RAW_2020, make_source, run_doit
+from tests.conftest import RAW_2020, doit_env, make_source, run_doit
 
 
 def _pages(paths: Paths) -> list[prerender.Page]:
@@ -351,7 +351,7 @@ def test_ctrl_c_at_any_moment_of_a_full_render_is_one_line(tmp_path: Path) -> No
     pages = {p.name: p.read_bytes() for p in folder.rglob("*.html")}
     cmd = [sys.executable, "-c", DOIT_WITH_A_WORKER, "-f", str(ROOT / "dodo.py"), *args]
     cmd += [f"build_dir={paths.build}", f"site_dir={paths.site}"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMMOSTATS_")}
+    env = doit_env()
     interrupted, workers = 0, set()
     for share in (0.1, 0.25, 0.4, 0.55, 0.7, 0.85):
         shutil.rmtree(folder, ignore_errors=True)
