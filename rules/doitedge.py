@@ -217,12 +217,13 @@ def subtasks(basename: str, declared: Iterable[dict], doc: str | None) -> Iterat
         full = f"{basename}:{entry['name']}"
         if full in names:
             raise InvalidTask(f"Task generation '{basename}' has duplicated definition of '{full}'")
-        if first is not None and _plain(entry):
+        plain = _plain(entry)
+        if plain and first is not None:
             task = _copied(first, fresh, full, entry)
         else:
             task = dict_to_task({**entry, "name": full})
             task.subtask_of = basename
-            if first is None and _plain(entry):
+            if plain:
                 first = dict(vars(task))
                 fresh = [k for k, v in first.items() if isinstance(v, list | set | dict)]
         names.add(full)
