@@ -32,8 +32,12 @@ from rules.query import set_variables
 from rules.settings import Settings
 from rules.sources import CheckedFile, check
 
-# Per format: the view that reads the file's lines, and the one that types them.
-STAGING = {"raw": ("raw_lines", "stg_raw_rows"), "geo": ("geo_lines", "stg_geo_rows")}
+# Per format: the file's lines and their text in the common shape (views, read once, by staged.sql,
+# which types and checks them), then the staged rows' lines and mutation ids.
+STAGING = {
+    "raw": ("raw_lines", "stg_raw_rows", "staged_ids_raw"),
+    "geo": ("geo_lines", "stg_geo_rows", "staged_ids_geo"),
+}
 SCHEMA_VERSION = 1
 FUTURE_MARGIN = timedelta(days=31)  # a sale dated later than today and this is refused
 INTERRUPTED = "interrupted (Ctrl-C) during the import: nothing of this batch was stored"
@@ -247,13 +251,14 @@ def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> No
             **dvf.variables(),
         },
     )
-    lines, typed = STAGING[cf.fmt]
+    lines, shape, ids = STAGING[cf.fmt]
     query.run(con, lines)
-    set_variables(con, {"lines_view": lines})
+    query.run(con, shape)
+    query.run(con, "staged")
     (read,) = query.one(con, "count_lines")
     if read != cf.rows:  # never import a file DuckDB read differently from its lines
         raise InputError(cf.path, f"{cf.rows:,} data lines but {read:,} rows read (damaged line endings?)")
-    query.run(con, typed)
+    query.run(con, ids)
     bad = query.first(con, "stg_first_error")
     if bad:
         line, problem_key, value = bad

@@ -5,3 +5,6 @@ drop table if exists batch_periods;
 drop table if exists period_rows;
 drop table if exists period_mutations;
 drop table if exists changed_parts;
+drop view if exists incoming_rows;
+drop table if exists staged_ids;
+drop table if exists staged;

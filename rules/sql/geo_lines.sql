@@ -1,5 +1,6 @@
--- One Etalab geo-dvf CSV file, as text, in file order (rowid follows the line order).
-create or replace temp table geo_lines as
+-- One Etalab geo-dvf CSV file, as text: a view, read once, by staged.sql (which keeps the file's
+-- line order).
+create or replace temp view geo_lines as
 select *
 from read_csv(
     getvariable('src'), delim = ',', header = true, quote = '"', escape = '"', auto_detect = false,

@@ -1,6 +1,7 @@
--- One DGFiP ValeursFoncieres file, as text, in file order (rowid follows the line order).
--- LF or CRLF is detected by DuckDB. No quoting in these files: a '"' is data. A short or long line fails the read with its line.
-create or replace temp table raw_lines as
+-- One DGFiP ValeursFoncieres file, as text: a view, read once, by staged.sql (which keeps the
+-- file's line order). LF or CRLF is detected by DuckDB. No quoting in these files: a '"' is data.
+-- A short or long line fails the read with its line.
+create or replace temp view raw_lines as
 select *
 from read_csv(
     getvariable('src'), delim = '|', header = true, quote = '', escape = '', auto_detect = false,

@@ -1,59 +1,8 @@
--- The first staged row (in file order) holding a value we cannot store, with the field and value.
--- Numbers must be plain decimals (no sign; an exponent is tolerated for geo-dvf float output);
--- dates must exist, from 1990 on and not after latest_date (the build date and a small margin: a
--- sale cannot be in the future, and one misdated row must not move the site's window); numbers
--- must fit (a price under 10^15 EUR, a surface under 10^12 m2); the nature and local type must be
--- DVF's known codes. A field@kind names a problem other than the field's usual one.
-with checked as (
-    select
-        line,
-        case
-            when date_mutation is null or date_mutation < DATE '1990-01-01'
-                then {'field': 'date_mutation', 'value': coalesce(date_text, '')}
-            when date_mutation > getvariable('latest_date')
-                then {'field': 'date_mutation@future', 'value': date_text}
-            when nature_mutation is null or not list_contains(getvariable('natures'), nature_mutation)
-                then {'field': 'nature_mutation', 'value': coalesce(nature_mutation, '')}
-            when not regexp_full_match(coalesce(valeur_fonciere, '0'), getvariable('decimal_re'))
-                then {'field': 'valeur_fonciere', 'value': valeur_fonciere}
-            when try_cast(valeur_fonciere as double) >= 1e15
-                then {'field': 'valeur_fonciere@range', 'value': valeur_fonciere}
-            when not regexp_full_match(coalesce(surface_reelle_bati, '0'), getvariable('decimal_re'))
-                then {'field': 'surface_reelle_bati', 'value': surface_reelle_bati}
-            when try_cast(surface_reelle_bati as double) >= 1e12
-                then {'field': 'surface_reelle_bati@range', 'value': surface_reelle_bati}
-            when not regexp_full_match(coalesce(surface_terrain, '0'), getvariable('decimal_re'))
-                then {'field': 'surface_terrain', 'value': surface_terrain}
-            when try_cast(surface_terrain as double) >= 1e12
-                then {'field': 'surface_terrain@range', 'value': surface_terrain}
-            when not regexp_full_match(coalesce(lot1_surface_carrez, '0'), getvariable('decimal_re'))
-                then {'field': 'lot1_surface_carrez', 'value': lot1_surface_carrez}
-            when not regexp_full_match(coalesce(lot2_surface_carrez, '0'), getvariable('decimal_re'))
-                then {'field': 'lot2_surface_carrez', 'value': lot2_surface_carrez}
-            when not regexp_full_match(coalesce(lot3_surface_carrez, '0'), getvariable('decimal_re'))
-                then {'field': 'lot3_surface_carrez', 'value': lot3_surface_carrez}
-            when not regexp_full_match(coalesce(lot4_surface_carrez, '0'), getvariable('decimal_re'))
-                then {'field': 'lot4_surface_carrez', 'value': lot4_surface_carrez}
-            when not regexp_full_match(coalesce(lot5_surface_carrez, '0'), getvariable('decimal_re'))
-                then {'field': 'lot5_surface_carrez', 'value': lot5_surface_carrez}
-            when not regexp_full_match(coalesce(nombre_pieces_principales, '0'), '[0-9]{1,6}')
-                then {'field': 'nombre_pieces_principales', 'value': nombre_pieces_principales}
-            when not regexp_full_match(coalesce(nombre_lots, '0'), '[0-9]{1,9}')
-                then {'field': 'nombre_lots', 'value': nombre_lots}
-            when not regexp_full_match(coalesce(numero_disposition, '0'), '[0-9]{1,9}')
-                then {'field': 'numero_disposition', 'value': numero_disposition}
-            when code_type_local is not null
-             and not list_contains(getvariable('local_types')::varchar[], code_type_local)
-                then {'field': 'code_type_local', 'value': code_type_local}
-            when not regexp_full_match(coalesce(longitude, '0'), '-?[0-9]+(\.[0-9]+)?')
-                then {'field': 'longitude', 'value': longitude}
-            when not regexp_full_match(coalesce(latitude, '0'), '-?[0-9]+(\.[0-9]+)?')
-                then {'field': 'latitude', 'value': latitude}
-        end as bad
-    from stg_rows
-)
-select line, bad.field, bad.value
-from checked
-where bad is not null
-order by line
+-- The first staged row (in file order) holding a value we cannot store, with the field and value
+-- (the checks: staged.sql).
+select i.line, s.bad.field, s.bad.value
+from staged s
+join staged_ids i on i.rid = s.rowid
+where s.bad is not null
+order by i.line
 limit 1;

@@ -1,9 +1,10 @@
--- Etalab geo-dvf lines -> the common staged shape. Codes are already padded and mutation ids
--- already built by Etalab; names are left out (raw and geo spell them differently: use codes).
+-- Etalab geo-dvf lines -> the common staged shape, still text: a view, read once by staged.sql.
+-- Codes are already padded and mutation ids already built by Etalab (price_text is for raw files'
+-- numbering only); names are left out (raw and geo spell them differently: use codes).
 create or replace temp view stg_rows as
 select
-    (rowid - (select min(rowid) from geo_lines) + 2)::bigint as line,
     id_mutation,
+    null::varchar as price_text,
     date_mutation as date_text,
     try_strptime(date_mutation, '%Y-%m-%d')::date as date_mutation,
     numero_disposition,
