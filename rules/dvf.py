@@ -153,6 +153,8 @@ PROBLEMS = {
     "valeur_fonciere@range": "is not a plausible price (10^15 EUR or more)",
     "surface_reelle_bati@range": "is not a plausible surface (10^12 m2 or more)",
     "surface_terrain@range": "is not a plausible surface (10^12 m2 or more)",
+    **{f"lot{i}_surface_carrez@range": "is not a plausible surface (10^12 m2 or more)" for i in range(1, 6)},
+    "id_mutation": "is empty: every geo-dvf row names its mutation",
     "nature_mutation": "is not a known nature of mutation",
     "code_type_local": "is not a known local type (1-4)",
 }

@@ -91,8 +91,8 @@ def run(
     started = datetime.now(UTC)
     places = pl.all_places(scope)
     con = connect(paths, settings)
-    query.run(con, "unordered")  # results are sorted when fetched
     try:
+        query.run(con, "unordered")  # results are sorted when fetched
         con.begin()
         window = _window(con, method)
         plan = _plan(con, paths, method, window, scope)

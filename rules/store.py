@@ -92,6 +92,7 @@ def import_files(paths: Paths, files: list[Path], settings: Settings, log: Log =
     clear_tmp(paths)  # what a killed run left (decompressed copies, DuckDB spill files)
     con = connect(paths, settings)
     try:
+        query.run(con, "ordered")
         create_tables(con)
         present = {sha for (sha,) in query.rows(con, "stored_sources")}
         hashes = HashCache(paths.source_hashes)

@@ -57,6 +57,28 @@ def test_raw_and_geo_files_of_the_same_sales_load_to_the_same_rows(tmp_path: Pat
     assert sorted(ids, key=lambda s: int(s.split("-")[1])) == [f"2021-{n}" for n in range(1, 20)]
 
 
+def test_an_infinite_carrez_surface_or_a_geo_row_without_its_mutation_is_one_line(
+    tmp_path: Path, paths: Paths
+) -> None:
+    """Two values DuckDB would have stored quietly (an infinite Carrez surface, a geo-dvf row whose
+    mutation id is empty, which failed only at the insert, with no line): refused at their line."""
+    raw = _raw_lines()
+    assert "|63,57|" in raw[26]
+    raw[26] = raw[26].replace("|63,57|", "|1e400|")
+    header, *rows = GEO_2021.read_text("utf-8").splitlines()
+    rows[2] = "," + rows[2].split(",", 1)[1]
+    cases = [
+        (_write_lines(tmp_path / "valeursfoncieres-2021.txt", raw), 27, "Surface Carrez du 1er lot '1e400'"),
+        (_write_lines(tmp_path / "geo-dvf-2021.csv", [header, *rows]), 4, "id_mutation '' is empty"),
+    ]
+    for path, line, message in cases:
+        with pytest.raises(InputError) as error:
+            _import(paths, path)
+        assert (error.value.path, error.value.line) == (str(path), line)
+        assert error.value.problem.startswith(message), error.value.problem
+    assert query(paths.db, "select count(*) from dvf_rows") == [(0,)]
+
+
 def test_raw_rows_are_normalised(paths: Paths) -> None:
     _import(paths, RAW_2021)
     row = query(

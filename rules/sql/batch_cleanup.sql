@@ -8,3 +8,6 @@ drop table if exists changed_parts;
 drop view if exists incoming_rows;
 drop table if exists staged_ids;
 drop table if exists staged;
+drop view if exists stg_rows;
+drop view if exists raw_lines;
+drop view if exists geo_lines;

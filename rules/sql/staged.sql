@@ -1,13 +1,14 @@
 -- One file's rows, typed for the store, in one pass over the file: the file is read (raw_lines or
 -- geo_lines, through stg_rows) once, here, and every later step reads this table (its rowid follows
--- the file's lines). Each row also carries the first value of it we cannot store (`bad`, null for a
--- good row; stg_first_error.sql reports the first in file order): numbers must be plain decimals
--- (no sign; an exponent is tolerated for geo-dvf float output); dates must exist, from 1990 on and
--- not after latest_date (the build date and a small margin: a sale cannot be in the future, and one
--- misdated row must not move the site's window); numbers must fit (a price under 10^15 EUR, a
--- surface under 10^12 m2); the nature and local type must be DVF's known codes. A field@kind names
--- a problem other than the field's usual one. The casts are try_cast: a bad row's values are never
--- stored (the import stops at the first), and a good row's all cast.
+-- the file's lines: ordered.sql). Each row also carries the first value of it we cannot store (`bad`,
+-- null for a good row; stg_first_error.sql reports the first in file order): numbers must be plain
+-- decimals (no sign; an exponent is tolerated, as geo-dvf writes floats); dates must exist, from 1990
+-- on and not after latest_date (the build date and a small margin: a sale cannot be in the future,
+-- and one misdated row must not move the site's window); numbers must fit (a price under 10^15 EUR,
+-- a surface under 10^12 m2, an infinite one included); the nature and local type must be DVF's known
+-- codes; a geo-dvf row must have its mutation id (a raw file's are rebuilt: staged_ids_raw.sql). A
+-- field@kind names a problem other than the field's usual one. The casts are try_cast: a bad row's
+-- values are never stored (the import stops at the first), and a good row's all cast.
 -- Before, the file's text went into a temp table and every later step typed it again through views:
 -- a 3.5-million-row release file took 22.2 s to import, 19.2 s now (three alternated pairs).
 create or replace temp table staged as
@@ -46,6 +47,8 @@ select
     try_cast(longitude as double) as longitude,
     try_cast(latitude as double) as latitude,
     case
+        when getvariable('source_format') = 'geo' and id_mutation is null
+            then {'field': 'id_mutation', 'value': ''}
         when date_mutation is null or date_mutation < DATE '1990-01-01'
             then {'field': 'date_mutation', 'value': coalesce(date_text, '')}
         when date_mutation > getvariable('latest_date')
@@ -66,14 +69,24 @@ select
             then {'field': 'surface_terrain@range', 'value': surface_terrain}
         when not regexp_full_match(coalesce(lot1_surface_carrez, '0'), getvariable('decimal_re'))
             then {'field': 'lot1_surface_carrez', 'value': lot1_surface_carrez}
+        when try_cast(lot1_surface_carrez as double) >= 1e12
+            then {'field': 'lot1_surface_carrez@range', 'value': lot1_surface_carrez}
         when not regexp_full_match(coalesce(lot2_surface_carrez, '0'), getvariable('decimal_re'))
             then {'field': 'lot2_surface_carrez', 'value': lot2_surface_carrez}
+        when try_cast(lot2_surface_carrez as double) >= 1e12
+            then {'field': 'lot2_surface_carrez@range', 'value': lot2_surface_carrez}
         when not regexp_full_match(coalesce(lot3_surface_carrez, '0'), getvariable('decimal_re'))
             then {'field': 'lot3_surface_carrez', 'value': lot3_surface_carrez}
+        when try_cast(lot3_surface_carrez as double) >= 1e12
+            then {'field': 'lot3_surface_carrez@range', 'value': lot3_surface_carrez}
         when not regexp_full_match(coalesce(lot4_surface_carrez, '0'), getvariable('decimal_re'))
             then {'field': 'lot4_surface_carrez', 'value': lot4_surface_carrez}
+        when try_cast(lot4_surface_carrez as double) >= 1e12
+            then {'field': 'lot4_surface_carrez@range', 'value': lot4_surface_carrez}
         when not regexp_full_match(coalesce(lot5_surface_carrez, '0'), getvariable('decimal_re'))
             then {'field': 'lot5_surface_carrez', 'value': lot5_surface_carrez}
+        when try_cast(lot5_surface_carrez as double) >= 1e12
+            then {'field': 'lot5_surface_carrez@range', 'value': lot5_surface_carrez}
         when not regexp_full_match(coalesce(nombre_pieces_principales, '0'), '[0-9]{1,6}')
             then {'field': 'nombre_pieces_principales', 'value': nombre_pieces_principales}
         when not regexp_full_match(coalesce(nombre_lots, '0'), '[0-9]{1,9}')

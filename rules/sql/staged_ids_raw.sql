@@ -1,8 +1,8 @@
--- The line and mutation id of each staged row of a raw DGFiP file, in its order (staged's rowid),
--- for a positional join with it (incoming_rows.sql). Mutation ids are rebuilt in file order as
--- Etalab's geo-dvf builder does: a new mutation starts whenever the price or the date, as written,
--- differs from the previous row's; id = '<year of the first row>-<n>'. Narrow on purpose: sorting
--- only (rowid, price, date) is ~30x faster than the wide rows.
+-- The line and mutation id of each staged row of a raw DGFiP file, by staged's rowid (`rid`, what
+-- incoming_rows.sql joins on). Mutation ids are rebuilt in file order as Etalab's geo-dvf builder
+-- does: a new mutation starts whenever the price or the date, as written, differs from the
+-- previous row's; id = '<year of the first row>-<n>'. Narrow on purpose: the window sorts only
+-- (rowid, price, date), not the wide rows.
 create or replace temp table staged_ids as
 with starts as (
     select
