@@ -255,6 +255,7 @@ def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> No
     lines, shape, ids = STAGING[cf.fmt]
     query.run(con, lines)
     query.run(con, shape)
+    query.run(con, "decimal_problem")
     query.run(con, "staged")
     (read,) = query.one(con, "count_lines")
     if read != cf.rows:  # never import a file DuckDB read differently from its lines
