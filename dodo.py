@@ -47,6 +47,7 @@ from rules.doitedge import (
     RecordCodec,
     Reporter,
     ctrl_c_is_one_line,
+    files_unchanged,
     github_output,
     guarded,
     no_full_collections,
@@ -111,9 +112,10 @@ def place_keys() -> tuple[tuple[str, str], ...]:
 
 
 def _source_files() -> list:
-    """Resolved lazily so a bad source= is one error line from the task, not a dodo crash."""
+    """Resolved lazily so a bad source= is one error line from the task, not a dodo crash; none
+    with source=datagouv (the load task reads its downloads' record)."""
     if FOLLOW:
-        return [P.downloads]
+        return []
     try:
         return sources.discover(SOURCE)
     except ImmoStatsError:  # reported by the load action itself, as one line
@@ -151,12 +153,15 @@ def task_load():
     return {
         "actions": [(guarded(_load), [files])],
         "file_dep": [
-            *files,
+            *([P.downloads] if FOLLOW else []),  # the download task's target: it runs first
             *reference.FILES,
             *codedeps.inputs(_load),
         ],
         "targets": [P.db, P.store_manifest, P.imports],
-        "uptodate": [config_changed({"source": SOURCE, "memory_limit": SETTINGS.memory_limit})],
+        "uptodate": [
+            config_changed({"source": SOURCE, "memory_limit": SETTINGS.memory_limit}),
+            files_unchanged(files, P.source_hashes),  # the sources, by sha256 as the import
+        ],
         "clean": [clean_targets, (store.clear_tmp, [P])],
     }
 

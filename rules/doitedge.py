@@ -17,7 +17,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 import orjson
@@ -27,6 +27,7 @@ from doit.task import IOConfig, Task, dict_to_task
 
 from rules import progress
 from rules.errors import DiskFullError, ImmoStatsError, interrupted, no_space
+from rules.files import HashCache
 
 INTERRUPTED = "interrupted (Ctrl-C): stopped; the next run finishes or undoes what this one left"
 _said: list[bool] = []  # the interruption was already reported (by a task's failure)
@@ -256,6 +257,42 @@ def _copied(first: dict[str, Any], fresh: list[str], name: str, entry: dict) -> 
     attrs["file_dep"] = {f if isinstance(f, str) else str(f) for f in entry["file_dep"]}
     attrs["targets"] = [f if isinstance(f, str) else str(f) for f in entry["targets"]]
     return task
+
+
+class files_unchanged:  # noqa: N801 (named as doit's own uptodate helpers, config_changed)
+    """A doit `uptodate`: true while `files` hold the bytes they held at the task's last success,
+    by their sha256 through the HashCache in `cache` (a file whose stat did not move is not read).
+
+    It declares the DVF sources of `load` in place of `file_dep`: after an import, doit's checker
+    read every source whose mtime had moved once more for its md5 (0.9 s per 500 MB file: a
+    release's file, and five at a build from scratch), though the import needs their sha256 and
+    keeps it. A file that cannot be read makes the task run, and its action says why. The digest
+    is taken before the task runs and saved after its success: a file changed during the run
+    makes the next run import again."""
+
+    KEY = "_files_unchanged"
+
+    def __init__(self, files: list[Path], cache: Path) -> None:
+        self.files, self.cache = files, cache
+        self.digest: list[list[str]] | None = None
+
+    def configure_task(self, task: Task) -> None:
+        task.value_savers.append(lambda: {self.KEY: self.digest})
+
+    def __call__(self, task: Task, values: dict) -> bool:
+        self.digest = self._digest()
+        return self.digest is not None and values.get(self.KEY) == self.digest
+
+    def _digest(self) -> list[list[str]] | None:
+        if not self.files:
+            return []
+        hashes = HashCache(self.cache)
+        try:
+            digest = [[str(path), hashes.sha256(path)] for path in self.files]
+        except OSError:
+            return None
+        hashes.save()  # the import that follows finds them there
+        return digest
 
 
 class RecordCodec:

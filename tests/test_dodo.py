@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
-from conftest import RAW_2021, doit_env, query, run_doit, tables
+from conftest import RAW_2020, RAW_2021, doit_env, query, run_doit, tables
 from frenchcheck import check
 
 from rules import config
@@ -211,6 +214,50 @@ def test_missing_source_is_one_line(tmp_path: Path, paths: Paths) -> None:
 
 def _files(site: Path) -> dict[str, bytes]:
     return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_the_sources_are_known_by_their_sha256_and_doit_does_not_read_them_again(
+    tmp_path: Path, paths: Paths
+) -> None:
+    """The load task declares the DVF sources by the sha256 the import keeps (files_unchanged):
+    doit's checker no longer reads each changed source again for its md5 after the import (0.9 s
+    per 500 MB file). A touched source with the same bytes runs no task; a changed one, even with
+    its size and mtime put back, is imported; a removed one runs the import, which keeps the
+    store's rows (their periods are not in the source any more)."""
+    source = tmp_path / "source"
+    source.mkdir()
+    data = RAW_2021.read_bytes()
+    raw = source / RAW_2021.name
+    raw.write_bytes(data)
+    args = (AIN, f"source={source}")
+    run_doit(paths, *args)
+    record = orjson.loads(_doit_record(paths, "load"))
+    assert not [k for k in record if k.startswith(str(source))], "doit keeps no md5 of a source"
+    assert record["_values_:"]["_files_unchanged"] == [[str(raw), hashlib.sha256(data).hexdigest()]]
+
+    later = raw.stat().st_mtime_ns + 5 * 10**9
+    os.utime(raw, ns=(later, later))
+    assert run_doit(paths, *args).stdout == ""
+    assert data.count(b"185000,00") == 3
+    raw.write_bytes(data.replace(b"185000,00", b"186000,00"))  # the same size and mtime
+    os.utime(raw, ns=(later, later))
+    assert "imported valeursfoncieres-2021" in run_doit(paths, *args).stdout
+    assert run_doit(paths, *args).stdout == ""
+    rows = query(paths.db, "select count(*) from dvf_rows")
+    shutil.copy(RAW_2020, source)
+    raw.unlink()
+    assert "imported valeursfoncieres-2020" in run_doit(paths, *args).stdout
+    assert query(paths.db, "select count(*) from dvf_rows where source_file = ?", [raw.name]) == rows
+    assert run_doit(paths, *args).stdout == ""
+
+
+def _doit_record(paths: Paths, task: str) -> str:
+    con = sqlite3.connect(paths.doit_db)
+    try:
+        (data,) = con.execute("select task_data from doit where task_id = ?", [task]).fetchone()
+    finally:
+        con.close()
+    return data
 
 
 def test_an_emptied_site_is_rebuilt_complete(paths: Paths) -> None:
