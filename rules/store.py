@@ -364,6 +364,8 @@ def _duckdb_input_error(path: Path, e: duckdb.Error) -> InputError:
     """Turn DuckDB's multi-line CSV error into one line: file, line, what is wrong."""
     text = str(e)
     line = int(m.group(1)) if (m := _CSV_LINE.search(text)) else None
+    if "Invalid unicode" in text:  # DuckDB checks every line's UTF-8 (sources.check does not)
+        return InputError(path, "not UTF-8 text; DVF files are UTF-8 (re-saved as Latin-1?)", line)
     if m := _COLUMNS.search(text):
         return InputError(
             path, f"expected {m.group(1)} fields, found {m.group(2)} (truncated or damaged file?)", line

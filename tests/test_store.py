@@ -16,7 +16,7 @@ import orjson
 import pytest
 from conftest import CEREMA, GEO_2021, PARIS_ROWS, RAW_2020, RAW_2021, query, raw_file, run_doit, tables
 
-from rules import files, reference, stats, store
+from rules import files, reference, sources, stats, store
 from rules import query as rules_query
 from rules.errors import InputError
 from rules.method import Method
@@ -55,6 +55,41 @@ def test_raw_and_geo_files_of_the_same_sales_load_to_the_same_rows(tmp_path: Pat
     # Rebuilt raw mutation ids are Etalab's: 19 mutations, 2021-1 .. 2021-19, in file order.
     ids = [r[0] for r in query(raw.db, "select distinct id_mutation from dvf_rows")]
     assert sorted(ids, key=lambda s: int(s.split("-")[1])) == [f"2021-{n}" for n in range(1, 20)]
+
+
+def test_a_latin1_byte_deep_in_a_large_file_is_one_line_at_its_line(tmp_path: Path, paths: Paths) -> None:
+    """UTF-8 is checked by DuckDB as it reads the file (sources.check no longer decodes it: 0.75 s of
+    a 500 MB file): the error names the first bad line exactly, past its parallel reader's first
+    buffers (50 MB here), and nothing of the file is stored."""
+    _import(paths, RAW_2020)
+    before = tables(paths.db)
+    rows = [PARIS_ROWS[i % len(PARIS_ROWS)] for i in range(400_000)]
+    rows[350_000] = rows[350_000].replace("DE RIVOLI", "DE RIVOLI \udce9")  # a lone byte 0xE9
+    header = RAW_2021.read_text("utf-8").splitlines()[0]
+    source = tmp_path / "valeursfoncieres-2021.txt"
+    source.write_bytes(("\n".join([header, *rows]) + "\n").encode("utf-8", "surrogateescape"))
+    with pytest.raises(InputError) as e:
+        _import(paths, source)
+    assert str(e.value) == f"{source}:350002: not UTF-8 text; DVF files are UTF-8 (re-saved as Latin-1?)"
+    assert tables(paths.db) == before
+    assert query(paths.db, "select status from update_log order by batch_id desc limit 1") == [("failed",)]
+
+
+def test_a_file_cut_inside_a_character_is_called_truncated(tmp_path: Path) -> None:
+    """The one UTF-8 check left to sources.check: the content's last bytes. A file cut inside a
+    character is truncated, not Latin-1; one cut after a whole character is not refused there."""
+    data = RAW_2021.read_bytes()
+    accent = data.index("é".encode())
+    for cut, refused in [(accent + 1, True), (accent + 2, False)]:
+        path = tmp_path / f"cut-{cut}.txt"
+        path.write_bytes(data[:cut])
+        if refused:
+            with pytest.raises(InputError) as e:
+                sources.check(path, tmp_path / "tmp")
+            line = data[:cut].count(b"\n") + 1
+            assert str(e.value) == f"{path}:{line}: ends in the middle of a UTF-8 character (truncated file?)"
+        else:
+            assert sources.check(path, tmp_path / "tmp").rows == data[:cut].count(b"\n")
 
 
 def test_an_infinite_carrez_surface_or_a_geo_row_without_its_mutation_is_one_line(
