@@ -291,7 +291,10 @@ class files_unchanged:  # noqa: N801 (named as doit's own uptodate helpers, conf
             digest = [[str(path), hashes.sha256(path)] for path in self.files]
         except OSError:
             return None
-        hashes.save()  # the import that follows finds them there
+        try:
+            hashes.save()  # the import that follows finds them there
+        except (ImmoStatsError, OSError):  # a full disk: the import hashes again, and says so
+            pass
         return digest
 
 
