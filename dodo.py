@@ -48,6 +48,7 @@ from rules.doitedge import (
     Reporter,
     ctrl_c_is_one_line,
     files_unchanged,
+    full_disk_at_the_records_is_one_line,
     github_output,
     guarded,
     no_full_collections,
@@ -62,6 +63,7 @@ from rules.settings import environment_fallback
 
 STARTED = time.time()  # what this run's tasks write is newer (see prerender.rewritten_since)
 ctrl_c_is_one_line()
+full_disk_at_the_records_is_one_line()
 output_may_close(sys.argv[1:])
 no_full_collections()
 var = environment_fallback(get_var)

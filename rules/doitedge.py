@@ -14,6 +14,7 @@ import inspect
 import json
 import os
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -86,6 +87,36 @@ def _end_as_interrupted() -> None:
         sys.stderr.flush()
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGINT)
+
+
+_records: dict[str, Any] = {}  # "lost": the folder whose full disk kept doit's records; "reporter"
+
+
+def full_disk_at_the_records_is_one_line() -> None:
+    """doit saves its records (build/.doit.sqlite3) as a run ends, even a run that ran no task (it
+    rewrites its group tasks' records): on a full disk, sqlite's "database or disk is full" came
+    out of doit as a traceback, after the tasks had done their work. With this project's reporter
+    in charge (a run), it is the one line a task's full disk gives (unless a task already said
+    one), and exit status 1; the next run, with room, does again what this one did, since none of
+    its records was saved (sqlite rolls the write back whole). Other commands keep doit's error."""
+    from doit.dependency import SqliteDB
+
+    def kept(write: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(write)
+        def written(self: SqliteDB, *args: Any) -> None:
+            try:
+                write(self, *args)
+            except sqlite3.OperationalError as e:
+                if "full" not in str(e) or "reporter" not in _records:
+                    raise
+                _records["lost"] = Path(self.name).parent
+
+        return written
+
+    # dump: the run's records; remove: a failed task's (its old record stays: the inputs that
+    # made it run still differ from it, so it runs again)
+    SqliteDB.dump = kept(SqliteDB.dump)
+    SqliteDB.remove = kept(SqliteDB.remove)
 
 
 class _Closable:
@@ -348,6 +379,8 @@ class Reporter(ExecutedOnlyReporter):
         self.tasks: dict[str, Any] = {}
         self.steps: dict[str, _Step] = {}
         self.current: _Step | None = None
+        self.failed = False
+        _records["reporter"] = self
 
     def initialize(self, tasks: dict[str, Any], selected_tasks: list[str]) -> None:
         self.tasks = tasks  # the live table: tasks created later (create_after) appear in it
@@ -376,6 +409,7 @@ class Reporter(ExecutedOnlyReporter):
 
     def add_failure(self, task: Any, fail: Any) -> None:
         self._finish()
+        self.failed = True
         if isinstance(fail, TaskFailed) and not fail.traceback:
             sys.stderr.write(f"error: {fail.message}\n")
             sys.stderr.flush()
@@ -385,6 +419,11 @@ class Reporter(ExecutedOnlyReporter):
     def complete_run(self) -> None:
         self._finish()
         super().complete_run()
+        if "lost" in _records:  # doit could not save its records (full_disk_at_the_records_is_one_line)
+            if not self.failed:
+                sys.stderr.write(f"error: {DiskFullError(_records['lost'])}\n")
+                sys.stderr.flush()
+            raise SystemExit(1)
 
     def _step(self, task: Any) -> _Step:
         name = _basename(task.name)

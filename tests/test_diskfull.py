@@ -3,6 +3,8 @@ line, a non-zero exit, and once space is back the next run ends where an uninter
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from conftest import query, run_doit
+from conftest import RAW_2021, query, run_doit
 
 from rules.paths import Paths
 from rules.templatecache import template_cache
@@ -95,19 +97,51 @@ def test_a_build_folder_that_fills_up_before_the_publish_is_one_line(
     paths = Paths.of(small_disk / "build", tmp_path / "site")
     _grow(small_disk)
     run_doit(paths, AIN)
-    filler = small_disk / "filler"
-    with open(filler, "wb") as f:  # the disk fills up between the build and the publish
+    filler = _fill(small_disk)  # the disk fills up between the build and the publish
+    proc = run_doit(paths, AIN, f"repo={repo}", "publish", check=False)
+    _one_line(proc, "")
+    assert subprocess.run(["git", "-C", str(repo), "show-ref"], capture_output=True, text=True).stdout == ""
+    filler.unlink()
+    assert "published " in run_doit(paths, AIN, f"repo={repo}", "publish").stdout
+
+
+def test_a_full_build_folder_is_one_line_even_when_no_task_runs(tmp_path: Path, small_disk: Path) -> None:
+    """doit saves its records in build/ as every run ends, one that runs no task too: a full disk
+    there was a traceback (sqlite's "database or disk is full"). It is one line, whatever the run
+    had to do: nothing, a touched source (known by its sha256 all the same: files_unchanged cannot
+    record its new stat), or a changed one (the import says it, once). With room again, the next
+    run imports the change, then does nothing."""
+    source = tmp_path / "source"
+    source.mkdir()
+    raw = source / RAW_2021.name
+    shutil.copy(RAW_2021, raw)
+    paths = Paths.of(small_disk / "build", tmp_path / "site")
+    args = (AIN, f"source={source}")
+    _grow(small_disk)
+    run_doit(paths, *args)
+    filler = _fill(small_disk)
+    _one_line(run_doit(paths, *args, check=False), paths.build)
+    later = raw.stat().st_mtime_ns + 5 * 10**9
+    os.utime(raw, ns=(later, later))
+    _one_line(run_doit(paths, *args, check=False), paths.build)
+    raw.write_bytes(raw.read_bytes().replace(b"185000,00", b"186000,00"))
+    _one_line(run_doit(paths, *args, check=False), "")
+    filler.unlink()
+    assert "imported " in run_doit(paths, *args).stdout
+    assert run_doit(paths, *args).stdout == ""
+
+
+def _fill(mount: Path) -> Path:
+    """Fill the disk at `mount` to its last byte; the file that does it."""
+    filler = mount / "filler"
+    with open(filler, "wb") as f:
         try:
             while True:
                 f.write(bytes(1 << 16))
                 f.flush()
         except OSError:
             pass
-    proc = run_doit(paths, AIN, f"repo={repo}", "publish", check=False)
-    _one_line(proc, "")
-    assert subprocess.run(["git", "-C", str(repo), "show-ref"], capture_output=True, text=True).stdout == ""
-    filler.unlink()
-    assert "published " in run_doit(paths, AIN, f"repo={repo}", "publish").stdout
+    return filler
 
 
 def test_a_full_temporary_folder_still_renders(small_disk: Path, monkeypatch: pytest.MonkeyPatch) -> None:
