@@ -89,7 +89,11 @@ def _end_as_interrupted() -> None:
         os.kill(os.getpid(), signal.SIGINT)
 
 
-_records: dict[str, Any] = {}  # "lost": the folder whose full disk kept doit's records; "reporter"
+class _Records:
+    """What full_disk_at_the_records_is_one_line shares with the Reporter."""
+
+    reported = False  # this project's Reporter runs the command: it says a save that failed
+    lost: Path | None = None  # the folder whose full disk kept doit's records from being saved
 
 
 def full_disk_at_the_records_is_one_line() -> None:
@@ -107,9 +111,9 @@ def full_disk_at_the_records_is_one_line() -> None:
             try:
                 write(self, *args)
             except sqlite3.OperationalError as e:
-                if "full" not in str(e) or "reporter" not in _records:
+                if "full" not in str(e) or not _Records.reported:
                     raise
-                _records["lost"] = Path(self.name).parent
+                _Records.lost = Path(self.name).parent
 
         return written
 
@@ -380,7 +384,7 @@ class Reporter(ExecutedOnlyReporter):
         self.steps: dict[str, _Step] = {}
         self.current: _Step | None = None
         self.failed = False
-        _records["reporter"] = self
+        _Records.reported = True
 
     def initialize(self, tasks: dict[str, Any], selected_tasks: list[str]) -> None:
         self.tasks = tasks  # the live table: tasks created later (create_after) appear in it
@@ -419,9 +423,9 @@ class Reporter(ExecutedOnlyReporter):
     def complete_run(self) -> None:
         self._finish()
         super().complete_run()
-        if "lost" in _records:  # doit could not save its records (full_disk_at_the_records_is_one_line)
+        if _Records.lost:  # doit could not save its records (full_disk_at_the_records_is_one_line)
             if not self.failed:
-                sys.stderr.write(f"error: {DiskFullError(_records['lost'])}\n")
+                sys.stderr.write(f"error: {DiskFullError(_Records.lost)}\n")
                 sys.stderr.flush()
             raise SystemExit(1)
 
