@@ -34,6 +34,12 @@ INTERRUPTED = "interrupted (Ctrl-C): stopped; the next run finishes or undoes wh
 _said: list[bool] = []  # the interruption was already reported (by a task's failure)
 
 
+def error_line(message: object) -> None:
+    """An expected error, as people read it: one line on stderr, written at once."""
+    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.flush()
+
+
 @functools.cache  # one wrapper per function: 35,000 render tasks share it (0.5 s of a France no-op)
 def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a task action: an ImmoStatsError fails the task with its one-line message."""
@@ -71,8 +77,7 @@ def ctrl_c_is_one_line() -> None:
         if not issubclass(kind, KeyboardInterrupt):
             previous(kind, value, tb)
         elif not _said:  # a task that was interrupted has already said it
-            sys.stderr.write(f"error: {INTERRUPTED}\n")
-            sys.stderr.flush()
+            error_line(INTERRUPTED)
 
     sys.excepthook = hook
     atexit.register(_end_as_interrupted)  # registered first: runs after every other exit handler
@@ -362,7 +367,7 @@ def or_exit(make: Callable[[], Any]) -> Any:
     try:
         return make()
     except ImmoStatsError as e:
-        sys.stderr.write(f"error: {e}\n")
+        error_line(e)
         raise SystemExit(2) from None
 
 
@@ -415,8 +420,7 @@ class Reporter(ExecutedOnlyReporter):
         self._finish()
         self.failed = True
         if isinstance(fail, TaskFailed) and not fail.traceback:
-            sys.stderr.write(f"error: {fail.message}\n")
-            sys.stderr.flush()
+            error_line(fail.message)
             return
         super().add_failure(task, fail)
 
@@ -425,8 +429,7 @@ class Reporter(ExecutedOnlyReporter):
         super().complete_run()
         if _Records.lost:  # doit could not save its records (full_disk_at_the_records_is_one_line)
             if not self.failed:
-                sys.stderr.write(f"error: {DiskFullError(_Records.lost)}\n")
-                sys.stderr.flush()
+                error_line(DiskFullError(_Records.lost))
             raise SystemExit(1)
 
     def _step(self, task: Any) -> _Step:
