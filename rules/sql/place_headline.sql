@@ -1,12 +1,12 @@
 -- Headline figures per place and type over the window (the last N calendar years), as Etalab's
 -- whole-period figures: count, median and mean price per m2, quartiles, mean and median surface.
 -- The three quantiles share one aggregate state (a list), which matters at France scale.
--- Communes (and cities) are many small groups: each is counted, and the holistic aggregates
--- (median, quartiles) run only where a figure can be published (n >= grade_min); at France scale,
--- holding every small group's values for an unpublishable median is what exhausts memory, and
--- nothing published changes. Departments, regions and France are a few hundred large groups:
--- counted and measured in one pass, their figures then cleared below grade_min as the communes'
--- are (a count and a semi join of their millions of rows cost a release as much again).
+-- Every group is counted, and its figures are published only from grade_min sales. Communes (and
+-- cities) are many small groups: the holistic aggregates (median, quartiles) run only on those
+-- that can be published; at France scale, holding every small group's values for an unpublishable
+-- median is what exhausts memory. Departments, regions and France are a few hundred large groups,
+-- counted and measured in one aggregation: a count and a semi join of their millions of rows first
+-- cost a release as much again.
 create or replace temp table place_headline as
 with windowed as not materialized (
     select level, code, type, prix_m2, surface_reelle_bati
@@ -19,22 +19,7 @@ counts as (
     where level = 'commune'
     group by all
 ),
-quantiles as (
-    select
-        level,
-        code,
-        type,
-        quantile_cont(prix_m2, [0.25, 0.5, 0.75]) as q,
-        round(avg(prix_m2))::integer as mean_m2,
-        round(median(surface_reelle_bati), 1)::double as median_surface,
-        round(avg(surface_reelle_bati), 1)::double as mean_surface
-    from windowed
-    semi join (select level, code, type from counts where n >= getvariable('grade_min')) big
-        using (level, code, type)
-    where level = 'commune'
-    group by all
-),
-parents as (
+measured as (
     select
         level,
         code,
@@ -44,25 +29,26 @@ parents as (
         round(avg(prix_m2))::integer as mean_m2,
         round(median(surface_reelle_bati), 1)::double as median_surface,
         round(avg(surface_reelle_bati), 1)::double as mean_surface
-    from windowed
-    where level <> 'commune'
+    from (
+        from windowed
+        semi join (select level, code, type from counts where n >= getvariable('grade_min')) big
+            using (level, code, type)
+        where level = 'commune'
+        union all
+        from windowed
+        where level <> 'commune'
+    )
     group by all
 ),
-figures as (
-    select c.level, c.code, c.type, c.n, f.q, f.mean_m2, f.median_surface, f.mean_surface
-    from counts c
-    left join quantiles f using (level, code, type)
+groups as (
+    select level, code, type, n from counts
     union all
-    select
-        level, code, type, n,
-        if(n >= getvariable('grade_min'), q, null),
-        if(n >= getvariable('grade_min'), mean_m2, null),
-        if(n >= getvariable('grade_min'), median_surface, null),
-        if(n >= getvariable('grade_min'), mean_surface, null)
-    from parents
+    select level, code, type, n from measured where level <> 'commune'
 )
 select
-    level, code, type, n,
-    round(q[2])::integer as median_m2, mean_m2, round(q[1])::integer as q1_m2,
-    round(q[3])::integer as q3_m2, median_surface, mean_surface
-from figures;
+    g.level, g.code, g.type, g.n,
+    round(m.q[2])::integer as median_m2, m.mean_m2, round(m.q[1])::integer as q1_m2,
+    round(m.q[3])::integer as q3_m2, m.median_surface, m.mean_surface
+from groups g
+left join measured m
+  on m.level = g.level and m.code = g.code and m.type = g.type and g.n >= getvariable('grade_min');
