@@ -313,10 +313,18 @@ def _figures(
 
 
 def _listed(row: tuple | None, method: Method) -> dict[str, Any]:
-    n = row[0] if row else 0
-    if row is None or method.grade(n) is None:
+    n, grade = _graded(row, method)
+    if grade is None or row is None:  # row: for the type checker (no grade without figures)
         return {"n": n, "published": False}
     return {"n": n, "published": True, "median_m2": row[1]}
+
+
+def _graded(row: tuple | None, method: Method) -> tuple[int, str | None]:
+    """A type's number of sales and the grade its figures are published with: none (not
+    published) below grade_min sales or without headline figures. What both _current and the
+    children's lists (_listed) publish by."""
+    n = row[0] if row else 0
+    return n, None if row is None else method.grade(n)
 
 
 def documents(
@@ -394,9 +402,8 @@ def summary(docs: dict[Key, PlaceDoc]) -> dict[str, dict[str, dict[str, Any]]]:
 def _current(row: tuple | None, rooms: dict[int, tuple], method: Method) -> Figures:
     """Headline figures of one type, or the reason they are not published; with a published
     headline, the median by number of rooms (1 to 5 and more; None below grade_min sales)."""
-    n = row[0] if row else 0
-    grade = method.grade(n)
-    if grade is None or row is None:
+    n, grade = _graded(row, method)
+    if grade is None or row is None:  # row: for the type checker (no grade without figures)
         reason = (
             f"{n} vente{'s' if n > 1 else ''} sur la période, moins que les {method.grade_min} "
             "nécessaires pour publier un prix fiable"
