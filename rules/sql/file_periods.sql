@@ -1,4 +1,5 @@
--- The periods (year, half-year, department) the file covers: what it replaces.
+-- The periods (year, half-year, department) the file covers: what it replaces. Read from staged
+-- (its rows are incoming_rows' rows), without incoming_rows' join to the mutation ids.
 insert into batch_periods
-select distinct source_file, source_sha256, annee, semestre, code_departement
-from incoming_rows;
+select distinct getvariable('source_file'), getvariable('source_sha256'), annee, semestre, code_departement
+from staged;
