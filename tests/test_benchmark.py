@@ -35,6 +35,8 @@ def test_generator_is_deterministic_and_has_dvf_structure(tmp_path: Path, seed: 
 def test_benchmark_runs_end_to_end_at_a_small_scale(tmp_path: Path) -> None:
     results = run.run(tmp_path, "05", years=2)
     assert results["rows"] > 1000 and results["pages"] > 150
+    # The import's floor: DuckDB reading the same files and nothing else, timed on its own.
+    assert results["ingest_floor_s"] > 0 and results["ingest_floor_rows_per_s"] > 0
     release = results["release"]
     assert release["communes"] > 0 and release["pages_rerendered"] > 0
     assert release["unexpected_pages"] == [], "only the touched communes and their aggregates re-render"
@@ -65,3 +67,6 @@ def test_benchmark_runs_end_to_end_at_a_small_scale(tmp_path: Path) -> None:
     assert results["peak_memory_mb"] == max(peaks.values()) == peaks[results["peak_step"]]
     assert all(10 < mb < 1500 for mb in peaks.values()), peaks
     assert "| full render |" in run.report(results)
+    assert "| DuckDB reading the files into memory, nothing else (the import's floor here) |" in run.report(
+        results
+    )
