@@ -288,8 +288,8 @@ def test_the_rooms_breakdown_matches_a_hand_computation(built: Paths, level: str
     for typ, rooms, price in _hendaye_sales():
         if rooms >= 1:
             by_rooms[typ, min(rooms, 5)].append(price)
-    current = _doc(built, level, code)["current_stats"]
-    grade_min = _doc(built, level, code)["metadata"]["method"]["grade_min"]
+    doc = _doc(built, level, code)
+    current, grade_min = doc["current_stats"], doc["metadata"]["method"]["grade_min"]
     published = 0
     for typ in ("appartement", "maison"):
         for group in current[typ]["pieces"]:
