@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,22 +24,54 @@ def canonical_json(data: Any) -> bytes:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write to a temporary file in the same folder, then rename: readers never see half a file.
+
+    A full build writes 70,000 files (the places' JSON, then their pages), so this is lean:
+    `tempfile.mkstemp` (its random name, its checks), a file object, a `mkdir` of a folder that
+    exists and a `chmod` by path were half of a JSON file's write (measured on the statistics of
+    all of France: 6.6 s of 8.4 s writing 35,040 new files). The temporary name is the process's
+    id and a counter (`.index.html.3f2a-1c.tmp`), created exclusively: another process's file, or
+    the leftover of a killed one whose id came round again, is stepped over. The folder is made
+    only when it is missing."""
+    tmp = ""
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
+        fd, tmp = _create_beside(path)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, 0o644)  # whatever the umask: the files are published
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
         if e.errno in NO_SPACE:
             raise DiskFullError(path) from None
         raise
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
         raise
+
+
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+_temp_numbers = itertools.count()  # threads share it: next() on a count is atomic under the GIL
+
+
+def _create_beside(path: Path) -> tuple[int, str]:
+    """A new, empty temporary file next to `path` (its folder made if missing): its descriptor
+    and name. The name matches `.*.tmp`, which publish never takes and tidy removes."""
+    stem = f"{path.parent}/.{path.name}.{os.getpid():x}-"
+    while True:
+        tmp = f"{stem}{next(_temp_numbers):x}.tmp"
+        try:
+            return os.open(tmp, _TEMP_FLAGS, 0o644), tmp
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

@@ -212,5 +212,7 @@ def test_the_nu_html_checker_finds_no_error(built: Paths) -> None:
             raise RuntimeError(f"the Nu HTML checker needs java and {VNU}: run .ci/install")
         pytest.skip(f"needs java and {VNU}: run .ci/install")
     files = [str(built.site / rel) for rel in SAMPLE]
-    proc = subprocess.run([java, *JVM, "-jar", str(VNU), "--errors-only", *files], capture_output=True, text=True)
+    proc = subprocess.run(
+        [java, *JVM, "-jar", str(VNU), "--errors-only", *files], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -1,0 +1,82 @@
+"""Atomic writes (rules/files.py): every file of site/ and build/ goes through them."""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from rules import files
+from rules.errors import DiskFullError
+
+
+def _temps(folder: Path) -> list[Path]:
+    return sorted(folder.rglob(".*.tmp"))
+
+
+def test_a_write_makes_its_folder_and_a_published_mode_whatever_the_umask(tmp_path: Path) -> None:
+    target = tmp_path / "ville" / "01053" / "index.html"
+    old = os.umask(0o077)
+    try:
+        files.write_atomic(target, b"<!doctype html>\n")
+    finally:
+        os.umask(old)
+    assert target.read_bytes() == b"<!doctype html>\n"
+    assert target.stat().st_mode & 0o777 == 0o644  # a web server reads it
+    assert _temps(tmp_path) == []
+
+
+def test_a_leftover_with_the_next_temporary_name_is_stepped_over(tmp_path: Path) -> None:
+    """A killed process whose id came round again left `.name.<pid>-<n>.tmp` behind: the write
+    takes another name, and leaves that file to tidy (it never enters a published tree)."""
+    target = tmp_path / "france.json"
+    files.write_atomic(target, b"1\n")
+    number = next(files._temp_numbers)  # the next ones are n + 1, n + 2
+    stale = [tmp_path / f".france.json.{os.getpid():x}-{n:x}.tmp" for n in (number + 1, number + 2)]
+    for path in stale:
+        path.write_bytes(b"half a file")
+    files.write_atomic(target, b"2\n")
+    assert target.read_bytes() == b"2\n"
+    assert _temps(tmp_path) == stale and all(p.read_bytes() == b"half a file" for p in stale)
+
+
+def test_a_full_disk_leaves_the_old_file_and_no_temporary_one(tmp_path: Path, monkeypatch) -> None:
+    target = tmp_path / "data" / "villes" / "01053.json"
+    files.write_atomic(target, b"old\n")
+
+    def full(fd: int, data: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "write", full)
+    with pytest.raises(DiskFullError):
+        files.write_atomic(target, b"new\n")
+    monkeypatch.undo()
+    assert target.read_bytes() == b"old\n" and _temps(tmp_path) == []
+
+
+def test_threads_writing_into_one_folder_each_get_their_own_temporary_file(tmp_path: Path) -> None:
+    """The history's writers are threads; 35,000 JSON files share data/villes/."""
+
+    def write(k: int) -> None:
+        for i in range(100):
+            files.write_atomic(tmp_path / "villes" / f"{k}-{i}.json", f"{k},{i}\n".encode())
+
+    threads = [threading.Thread(target=write, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    written = {p.name: p.read_text() for p in (tmp_path / "villes").iterdir()}
+    assert len(written) == 800 and written["7-99.json"] == "7,99\n"
+    assert _temps(tmp_path) == []
+
+
+def test_unchanged_bytes_are_not_written_again(tmp_path: Path) -> None:
+    target = tmp_path / "page.html"
+    assert files.write_if_changed(target, b"a\n") is True
+    os.utime(target, (1, 1))  # doit's check reads the mtime: an identical file keeps it
+    assert files.write_if_changed(target, b"a\n") is False and target.stat().st_mtime == 1
+    assert files.write_if_changed(target, b"b\n") is True and target.read_bytes() == b"b\n"
