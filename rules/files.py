@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
@@ -23,7 +24,7 @@ def canonical_json(data: Any) -> bytes:
     return orjson.dumps(data, option=_JSON_OPTS)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: str | Path, data: bytes) -> None:
     """Write to a temporary file in the same folder, then rename: readers never see half a file.
 
     A full build writes 70,000 files (the places' JSON, then their pages), so this is lean:
@@ -32,10 +33,11 @@ def write_atomic(path: Path, data: bytes) -> None:
     all of France: 6.6 s of 8.4 s writing 35,040 new files). The temporary name is the process's
     id and a counter (`.index.html.3f2a-1c.tmp`), created exclusively: another process's file, or
     the leftover of a killed one whose id came round again, is stepped over. The folder is made
-    only when it is missing."""
+    only when it is missing. `path` may be a string: the pages and JSON files are named as such."""
+    target = os.fspath(path)
     tmp = ""
     try:
-        fd, tmp = _create_beside(path)
+        fd, tmp = _create_beside(target)
         try:
             view = memoryview(data)
             while view:
@@ -43,16 +45,14 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.fchmod(fd, 0o644)  # whatever the umask: the files are published
         finally:
             os.close(fd)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except OSError as e:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
+        _remove(tmp)
         if e.errno in NO_SPACE:
-            raise DiskFullError(path) from None
+            raise DiskFullError(target) from None
         raise
     except BaseException:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
+        _remove(tmp)
         raise
 
 
@@ -60,10 +60,11 @@ _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 _temp_numbers = itertools.count()  # threads share it: next() on a count is atomic under the GIL
 
 
-def _create_beside(path: Path) -> tuple[int, str]:
-    """A new, empty temporary file next to `path` (its folder made if missing): its descriptor
+def _create_beside(target: str) -> tuple[int, str]:
+    """A new, empty temporary file next to `target` (its folder made if missing): its descriptor
     and name. The name matches `.*.tmp`, which publish never takes and tidy removes."""
-    stem = f"{path.parent}/.{path.name}.{os.getpid():x}-"
+    folder, name = os.path.split(target)
+    stem = f"{folder}/.{name}.{os.getpid():x}-"
     while True:
         tmp = f"{stem}{next(_temp_numbers):x}.tmp"
         try:
@@ -71,22 +72,37 @@ def _create_beside(path: Path) -> tuple[int, str]:
         except FileExistsError:
             continue
         except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(folder, exist_ok=True)
 
 
-def write_if_changed(path: Path, data: bytes) -> bool:
+def _remove(tmp: str) -> None:
+    if tmp:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def write_if_changed(path: str | Path, data: bytes) -> bool:
     """Write `data` atomically unless `path` already holds exactly these bytes.
 
     Leaving an identical file alone keeps its mtime, which keeps doit's dependency check on
     its fast path and stops the rebuild cascade at this file. Returns True when it wrote.
     """
     try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
+        if os.stat(path).st_size == len(data):
+            with open(path, "rb") as f:
+                if f.read() == data:
+                    return False
     except FileNotFoundError:
         pass
     write_atomic(path, data)
     return True
+
+
+def read_bytes(path: str) -> bytes:
+    """A file's bytes, by a name as doit declares it (a string: 35,000 pages read their JSON, and
+    making a Path of each name to read it cost a tenth of a page's render)."""
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

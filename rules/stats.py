@@ -260,13 +260,13 @@ def _documents(
     headline = _by_place(query.table(con, "st_headline"))  # every place's: parents list their children's
     figures = _figures(headline, method, places)
     keys = [key for key in places if key in build]
-    writer = _Writer(paths, places, plan, len(keys))
+    writer = _Writer(paths, places, plan, len(keys), present)
     for start in range(0, len(keys), BATCH):
         batch = keys[start : start + BATCH]
         query.run(con, "stats_build", [[level for level, _ in batch], [code for _, code in batch]])
         query.run(con, "stats_fetch")
         writer.write(documents(_fetch(con), headline, method, window, scope, batch, figures))
-    changes = writer.finish(present)
+    changes = writer.finish()
     changes["communes"] = sum(1 for level, _ in places if level == "commune")
     changes["published_communes"] = sum(
         1
@@ -550,8 +550,11 @@ class _Writer:
     changed, the data manifest (the sha256 of every file: the others' entries are kept), the
     pages without figures, and the aggregates' documents for the summary."""
 
-    def __init__(self, paths: Paths, places: dict[Key, pl.Place], plan: Plan, total: int) -> None:
+    def __init__(
+        self, paths: Paths, places: dict[Key, pl.Place], plan: Plan, total: int, present: set[str]
+    ) -> None:
         self.paths, self.places = paths, places
+        self.present = present  # the files of DATA_DIRS before the pass (_present)
         self.changed: dict[str, list[str]] = {lv: [] for lv in pl.LEVELS}
         self.manifest: dict[str, str] = {} if plan.full else orjson.loads(paths.data_manifest.read_bytes())
         self.empty: set[str] = set() if plan.full else set(orjson.loads(paths.unpublished.read_bytes()))
@@ -563,7 +566,10 @@ class _Writer:
             name = data_file(level, code)
             data = canonical_json(doc)
             self.manifest[name] = hashlib.sha256(data).hexdigest()
-            if write_if_changed(self.paths.site_file(name), data):
+            if level in DATA_DIRS and name not in self.present:  # new (a full pass into an empty site/)
+                write_atomic(self.paths.site_name(name), data)
+                self.changed[level].append(code)
+            elif write_if_changed(self.paths.site_name(name), data):
                 self.changed[level].append(code)
             url = page_url(level, code)
             if has_figures(doc):
@@ -574,13 +580,13 @@ class _Writer:
                 self.aggregates[level, code] = doc
             self.bar.update()
 
-    def finish(self, present: set[str]) -> dict[str, Any]:
+    def finish(self) -> dict[str, Any]:
         """Remove the files of places that no longer exist (of those `present` before the pass);
         write the manifests; the changes."""
         self.bar.close()
         paths = self.paths
         expected = {data_file(*key) for key in self.places}  # names, not Paths: 1.2 s -> 0.1 s (France)
-        removed = sorted(present - expected)
+        removed = sorted(self.present - expected)
         for rel in removed:
             paths.site_file(rel).unlink()
             self.manifest.pop(rel, None)
