@@ -251,7 +251,8 @@ def task_fingerprint():
 @create_after(executed="load")
 def task_render():
     """One page per place, re-rendered only when its JSON or its template's fingerprint changes."""
-    preload_records()  # created only when a run includes the pages: doit is about to check them all
+    # Made only when a run includes the pages: doit is about to check them all.
+    preload_records(f"render:{task['name']}" for task in _render_tasks())
     prerender.plan(
         _places_ahead, _pages_ahead, P.doit_db, P, lambda: prerender.rewritten_since(P.changes, STARTED)
     )

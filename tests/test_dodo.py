@@ -326,7 +326,7 @@ def test_doit_records_are_read_in_one_query_with_doit_own_values(
     live = Dependency(SqliteDB, file)
     live.backend.set("load", "result:", "changed this run")
     monkeypatch.setattr(Globals, "dep_manager", live)
-    assert preload_records() == 2
+    assert preload_records(["render:01001", "render:01003"]) == 2  # 01003: a page new to this build
 
     class NoQuery:
         def execute(self, *args: object) -> None:
@@ -336,6 +336,8 @@ def test_doit_records_are_read_in_one_query_with_doit_own_values(
     for name in ("render:01001", "render:01002"):
         assert live.backend.get(name, "result:") == expected.backend.get(name, "result:") is not None
     assert live.backend.get("load", "result:") == "changed this run"
+    assert live.backend.get("render:01003", "result:") is expected.backend.get("render:01003", "result:")
+    assert live.backend._cache["render:01003"] == expected.backend._cache["render:01003"] == {}
     monkeypatch.setattr(Globals, "dep_manager", None)
     assert preload_records() == 0
 
