@@ -64,7 +64,7 @@ def _create_beside(target: str) -> tuple[int, str]:
     """A new, empty temporary file next to `target` (its folder made if missing): its descriptor
     and name. The name matches `.*.tmp`, which publish never takes and tidy removes."""
     folder, name = os.path.split(target)
-    stem = f"{folder}/.{name}.{os.getpid():x}-"
+    stem = os.path.join(folder, f".{name}.{os.getpid():x}-")
     while True:
         tmp = f"{stem}{next(_temp_numbers):x}.tmp"
         try:
@@ -72,6 +72,8 @@ def _create_beside(target: str) -> tuple[int, str]:
         except FileExistsError:
             continue
         except FileNotFoundError:
+            if not folder:  # the current folder itself is gone
+                raise
             os.makedirs(folder, exist_ok=True)
 
 

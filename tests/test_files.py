@@ -29,6 +29,12 @@ def test_a_write_makes_its_folder_and_a_published_mode_whatever_the_umask(tmp_pa
     assert _temps(tmp_path) == []
 
 
+def test_a_name_without_a_folder_is_written_in_the_current_one(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    files.write_atomic("release.json", b"{}\n")
+    assert (tmp_path / "release.json").read_bytes() == b"{}\n" and _temps(tmp_path) == []
+
+
 def test_a_leftover_with_the_next_temporary_name_is_stepped_over(tmp_path: Path) -> None:
     """A killed process whose id came round again left `.name.<pid>-<n>.tmp` behind: the write
     takes another name, and leaves that file to tidy (it never enters a published tree)."""
