@@ -90,17 +90,15 @@ def write_if_changed(path: str | Path, data: bytes) -> bool:
     its fast path and stops the rebuild cascade at this file. Returns True when it wrote.
     """
     try:
-        if os.stat(path).st_size == len(data):
-            with open(path, "rb") as f:
-                if f.read() == data:
-                    return False
+        if os.stat(path).st_size == len(data) and read_bytes(path) == data:
+            return False
     except FileNotFoundError:
         pass
     write_atomic(path, data)
     return True
 
 
-def read_bytes(path: str) -> bytes:
+def read_bytes(path: str | Path) -> bytes:
     """A file's bytes, by a name as doit declares it (a string: 35,000 pages read their JSON, and
     making a Path of each name to read it cost a tenth of a page's render)."""
     with open(path, "rb") as f:

@@ -54,6 +54,7 @@ from typing import NamedTuple
 import orjson
 from doit.dependency import get_file_md5
 
+from rules.files import read_bytes
 from rules.paths import ROOT, Paths
 
 START_AFTER = 32  # page tasks a run has executed before it starts the worker
@@ -325,7 +326,7 @@ def _work(
         if i > _get(shared, FLOOR):  # the run has not reached it meanwhile
             with contextlib.suppress(Exception):  # its own task renders it, and says what is wrong
                 level, code = pages[i].level, pages[i].code
-                raw = places.json_path(paths, level, code).read_bytes()
+                raw = read_bytes(places.json_file(paths, level, code))  # as render_place reads it
                 html, read = render.page_html(paths, level, code, raw), digest(raw)
         conn.send((i, html, read))  # before BUSY moves on: the run may be waiting for it
         sent.append(i)

@@ -235,10 +235,6 @@ def page_file(paths: Paths, level: str, code: str) -> str:
     return paths.site_name(pages.page_file(level, code))
 
 
-def page_path(paths: Paths, level: str, code: str) -> Path:
-    return Path(page_file(paths, level, code))
-
-
 url = pages.page_url
 
 

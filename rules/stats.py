@@ -566,10 +566,11 @@ class _Writer:
             name = data_file(level, code)
             data = canonical_json(doc)
             self.manifest[name] = hashlib.sha256(data).hexdigest()
+            path = self.paths.site_name(name)
             if level in DATA_DIRS and name not in self.present:  # new (a full pass into an empty site/)
-                write_atomic(self.paths.site_name(name), data)
+                write_atomic(path, data)
                 self.changed[level].append(code)
-            elif write_if_changed(self.paths.site_name(name), data):
+            elif write_if_changed(path, data):
                 self.changed[level].append(code)
             url = page_url(level, code)
             if has_figures(doc):

@@ -80,7 +80,7 @@ def _map(html: str) -> _Map:
 
 
 def _page(paths: Paths, level: str, code: str) -> str:
-    return render.page_path(paths, level, code).read_text("utf-8")
+    return Path(render.page_file(paths, level, code)).read_text("utf-8")
 
 
 def _doc(paths: Paths, level: str, code: str) -> dict:
