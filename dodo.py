@@ -35,6 +35,7 @@ from rules import (
     purge,
     reference,
     render,
+    settled,
     site,
     sitefiles,
     sources,
@@ -66,6 +67,7 @@ ctrl_c_is_one_line()
 full_disk_at_the_records_is_one_line()
 output_may_close(sys.argv[1:])
 no_full_collections()
+settled.watch_runs()
 var = environment_fallback(get_var)
 P = or_exit(lambda: config.paths(var))  # and makes the build folder: doit does not make its database's
 or_exit(lambda: buildlock.hold(P.lock, sys.argv[1:]))  # one doit at a time on this build/
@@ -76,12 +78,16 @@ or_exit(lambda: versions.check_command_line(sys.argv[1:], PUB))
 if "publish" in sys.argv[1:]:  # before building anything: a public site needs its legal notice
     or_exit(lambda: CFG.legal.check(SETTINGS.site_url))
 GITHUB_REPO = PUB.github_repo
+TEMPLATES = sorted({*render.PAGE_TEMPLATES.values(), *sitefiles.STATIC_PAGES, "admin.html"})
 BUILD = [
     *(["check", "download"] if FOLLOW else []),
     "load",
     "stats",
     "assets",
-    "fingerprint",
+    # By name, not as their group: doit then checks them before it makes the pages' tasks, under
+    # `publish` too (a group's subtasks go to the back of its queue), and rules/settled.py can leave
+    # out the pages they leave up to date.
+    *(f"fingerprint:{name}" for name in TEMPLATES),
     "render",
     "sitefiles",
     "health",
@@ -97,7 +103,6 @@ DOIT_CONFIG = {
     "verbosity": 2,
     "minversion": "0.37.0",
 }
-TEMPLATES = sorted({*render.PAGE_TEMPLATES.values(), *sitefiles.STATIC_PAGES, "admin.html"})
 
 
 @cache
@@ -253,31 +258,36 @@ def task_render():
     """One page per place, re-rendered only when its JSON or its template's fingerprint changes."""
     # Made only when a run includes the pages: doit is about to check them all.
     preload_records(f"render:{task['name']}" for task in _render_tasks())
+    pages = settled.still_to_check("render", _render_tasks())  # less those doit would skip
     prerender.plan(
-        _places_ahead, _pages_ahead, P.doit_db, P, lambda: prerender.rewritten_since(P.changes, STARTED)
+        lambda: _places_ahead(pages),
+        lambda: _pages_ahead(pages),
+        P.doit_db,
+        P,
+        lambda: prerender.rewritten_since(P.changes, STARTED),
     )
-    yield from subtasks("render", _render_tasks(), task_render.__doc__)
+    yield from subtasks("render", pages, task_render.__doc__)
 
 
-def _ahead() -> Iterator[tuple[dict, list]]:
+def _ahead(pages: list[dict]) -> Iterator[tuple[dict, list]]:
     """The page tasks a worker may compute ahead, in doit's order, with their action's arguments
     (France's page, which also reads the summary and the release, is left to its task)."""
-    for task in _render_tasks():
+    for task in pages:
         fn, args = task["actions"][0]
         if fn is guarded(render.render_place) and args[1] != "france":
             yield task, args
 
 
-def _places_ahead() -> list[tuple[str, str]]:
-    return [(args[1], args[2]) for _, args in _ahead()]
+def _places_ahead(pages: list[dict]) -> list[tuple[str, str]]:
+    return [(args[1], args[2]) for _, args in _ahead(pages)]
 
 
-def _pages_ahead() -> list[prerender.Page]:
+def _pages_ahead(pages: list[dict]) -> list[prerender.Page]:
     return [
         prerender.Page(
             f"render:{t['name']}", args[1], args[2], tuple(map(str, t["file_dep"])), t["targets"][0]
         )
-        for t, args in _ahead()
+        for t, args in _ahead(pages)
     ]
 
 

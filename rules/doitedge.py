@@ -26,7 +26,7 @@ from doit.exceptions import InvalidTask, TaskFailed
 from doit.reporter import ExecutedOnlyReporter
 from doit.task import IOConfig, Task, dict_to_task
 
-from rules import progress
+from rules import progress, settled
 from rules.errors import DiskFullError, ImmoStatsError, interrupted, no_space
 from rules.files import HashCache
 
@@ -442,7 +442,7 @@ class Reporter(ExecutedOnlyReporter):
             self._finish()
         if name not in self.steps:
             siblings = sum(1 for t in self.tasks if t.startswith(name + ":"))
-            self.steps[name] = _Step(name, siblings)
+            self.steps[name] = _Step(name, siblings, settled.left_out(name))
         self.current = self.steps[name]
         return self.current
 
@@ -461,13 +461,17 @@ class _Step:
 
     UNITS = {"render": "pages", "fingerprint": "templates"}
 
-    def __init__(self, name: str, subtasks: int) -> None:
-        self.name, self.subtasks = name, subtasks
-        self.ran = self.kept = 0
+    def __init__(self, name: str, subtasks: int, left_out: int = 0) -> None:
+        """`subtasks` doit holds, and `left_out` more it was not given, up to date (rules/settled.py)."""
+        self.name, self.subtasks = name, subtasks + left_out
+        self.ran, self.kept = 0, left_out
         self.seconds = 0.0
         self.running = False
         self.clock = 0.0
-        self.bar = progress.bar(name, subtasks, self.UNITS.get(name, "tasks")) if subtasks > 1 else None
+        unit = self.UNITS.get(name, "tasks")
+        self.bar = progress.bar(name, self.subtasks, unit) if self.subtasks > 1 else None
+        if self.bar is not None and left_out:
+            self.bar.update(left_out)
 
     def started(self) -> None:
         self.running, self.clock = True, time.monotonic()

@@ -16,12 +16,14 @@ it dies with the run (PR_SET_PDEATHSIG) and holds none of the run's files (the b
 the run's); its output goes nowhere. A worker that dies is noticed within a second and the run
 carries on alone. It starts once a run has rendered `START_AFTER` pages in a row, or nearly,
 with at least `MIN_PAGES` to come: a single page and a small site (the README's 945 pages) never
-pay for it. A release's pages are a few in every hundred, which a worker judging every page it
-passes would not get ahead of; so when the run's first `START_AFTER` pages are sparse, the worker
-is given the pages this run's statistics pass rewrote the JSON of (`hint`, build/changes.json),
-if `MIN_HINTED` of them are still to come, and judges and renders those only, while doit walks
-the 35,000 tasks. A page the hint misses is rendered by its task; one it names that is up to date
-is judged so and left alone.
+pay for it. doit is given only the pages it would not skip (rules/settled.py), so a release's run
+(1,363 pages of 35,000) is dense too. Where the settled pages could not be left out, a release's
+pages are a few in every hundred, which a worker judging every page it passes would not get
+ahead of; so when the run's first `START_AFTER` pages are sparse, the worker is given the pages
+this run's statistics pass rewrote the JSON of (`hint`, build/changes.json), if `MIN_HINTED` of
+them are still to come, and judges and renders those only, while doit walks the 35,000 tasks. A
+page the hint misses is rendered by its task; one it names that is up to date is judged so and
+left alone.
 
 The two share two integers in memory: FLOOR, the last page the run has reached (the worker
 leaves it and all before it alone), and BUSY, the page the worker is rendering. The run waits

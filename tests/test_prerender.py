@@ -167,7 +167,7 @@ def test_a_sparse_run_without_enough_hinted_pages_starts_no_worker(
 DOIT_SAYING_ITS_HINT = """
 import atexit, sys
 from rules import prerender
-prerender.MIN_HINTED, prerender.START_AFTER = 0, 8
+prerender.MIN_HINTED, prerender.MIN_PAGES, prerender.START_AFTER = 0, 0, 8
 prerender.RUN = prerender._Run()
 given = []
 to_come = prerender._to_come
@@ -185,8 +185,8 @@ main()
 
 def test_a_release_through_doit_hands_its_rewritten_pages_to_the_worker(tmp_path: Path) -> None:
     """Every 2020 price of the Ain sample raised by one euro: a few pages in every ten re-render.
-    The run gives the worker the pages its statistics pass rewrote, and every page holds the
-    bytes its task alone renders."""
+    doit is given those (rules/settled.py leaves the others out), the worker computes them ahead
+    once the run has rendered a few, and every page holds the bytes its task alone renders."""
     paths = Paths.of(tmp_path / "build", tmp_path / "site")
     source = make_source(tmp_path / "source")
     run_doit(paths, "departements=01", f"source={source}")

@@ -74,3 +74,10 @@ def test_a_step_summary_agrees_with_its_count() -> None:
     step.done()
     step.unchanged()
     assert re.fullmatch(r"render: 1 page in [\d.]+ s, 1 unchanged", step.close())
+    # Pages doit was not given, up to date (rules/settled.py), are unchanged ones too.
+    step = doitedge._Step("render", 2, 35_042)
+    step.started()
+    step.done()
+    step.unchanged()
+    assert re.fullmatch(r"render: 1 page in [\d.]+ s, 35,043 unchanged", step.close())
+    assert doitedge._Step("render", 0, 35_044).close() == ""  # nothing ran: nothing to say
