@@ -385,6 +385,7 @@ class Reporter(ExecutedOnlyReporter):
     `doit -v 2` prints one line per task instead. Expected errors are one line on stderr."""
 
     desc = "one line per step, one line per expected error"
+    counts_left_out = True  # counts the pages rules/settled.py left out as unchanged
 
     def __init__(self, outstream: Any, options: dict) -> None:
         super().__init__(_Closable(outstream), options)  # doit took sys.stdout before dodo.py ran

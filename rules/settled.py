@@ -8,8 +8,9 @@ skip at its first and cheapest test, judged in one pass when the pages' tasks ar
 
 A page is left out only when all of these hold, and is otherwise handed to doit, which decides
 as it always did (a page whose input has a new mtime but the same bytes, for instance):
-- the run is doit's `run`, with the pages' tasks made during the run (dodo.py's create_after), not
-  `--always-execute`, and no page was asked for on the command line, by its task or its file;
+- the run is doit's `run`, with the pages' tasks made during the run (dodo.py's create_after), by
+  its one-task-at-a-time runner, not `--always-execute`, with doit's MD5Checker and a reporter that
+  counts the pages left out (dodo.py's), and no page was asked for, by its task or its file;
 - every task that writes one of the page's inputs (by doit's own map of targets) has already been
   processed in this run, up to date or successful: no input of the page can change before doit
   would have reached it. An input no task declares is one doit too reads as it finds it;
@@ -34,17 +35,21 @@ SETTLED = frozenset({"up-to-date", "successful"})  # doit's ExecNode.run_status 
 
 
 class _Run:
-    """The run in progress: doit's dispatcher (its tasks, targets and nodes) and its options."""
+    """The run in progress: doit's dispatcher (its tasks, targets and nodes), and whether its pages
+    may be left out (see `watch_runs`)."""
 
     dispatcher: Any = None
-    always = False
+    may_leave_out = False
     watched = False
     left_out: dict[str, int] = {}
 
 
 def watch_runs() -> None:
-    """Keep, while doit's runner runs, its dispatcher and whether it executes every task: the
-    pages' tasks are made during the run, and only then is what the run has processed known."""
+    """Keep, while doit's runner runs, its dispatcher: the pages' tasks are made during the run, and
+    only then is what the run has processed known. Pages are left out only by doit's one-task-at-a-
+    time runner (under `-n`, tasks made later finish in any order: a page's input may yet have a
+    writer doit has not made), without `--always-execute`, and with a reporter that counts them
+    (`counts_left_out`; doit's console and json reporters list every up-to-date task)."""
     from doit.runner import Runner
 
     if _Run.watched:
@@ -53,11 +58,16 @@ def watch_runs() -> None:
 
     @functools.wraps(original)
     def run_all(self: Runner, task_dispatcher: Any) -> Any:
-        _Run.dispatcher, _Run.always, _Run.left_out = task_dispatcher, bool(self.always_execute), {}
+        _Run.dispatcher, _Run.left_out = task_dispatcher, {}
+        _Run.may_leave_out = (
+            type(self) is Runner
+            and not self.always_execute
+            and getattr(self.reporter, "counts_left_out", False) is True
+        )
         try:
             return original(self, task_dispatcher)
         finally:
-            _Run.dispatcher = None
+            _Run.dispatcher, _Run.may_leave_out = None, False
 
     Runner.run_all = run_all
     _Run.watched = True
@@ -70,15 +80,18 @@ def left_out(basename: str) -> int:
 
 def still_to_check(basename: str, declared: list[dict]) -> list[dict]:
     """`declared` (subtasks of `basename`, as dicts) less those doit would find up to date now."""
+    from doit.dependency import MD5Checker
     from doit.globals import Globals
 
     run, dep = _Run.dispatcher, Globals.dep_manager
     backend = getattr(dep, "backend", None)
-    if run is None or _Run.always or not isinstance(getattr(backend, "_cache", None), dict):
+    if run is None or not _Run.may_leave_out or not isinstance(getattr(backend, "_cache", None), dict):
+        return declared
+    if type(getattr(dep, "checker", None)) is not MD5Checker:  # another checker records other states
         return declared
     if any(name.startswith((f"{basename}:", "_regex_target")) for name in run.selected_tasks):
         return declared  # a page asked for by its name or its file: doit makes it from the list
-    judge = _Judge(type(dep.checker).__name__, run.targets, run.nodes)
+    judge = _Judge(MD5Checker.__name__, run.targets, run.nodes)
     kept = [e for e in declared if not judge.up_to_date(e, _record(backend, f"{basename}:{e['name']}"))]
     _Run.left_out[basename] = len(declared) - len(kept)
     return kept

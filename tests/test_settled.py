@@ -55,6 +55,8 @@ class Site:
         site = self
 
         class Recorder(ExecutedOnlyReporter):
+            counts_left_out = True  # as dodo.py's Reporter
+
             def execute_task(self, task: object) -> None:
                 site.ran.append(task.name)  # type: ignore[attr-defined]
 
@@ -159,3 +161,32 @@ def test_doit_runs_the_pages_it_would_run_given_them_all(sites: tuple[Site, Site
             ran.append(site.doit(*args))
         assert ran[0] == ran[1] == [f"pages:{c}" for c in expected], what
         assert (everything.made, leaving_out.made) == ([0], [left_out]), what
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--check_file_uptodate", "timestamp"],  # records an mtime, not (mtime, size, md5)
+        ["-n", "2", "-P", "thread"],  # tasks made later finish in any order
+    ],
+)
+def test_nothing_is_left_out_where_doit_must_see_all(sites: tuple[Site, Site], args: list[str]) -> None:
+    """Another checker and doit's parallel runners get every page task, and doit runs the pages it
+    would have run."""
+    _, site = sites
+    assert site.doit(*args) == [f"pages:{c}" for c in CODES]
+    assert site.doit(*args) == [] and site.made == [0]
+    site.json("p1").write_text("p1: 2")
+    assert site.doit(*args) == ["pages:p1"] and site.made == [0]
+
+
+def test_a_reporter_that_lists_up_to_date_tasks_still_lists_every_page(
+    sites: tuple[Site, Site], tmp_path: Path
+) -> None:
+    _, site = sites
+    site.doit()
+    site.doit("--reporter", "console", "--output-file", str(tmp_path / "out.txt"))
+    assert site.made == [0]
+    lines = (tmp_path / "out.txt").read_text().splitlines()
+    listed = [ln for ln in lines if ln.startswith("-- pages:")]  # doit's line for an up-to-date task
+    assert listed == [f"-- pages:{c}" for c in CODES]
