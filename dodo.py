@@ -45,12 +45,10 @@ from rules import (
     versions,
 )
 from rules.doitedge import (
-    RecordCodec,
     Reporter,
     ctrl_c_is_one_line,
     files_unchanged,
     full_disk_at_the_records_is_one_line,
-    github_output,
     guarded,
     no_full_collections,
     or_exit,
@@ -60,7 +58,9 @@ from rules.doitedge import (
 )
 from rules.errors import ImmoStatsError
 from rules.paths import ADMIN, HEALTH, SUMMARY
+from rules.recordcodec import RecordCodec
 from rules.settings import environment_fallback
+from rules.stepoutputs import github_output
 
 STARTED = time.time()  # what this run's tasks write is newer (see prerender.rewritten_since)
 ctrl_c_is_one_line()

@@ -23,11 +23,11 @@ from urllib.parse import urlparse
 import orjson
 
 from rules import http, store
-from rules.doitedge import github_output
 from rules.errors import ImmoStatsError
 from rules.files import canonical_json, write_if_changed
 from rules.paths import Paths
 from rules.settings import Settings, setting
+from rules.stepoutputs import github_output
 
 DEFAULT_API = "https://www.data.gouv.fr/api/1"
 DEFAULT_DATASET = "demandes-de-valeurs-foncieres"  # or demandes-de-valeurs-foncieres-geolocalisees

@@ -11,7 +11,6 @@ import contextlib
 import functools
 import gc
 import inspect
-import json
 import os
 import signal
 import sqlite3
@@ -21,7 +20,6 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePath
 from typing import Any
 
-import orjson
 from doit.exceptions import InvalidTask, TaskFailed
 from doit.reporter import ExecutedOnlyReporter
 from doit.task import IOConfig, Task, dict_to_task
@@ -342,30 +340,6 @@ class files_unchanged:  # noqa: N801 (named as doit's own uptodate helpers, conf
         return digest
 
 
-class RecordCodec:
-    """doit's records (one JSON document per task in its sqlite3 file) through orjson, not the
-    json module: a no-change run at France scale decodes 35,000 of them (0.25 s with json) and a
-    full render encodes as many. Records either codec wrote read back equal through the other.
-    Where orjson and json differ, json decides: integers beyond 64 bits, which orjson will not
-    write, and NaN or infinities, which it writes as null, are written by json (any record with a
-    null is: rare, and exact); records orjson cannot read (json's NaN, Infinity) are read by json.
-    orjson would read an integer beyond 64 bits as a float: doit's records hold none (sizes,
-    mtimes, digests, counts)."""
-
-    def encode(self, data: Any) -> str:
-        try:
-            text = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
-        except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits, for instance
-            return json.dumps(data)
-        return json.dumps(data) if b"null" in text else text.decode()
-
-    def decode(self, data: str | bytes) -> Any:
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:  # NaN, Infinity: what json writes and orjson refuses
-            return json.loads(data)
-
-
 def or_exit(make: Callable[[], Any]) -> Any:
     """Evaluate a setting while doit loads dodo.py: a bad value is one line and exit status 2."""
     try:
@@ -518,11 +492,3 @@ def per_task_lines(argv: list[str]) -> bool:
             continue
         return value.isdigit() and int(value) >= 2
     return False
-
-
-def github_output(**values: str) -> None:
-    """Step outputs for GitHub Actions (`name=value` lines in $GITHUB_OUTPUT); nothing elsewhere."""
-    target = os.environ.get("GITHUB_OUTPUT")
-    if target:
-        with open(target, "a", encoding="utf-8") as f:
-            f.writelines(f"{name}={value}\n" for name, value in values.items())

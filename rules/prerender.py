@@ -338,7 +338,7 @@ def _work(
 
 def _records(doit_db: str) -> dict[str, dict]:
     """doit's records as it holds them at the start of the run (it writes them at its end)."""
-    from rules.doitedge import RecordCodec
+    from rules.recordcodec import RecordCodec
 
     try:
         with contextlib.closing(sqlite3.connect(f"file:{doit_db}?mode=ro", uri=True)) as con:

@@ -347,7 +347,7 @@ def test_doit_records_read_the_same_through_either_codec(tmp_path: Path) -> None
     restored from a CI cache) as doit would, and the other way round."""
     from doit.dependency import Dependency, JSONCodec, SqliteDB
 
-    from rules.doitedge import RecordCodec
+    from rules.recordcodec import RecordCodec
 
     values = {
         "site/ville/97611/index.html": [1733488441.123456, 51234, "d41d8cd98f00b204e9800998ecf8427e"],

@@ -14,7 +14,8 @@ from doit.loader import create_after
 from doit.reporter import ExecutedOnlyReporter
 
 from rules import settled
-from rules.doitedge import RecordCodec, subtasks
+from rules.doitedge import subtasks
+from rules.recordcodec import RecordCodec
 
 CODES = [f"p{i}" for i in range(8)]
 

@@ -344,6 +344,13 @@ def test_code_is_an_input_like_data(tmp_path: Path) -> None:
         f.write("# edited\n")
     assert _doit(project, paths, *args) == set()
 
+    # How doit is driven (its reporter, the pages it is given), not what the tasks make: no task's
+    # input. It was every page's, through the records' codec the prerender worker imported from it.
+    for module in ("doitedge.py", "settled.py"):
+        with open(project / "rules" / module, "a") as f:
+            f.write("# edited\n")
+        assert _doit(project, paths, *args) == set(), module
+
     with open(project / "rules" / "sql" / "place_recent.sql", "a") as f:  # read by stats only
         f.write("-- edited\n")
     ran = _doit(project, paths, *args)
