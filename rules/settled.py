@@ -29,8 +29,6 @@ import functools
 import os
 from typing import Any
 
-# What a page task declares (doitedge.subtasks' plain subtasks): anything else goes to doit.
-PAGE_FIELDS = frozenset({"name", "actions", "file_dep", "targets", "clean"})
 SETTLED = frozenset({"up-to-date", "successful"})  # doit's ExecNode.run_status once processed
 
 
@@ -83,6 +81,8 @@ def still_to_check(basename: str, declared: list[dict]) -> list[dict]:
     from doit.dependency import MD5Checker
     from doit.globals import Globals
 
+    from rules.doitedge import SUBTASK_FIELDS  # here: doitedge's reporter imports this module
+
     run, dep = _Run.dispatcher, Globals.dep_manager
     backend = getattr(dep, "backend", None)
     if run is None or not _Run.may_leave_out or not isinstance(getattr(backend, "_cache", None), dict):
@@ -91,7 +91,7 @@ def still_to_check(basename: str, declared: list[dict]) -> list[dict]:
         return declared
     if any(name.startswith((f"{basename}:", "_regex_target")) for name in run.selected_tasks):
         return declared  # a page asked for by its name or its file: doit makes it from the list
-    judge = _Judge(MD5Checker.__name__, run.targets, run.nodes)
+    judge = _Judge(MD5Checker.__name__, run.targets, run.nodes, SUBTASK_FIELDS)
     kept = [e for e in declared if not judge.up_to_date(e, _record(backend, f"{basename}:{e['name']}"))]
     _Run.left_out[basename] = len(declared) - len(kept)
     return kept
@@ -106,14 +106,18 @@ def _record(backend: Any, task_id: str) -> dict:
 
 
 class _Judge:
-    """doit's up-to-date test for one pass over the pages, each file's stat taken once."""
+    """doit's up-to-date test for one pass over the pages, each file's stat taken once. A page
+    declaring more than `fields` (doitedge.subtasks' plain page tasks: no `uptodate`, say) goes to
+    doit."""
 
-    def __init__(self, checker: str, producers: dict[str, str], nodes: dict[str, Any]) -> None:
-        self.checker, self.producers, self.nodes = checker, producers, nodes
+    def __init__(
+        self, checker: str, producers: dict[str, str], nodes: dict[str, Any], fields: frozenset[str]
+    ) -> None:
+        self.checker, self.producers, self.nodes, self.fields = checker, producers, nodes, fields
         self.mtimes: dict[str, float | None] = {}
 
-    def up_to_date(self, entry: dict, record: dict | None) -> bool:
-        if entry.keys() != PAGE_FIELDS or not record:
+    def up_to_date(self, entry: dict, record: dict) -> bool:
+        if entry.keys() != self.fields or not record:
             return False
         if record.get("checker:") != self.checker or "ignore:" in record:
             return False
