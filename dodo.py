@@ -57,6 +57,7 @@ from rules.doitedge import (
     subtasks,
 )
 from rules.errors import ImmoStatsError
+from rules.md5checker import MD5Checker
 from rules.paths import ADMIN, HEALTH, SUMMARY
 from rules.recordcodec import RecordCodec
 from rules.settings import environment_fallback
@@ -99,6 +100,7 @@ DOIT_CONFIG = {
     "dep_file": str(P.doit_db),
     "backend": "sqlite3",
     "codec_cls": RecordCodec,
+    "check_file_uptodate": MD5Checker,
     "reporter": Reporter,
     "verbosity": 2,
     "minversion": "0.37.0",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from datetime import date, datetime
 
@@ -23,8 +24,10 @@ NNBSP = "\u202f"  # narrow no-break space: thousands, before ; : ! ? and inside 
 NBSP = "\u00a0"  # no-break space: between a number and its noun
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def nombre(value: float | int) -> str:
-    """12345 -> '12 345'; 71.5 -> '71,5'."""
+    """12345 -> '12 345'; 71.5 -> '71,5'. Kept for the run: a commune page writes about 80
+    numbers, counts and prices that recur across France's 35,000 pages (4-5 % of a page)."""
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.1f}".replace(",", NNBSP).replace(".", ",")
     return f"{int(value):,}".replace(",", NNBSP)

@@ -9,8 +9,9 @@ skip at its first and cheapest test, judged in one pass when the pages' tasks ar
 A page is left out only when all of these hold, and is otherwise handed to doit, which decides
 as it always did (a page whose input has a new mtime but the same bytes, for instance):
 - the run is doit's `run`, with the pages' tasks made during the run (dodo.py's create_after), by
-  its one-task-at-a-time runner, not `--always-execute`, with doit's MD5Checker and a reporter that
-  counts the pages left out (dodo.py's), and no page was asked for, by its task or its file;
+  its one-task-at-a-time runner, not `--always-execute`, with doit's MD5Checker (or dodo.py's, which
+  records the same states: rules/md5checker.py) and a reporter that counts the pages left out
+  (dodo.py's), and no page was asked for, by its task or its file;
 - every task that writes one of the page's inputs (by doit's own map of targets) has already been
   processed in this run, up to date or successful: no input of the page can change before doit
   would have reached it. An input no task declares is one doit too reads as it finds it;
@@ -78,16 +79,17 @@ def left_out(basename: str) -> int:
 
 def still_to_check(basename: str, declared: list[dict]) -> list[dict]:
     """`declared` (subtasks of `basename`, as dicts) less those doit would find up to date now."""
-    from doit.dependency import MD5Checker
+    from doit import dependency
     from doit.globals import Globals
 
     from rules.doitedge import SUBTASK_FIELDS  # here: doitedge's reporter imports this module
+    from rules.md5checker import MD5Checker
 
     run, dep = _Run.dispatcher, Globals.dep_manager
     backend = getattr(dep, "backend", None)
     if run is None or not _Run.may_leave_out or not isinstance(getattr(backend, "_cache", None), dict):
         return declared
-    if type(getattr(dep, "checker", None)) is not MD5Checker:  # another checker records other states
+    if type(getattr(dep, "checker", None)) not in (MD5Checker, dependency.MD5Checker):  # others: other states
         return declared
     if any(name.startswith((f"{basename}:", "_regex_target")) for name in run.selected_tasks):
         return declared  # a page asked for by its name or its file: doit makes it from the list

@@ -15,6 +15,7 @@ from doit.reporter import ExecutedOnlyReporter
 
 from rules import settled
 from rules.doitedge import subtasks
+from rules.md5checker import MD5Checker
 from rules.recordcodec import RecordCodec
 
 CODES = [f"p{i}" for i in range(8)]
@@ -25,8 +26,8 @@ class Site:
     per page (p6's written by a task of its own, from a source file), one task per page, made
     during the run as dodo.py makes them, with or without leaving out the settled ones."""
 
-    def __init__(self, folder: Path, leave_out: bool) -> None:
-        self.folder, self.leave_out = folder, leave_out
+    def __init__(self, folder: Path, leave_out: bool, checker: str | type = MD5Checker) -> None:
+        self.folder, self.leave_out, self.checker = folder, leave_out, checker
         folder.mkdir()
         (folder / "template").write_text("t1")
         (folder / "source-p6").write_text("s1")
@@ -117,6 +118,7 @@ class Site:
                 "dep_file": str(folder / "doit.sqlite3"),
                 "backend": "sqlite3",
                 "codec_cls": RecordCodec,
+                "check_file_uptodate": self.checker,  # dodo.py's, or doit's own ("md5")
                 "reporter": reporter,
                 "default_tasks": ["fingerprint", "late", "pages"],
             },
@@ -135,9 +137,10 @@ def sites(tmp_path: Path) -> tuple[Site, Site]:
     return Site(tmp_path / "all", leave_out=False), Site(tmp_path / "settled", leave_out=True)
 
 
-def test_doit_runs_the_pages_it_would_run_given_them_all(sites: tuple[Site, Site]) -> None:
-    """The same changes to two copies of a site, one run giving doit every page task, the other
-    leaving out the settled ones: doit executes the same pages at every step, the expected ones."""
+def test_doit_runs_the_pages_it_would_run_given_them_all(sites: tuple[Site, Site], tmp_path: Path) -> None:
+    """The same changes to copies of a site, one run giving doit every page task, another leaving
+    out the settled ones, both with dodo.py's checker, and a third with doit's own checker and
+    every page: doit executes the same pages at every step, the expected ones."""
     steps: list[tuple[str, Callable[[Site], object], list[str], list[str], int]] = [
         # what happens, the change, doit's arguments, the pages run, the pages left out
         ("first build", lambda s: None, [], CODES, 0),
@@ -155,12 +158,13 @@ def test_doit_runs_the_pages_it_would_run_given_them_all(sites: tuple[Site, Site
         ("nothing changed, again", lambda s: None, [], [], 8),
     ]  # fmt: skip
     everything, leaving_out = sites
+    doits_own = Site(tmp_path / "doit", leave_out=False, checker="md5")
     for what, change, args, expected, left_out in steps:
         ran = []
-        for site in sites:
+        for site in (*sites, doits_own):
             change(site)
             ran.append(site.doit(*args))
-        assert ran[0] == ran[1] == [f"pages:{c}" for c in expected], what
+        assert ran[0] == ran[1] == ran[2] == [f"pages:{c}" for c in expected], what
         assert (everything.made, leaving_out.made) == ([0], [left_out]), what
 
 
