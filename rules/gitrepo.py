@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -55,6 +55,53 @@ class Change(NamedTuple):
     path: str
     old: str
     new: str
+
+
+@dataclass(frozen=True)
+class Ran:
+    """How a git command run beside others ended."""
+
+    command: str
+    code: int
+    stdout: bytes
+    reason: str
+
+    def check(self) -> str:
+        """Its output, or the GitError its failure is."""
+        if self.code:
+            raise GitError(f"git {self.command} failed: {self.reason}", self.reason)
+        return self.stdout.decode("utf-8", "surrogateescape").strip()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A folder whose tree is taken through a private index, whose stat cache means only the
+    files that changed are read again. `exclude`: globs that never enter it; `objects`: settings
+    for the objects its add writes (COMPRESSED); `only`: the one top-level subfolder it holds;
+    `without`: top-level subfolders it leaves to other snapshots."""
+
+    index: Path
+    work: Path
+    exclude: tuple[str, ...] = ()
+    objects: dict[str, str] = field(default_factory=dict)
+    only: str | None = None
+    without: tuple[str, ...] = ()
+
+    def pathspecs(self) -> list[str]:
+        return [
+            self.only or ".",
+            *(f":(exclude){d}" for d in self.without),
+            *(f":(exclude,glob){g}" for g in self.exclude),
+        ]
+
+    def outside(self, path: str) -> bool:
+        """A path this snapshot's index may hold from an earlier run but must not: it was entered
+        before it was excluded, or before a subfolder went to another snapshot."""
+        if any(fnmatch(path, g) or fnmatch(f"/{path}", g) for g in self.exclude):
+            return True
+        if self.only is not None and not path.startswith(f"{self.only}/"):
+            return True
+        return any(path.startswith(f"{d}/") for d in self.without)
 
 
 @dataclass(frozen=True)
@@ -210,36 +257,103 @@ class GitRepo:
     def tree_from_dir(
         self, index: Path, work: Path, exclude: Iterable[str] = (), objects: dict[str, str] | None = None
     ) -> tuple[str, set[str]]:
-        """The tree of a folder as it is on disk, and the paths it holds, through a private index
-        whose stat cache means only changed files are read again. Paths matching `exclude` (globs)
-        never enter it; `objects`: settings for the objects it writes (COMPRESSED).
+        """The tree of a folder as it is on disk, and the paths it holds (see `trees`)."""
+        return self.trees([Snapshot(index, work, tuple(exclude), objects or {})])[0]
 
-        The index lives in build/, restored from the CI cache next to a fresh clone: when it names
+    def trees(self, snapshots: Sequence[Snapshot]) -> list[tuple[str, set[str]]]:
+        """Each snapshot's tree as its folder is on disk, and the paths it holds. Their `git add`s
+        run at once, then their `write-tree`s: each reads, hashes and writes on one core (a first
+        publish writes the site's 680 MB and 35,000 folders, and the history's 343 MB), and they
+        share nothing but the object store.
+
+        An index lives in build/, restored from the CI cache next to a fresh clone: when it names
         a blob this repository lacks (the run that wrote it committed, then its push failed), git
-        cannot write the tree, and the index is rebuilt from the files, once."""
-        try:
-            return self._tree_from_dir(index, work, exclude, objects)
-        except GitError as e:
-            if not e.reason.endswith(MISSING_OBJECTS):
-                raise
-        index.unlink(missing_ok=True)
-        return self._tree_from_dir(index, work, exclude, objects)
+        cannot write the tree, and that index is rebuilt from the files, once."""
+        for snap in snapshots:
+            _unlock(snap.index)
+        added = self._at_once(
+            [["add", "--all", "--force", "--", *s.pathspecs()] for s in snapshots],
+            [settings_env({**TRUST_MTIME, **s.objects}, self._index_env(s)) for s in snapshots],
+        )
+        for result in added:
+            result.check()
+        held = [self._without_stale(snap) for snap in snapshots]
+        written = self._at_once([["write-tree"]] * len(snapshots), [self._index_env(s) for s in snapshots])
+        out = []
+        for snap, paths, result in zip(snapshots, held, written, strict=True):
+            if result.code and result.reason.endswith(MISSING_OBJECTS):
+                snap.index.unlink(missing_ok=True)
+                out += self.trees([snap])
+            else:
+                out.append((result.check(), paths))
+        return out
 
-    def _tree_from_dir(
-        self, index: Path, work: Path, exclude: Iterable[str], objects: dict[str, str] | None
-    ) -> tuple[str, set[str]]:
-        env = {"GIT_INDEX_FILE": str(index), "GIT_WORK_TREE": str(work)}
-        _unlock(index)
-        specs = [f":(exclude,glob){g}" for g in exclude]
-        trusting = settings_env({**TRUST_MTIME, **(objects or {})}, {**self.env, **env})
-        self.run("add", "--all", "--force", "--", ".", *specs, env=trusting)
-        held = set(self.index_paths(index))
-        stale = sorted(p for p in held if any(fnmatch(p, g) or fnmatch(f"/{p}", g) for g in exclude))
-        if stale:  # entered before they were excluded: out of the index too
+    def _without_stale(self, snap: Snapshot) -> set[str]:
+        """The paths a snapshot's index holds, less those it must not (now out of it)."""
+        paths = set(self.index_paths(snap.index))
+        stale = sorted(p for p in paths if snap.outside(p))
+        if stale:  # entered before they were excluded, or before another snapshot took them
             self.run(
-                "update-index", "--force-remove", "-z", "--stdin", input="\0".join(stale).encode(), env=env
+                "update-index",
+                "--force-remove",
+                "-z",
+                "--stdin",
+                input="\0".join(stale).encode(),
+                env=self._index_env(snap),
             )
-        return self.run("write-tree", env=env), held.difference(stale)
+        return paths.difference(stale)
+
+    def _index_env(self, snap: Snapshot) -> dict[str, str]:
+        return {**self.env, "GIT_INDEX_FILE": str(snap.index), "GIT_WORK_TREE": str(snap.work)}
+
+    def _at_once(self, commands: list[list[str]], envs: list[dict[str, str]]) -> list[Ran]:
+        """Run git commands side by side, until all have ended (a Ctrl-C ends them all: the next
+        run removes the index locks they leave)."""
+        procs: list[subprocess.Popen[bytes]] = []
+        try:
+            for args, env in zip(commands, envs, strict=True):
+                procs.append(
+                    subprocess.Popen(
+                        ["git", "-C", str(self.path), *args],
+                        env=env,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                    )
+                )
+            outputs = [proc.communicate() for proc in procs]
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        return [
+            Ran(
+                args[0],
+                proc.returncode,
+                out,
+                reason(err.decode("utf-8", "replace")) if proc.returncode else "",
+            )
+            for args, proc, (out, err) in zip(commands, procs, outputs, strict=True)
+        ]
+
+    def joined(self, trees: Iterable[str]) -> str:
+        """One tree holding the entries of `trees`; a folder in several of them holds the entries
+        of each (the commune pages, taken in two halves)."""
+        entries: dict[bytes, list[bytes]] = {}
+        for tree in trees:
+            for line in self.run_bytes("ls-tree", "-z", tree).split(b"\0"):
+                if line:
+                    meta, name = line.split(b"\t", 1)
+                    entries.setdefault(name, []).append(meta)
+        listing = []
+        for name, metas in entries.items():
+            if len(metas) > 1:
+                if not all(m.startswith(b"040000 tree ") for m in metas):
+                    raise GitError(f"the trees to join share a file: {name.decode(errors='replace')}")
+                sub = self.joined(m.split()[2].decode() for m in metas)
+                metas = [b"040000 tree " + sub.encode()]
+            listing.append(metas[0] + b"\t" + name + b"\0")
+        return self.run("mktree", "-z", input=b"".join(listing))
 
     def index_paths(self, index: Path) -> list[str]:
         out = self.run_bytes("ls-files", "-z", env={"GIT_INDEX_FILE": str(index)})
@@ -248,17 +362,35 @@ class GitRepo:
     def blob(self, data: bytes) -> str:
         return self.run("hash-object", "-w", "--stdin", input=data)
 
-    def tree_with(self, base: str, files: dict[str, bytes], scratch: Path) -> str:
-        """`base` with `files` added or replaced, through a scratch index (removed after)."""
-        env = {"GIT_INDEX_FILE": str(scratch)}
-        _unlock(scratch)
-        try:
-            self.run("read-tree", base, env=env)
-            info = "".join(f"100644 {self.blob(data)}\t{path}\n" for path, data in sorted(files.items()))
-            self.run("update-index", "--index-info", input=info.encode(), env=env)
-            return self.run("write-tree", env=env)
-        finally:
-            scratch.unlink(missing_ok=True)
+    def tree_with(self, base: str, files: dict[str, bytes]) -> str:
+        """`base` with `files` added or replaced. Only the folders on their paths are listed and
+        written again: reading the 70,000 entries of a site into an index and writing them back
+        cost a first publish 0.9 s."""
+        changes: dict[str, Any] = {}
+        for path, data in files.items():
+            *folders, name = path.split("/")
+            node = changes
+            for folder in folders:
+                node = node.setdefault(folder, {})
+            node[name] = self.blob(data)
+        return self._edited(base, changes)
+
+    def _edited(self, tree: str | None, changes: dict[str, Any]) -> str:
+        """`tree` (None: empty) with `changes`: {name: blob id, or the changes of a folder}."""
+        entries: dict[bytes, bytes] = {}
+        for line in self.run_bytes("ls-tree", "-z", tree).split(b"\0") if tree else []:
+            if line:
+                meta, name = line.split(b"\t", 1)
+                entries[name] = meta
+        for changed, change in changes.items():
+            key = changed.encode()
+            if isinstance(change, dict):
+                old = entries.get(key, b"")
+                sub = old.split()[2].decode() if old.startswith(b"040000 tree ") else None
+                entries[key] = b"040000 tree " + self._edited(sub, change).encode()
+            else:
+                entries[key] = b"100644 blob " + change.encode()
+        return self.run("mktree", "-z", input=b"".join(m + b"\t" + n + b"\0" for n, m in entries.items()))
 
     def commit(self, tree: str, parent: str | None, message: str, env: dict[str, str] | None = None) -> str:
         return self.run(

@@ -208,13 +208,13 @@ class Paths:
 
     @property
     def publish_index(self) -> Path:
-        """git's private index for site/ (its stat cache makes the next snapshot cheap)."""
+        """git's private index for site/ but its commune pages (its stat cache makes the next
+        snapshot cheap)."""
         return self.build / "publish.index"
 
-    @property
-    def scratch_index(self) -> Path:
-        """git's throwaway index for a tree that adds the version's own files to the site's."""
-        return self.build / "scratch.index"
+    def publish_pages_index(self, half: int) -> Path:
+        """git's private indexes for site/'s commune pages, in two halves (rules/versions.py)."""
+        return self.build / f"publish-pages-{half}.index"
 
     @property
     def profile(self) -> Path:

@@ -6,6 +6,7 @@ import fcntl
 import io
 import os
 import re
+import shutil
 import subprocess
 import tarfile
 import time
@@ -19,7 +20,7 @@ from test_ops import Stub
 
 from rules import gitrepo, purge, versions
 from rules.errors import ConfigError
-from rules.paths import Paths
+from rules.paths import HISTORY_MANIFEST, Paths
 from rules.publishing import Publishing
 
 DEPLOY = set(versions.DEPLOY_FILES)  # written by publish for the version going online
@@ -430,7 +431,8 @@ def test_a_fresh_runner_reads_only_the_changed_files_even_after_a_failed_push(tm
         git(tmp_path, "clone", "-q", str(remote), str(runner / "clone"))
         build, site = restored(build, runner / "cache"), restored(site, runner / "clone")
         paths = Paths.of(build, site)
-        before = index_inodes(runner / "clone", paths.publish_index)
+        indexes = (paths.publish_index, paths.publish_pages_index(0), paths.publish_pages_index(1))
+        before = {p: i for index in indexes for p, i in index_inodes(runner / "clone", index).items()}
         args = (f"repo={runner / 'clone'}", "departements=75", f"source={project.source}", "push=1")
         if week == 2:
             project.change_a_price(320000)
@@ -440,9 +442,10 @@ def test_a_fresh_runner_reads_only_the_changed_files_even_after_a_failed_push(tm
         changed = set(git(remote, "diff", "--name-only", tip, "gh-pages").split())
         assert "data/villes/75101.json" in changed
         if week == 2:  # the files the version did not change were not read again
-            after = index_inodes(runner / "clone", paths.publish_index)
+            after = {p: i for index in indexes for p, i in index_inodes(runner / "clone", index).items()}
             kept = {p for p in after if p not in changed}
             assert len(kept) > 20 and all(after[p] == before[p] != (site / p).stat().st_ino for p in kept)
+            assert any(p.startswith("ville/") for p in kept) and any(p.startswith("data/") for p in kept)
 
 
 def test_the_push_does_not_search_deltas_between_parquet_partitions(tmp_path: Path) -> None:
@@ -636,3 +639,107 @@ def test_a_public_site_is_not_published_without_its_legal_notice(project: Projec
     assert "<dd>Association Prix Clairs, 3 place de la Mairie, 64700 Hendaye</dd>" in page
     assert '<a href="mailto:contact@prix.example.org">' in page and "Camille Martin" in page
     assert "site de démonstration" not in page
+
+
+def test_the_site_taken_in_parts_is_the_tree_of_the_whole(tmp_path: Path) -> None:
+    """The commune pages go through two indexes of their own (codes from 0 to 4, the others), taken
+    beside the rest of the site and the history at once: the same trees, to the byte, as each
+    folder added through one index, through edits, removals, a killed write's temp file, the
+    pages' folder gone and back, a stray file, and from the index of the whole site an earlier
+    version kept."""
+    repo, site, build = tmp_path / "repo", tmp_path / "site", tmp_path / "build"
+    git(tmp_path, "init", "-q", str(repo))
+    g = gitrepo.GitRepo(repo)
+    paths = Paths.of(build, site)
+    build.mkdir()
+    for name, text in {
+        "index.html": "home",
+        "assets/app.js": "js",
+        "data/villes/75101.json": "{}",
+        "ville/75101/index.html": "Paris 1er",
+        "ville/75102/index.html": "Paris 2e",
+    }.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(text)
+    (paths.history / "rows").mkdir(parents=True)
+    (paths.history / "rows" / "2024-1-75.parquet").write_bytes(b"PAR1")
+    g.tree_from_dir(paths.publish_index, site, versions.TEMP_FILES)  # as publish kept it before
+
+    def remove(name: str) -> None:
+        (site / name).unlink()
+        (site / name).parent.rmdir()
+
+    def add(name: str) -> None:
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text("x")
+
+    steps = [
+        ("the index of the whole site, from before", lambda: None),
+        ("a page edited", lambda: (site / "ville/75101/index.html").write_text("Paris 1er arrondissement")),
+        ("a page removed", lambda: remove("ville/75102/index.html")),
+        ("a JSON added", lambda: add("data/villes/75103.json")),
+        ("a killed write's temp file", lambda: (site / "ville/75101/.index.html.1a-2.tmp").write_text("x")),
+        ("the history exported", lambda: (paths.history / HISTORY_MANIFEST).write_text("{}")),
+        ("the pages' folder gone", lambda: shutil.rmtree(site / "ville")),
+        ("and back", lambda: add("ville/75104/index.html")),
+        ("a page in the other half", lambda: add("ville/01001/index.html")),
+        ("a stray file among the pages", lambda: add("ville/stray.html")),
+    ]  # fmt: skip
+    for what, change in steps:
+        change()
+        declared = {str(p.relative_to(site)) for p in site.rglob("*") if p.is_file() and p.suffix != ".tmp"}
+        built, history = versions.trees(g, paths, declared)
+        assert built == g.tree_from_dir(tmp_path / "whole.index", site, versions.TEMP_FILES)[0], what
+        exported = (paths.history / HISTORY_MANIFEST).exists()
+        expected = g.tree_from_dir(tmp_path / "history.index", paths.history)[0] if exported else None
+        assert history == expected, what
+    assert set(g.index_paths(paths.publish_pages_index(0))) == {"ville/01001/index.html"}
+    assert set(g.index_paths(paths.publish_pages_index(1))) == {"ville/75104/index.html", "ville/stray.html"}
+    assert not any(p.startswith("ville/") for p in g.index_paths(paths.publish_index))
+
+
+def test_a_damaged_index_is_one_error_line(tmp_path: Path) -> None:
+    """The adds run at once; one failing is a GitError naming git's reason, once the others ended."""
+    repo, site = tmp_path / "repo", tmp_path / "site"
+    git(tmp_path, "init", "-q", str(repo))
+    (site / "ville" / "75101").mkdir(parents=True)
+    (site / "ville" / "75101" / "index.html").write_text("Paris 1er")
+    (site / "index.html").write_text("home")
+    paths = Paths.of(tmp_path / "build", site)
+    paths.build.mkdir()
+    paths.publish_pages_index(1).write_bytes(b"not an index")
+    with pytest.raises(
+        gitrepo.GitError,
+        match=r"^git add failed: .*publish-pages-1\.index: index file smaller than expected$",
+    ):
+        versions.trees(gitrepo.GitRepo(repo), paths, {"index.html", "ville/75101/index.html"})
+    assert gitrepo.GitRepo(repo).index_paths(paths.publish_index) == ["index.html"]  # the other one ran
+
+
+def test_a_tree_with_files_is_gits_own(tmp_path: Path) -> None:
+    """The version's own files put into the site's tree by listing only the folders on their
+    paths: the tree git's index gives, to the byte (a file replaced, one added beside others, one
+    in a new folder two levels down, one at the top)."""
+    repo, site = tmp_path / "repo", tmp_path / "site"
+    git(tmp_path, "init", "-q", str(repo))
+    for name in ("index.html", "api/health.json", "api/other.json", "ville/75101/index.html"):
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(name)
+    g = gitrepo.GitRepo(repo)
+    base, _ = g.tree_from_dir(tmp_path / "site.index", site)
+    files = {
+        "api/health.json": b"replaced",
+        "api/profile.json": b"added",
+        "admin/deep/index.html": b"new folders",
+        "version.json": b"{}",
+    }
+    env = {**os.environ, "GIT_INDEX_FILE": str(tmp_path / "scratch.index")}
+    subprocess.run(["git", "-C", str(repo), "read-tree", base], env=env, check=True)
+    info = "".join(f"100644 {g.blob(data)}\t{path}\n" for path, data in files.items())
+    subprocess.run(
+        ["git", "-C", str(repo), "update-index", "--index-info"], input=info.encode(), env=env, check=True
+    )
+    expected = subprocess.run(
+        ["git", "-C", str(repo), "write-tree"], env=env, check=True, capture_output=True
+    )
+    assert g.tree_with(base, files) == expected.stdout.decode().strip()
