@@ -9,11 +9,12 @@ token in it (`https://x-access-token:...@github.com/...`) never reaches the term
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -88,20 +89,13 @@ class Snapshot:
     without: tuple[str, ...] = ()
 
     def pathspecs(self) -> list[str]:
+        """What its `git add` takes, and what its index may hold (a folder left to another
+        snapshot is excluded with its slash: a file of that name stays here, as one index has it)."""
         return [
             self.only or ".",
-            *(f":(exclude){d}" for d in self.without),
+            *(f":(exclude){d}/" for d in self.without),
             *(f":(exclude,glob){g}" for g in self.exclude),
         ]
-
-    def outside(self, path: str) -> bool:
-        """A path this snapshot's index may hold from an earlier run but must not: it was entered
-        before it was excluded, or before a subfolder went to another snapshot."""
-        if any(fnmatch(path, g) or fnmatch(f"/{path}", g) for g in self.exclude):
-            return True
-        if self.only is not None and not path.startswith(f"{self.only}/"):
-            return True
-        return any(path.startswith(f"{d}/") for d in self.without)
 
 
 @dataclass(frozen=True)
@@ -260,15 +254,15 @@ class GitRepo:
         """The tree of a folder as it is on disk, and the paths it holds (see `trees`)."""
         return self.trees([Snapshot(index, work, tuple(exclude), objects or {})])[0]
 
-    def trees(self, snapshots: Sequence[Snapshot]) -> list[tuple[str, set[str]]]:
+    def trees(self, snapshots: Sequence[Snapshot], retry: bool = True) -> list[tuple[str, set[str]]]:
         """Each snapshot's tree as its folder is on disk, and the paths it holds. Their `git add`s
-        run at once, then their `write-tree`s: each reads, hashes and writes on one core (a first
-        publish writes the site's 680 MB and 35,000 folders, and the history's 343 MB), and they
-        share nothing but the object store.
+        run side by side, then their `write-tree`s, on both cores (a first publish writes the
+        site's 680 MB and 35,000 folders, and the history's 343 MB); they share nothing but the
+        object store, where git writes each object through a temporary file.
 
         An index lives in build/, restored from the CI cache next to a fresh clone: when it names
         a blob this repository lacks (the run that wrote it committed, then its push failed), git
-        cannot write the tree, and that index is rebuilt from the files, once."""
+        cannot write the tree, and those indexes are rebuilt from the files, once, side by side."""
         for snap in snapshots:
             _unlock(snap.index)
         added = self._at_once(
@@ -279,37 +273,39 @@ class GitRepo:
             result.check()
         held = [self._without_stale(snap) for snap in snapshots]
         written = self._at_once([["write-tree"]] * len(snapshots), [self._index_env(s) for s in snapshots])
+        lacking = [i for i, r in enumerate(written) if r.code and r.reason.endswith(MISSING_OBJECTS)]
+        again: dict[int, tuple[str, set[str]]] = {}
+        if lacking and retry:
+            for i in lacking:
+                snapshots[i].index.unlink(missing_ok=True)
+            again = dict(zip(lacking, self.trees([snapshots[i] for i in lacking], retry=False), strict=True))
         out = []
-        for snap, paths, result in zip(snapshots, held, written, strict=True):
-            if result.code and result.reason.endswith(MISSING_OBJECTS):
-                snap.index.unlink(missing_ok=True)
-                out += self.trees([snap])
-            else:
-                out.append((result.check(), paths))
+        for i, (result, paths) in enumerate(zip(written, held, strict=True)):
+            out.append(again[i] if i in again else (result.check(), paths))
         return out
 
     def _without_stale(self, snap: Snapshot) -> set[str]:
-        """The paths a snapshot's index holds, less those it must not (now out of it)."""
-        paths = set(self.index_paths(snap.index))
-        stale = sorted(p for p in paths if snap.outside(p))
-        if stale:  # entered before they were excluded, or before another snapshot took them
-            self.run(
-                "update-index",
-                "--force-remove",
-                "-z",
-                "--stdin",
-                input="\0".join(stale).encode(),
-                env=self._index_env(snap),
-            )
-        return paths.difference(stale)
+        """The paths a snapshot's index holds, less those its pathspecs no longer take (entered
+        before they were excluded, or before another snapshot took them): now out of it. git
+        itself says which, by the same pathspecs its add used."""
+        env = self._index_env(snap)
+        held = set(self.index_paths(snap.index))
+        taken = self.run_bytes("ls-files", "-z", "--", *snap.pathspecs(), env=env)
+        stale = held.difference(p for p in taken.decode("utf-8", "surrogateescape").split("\0") if p)
+        if stale:
+            names = "\0".join(sorted(stale)).encode("utf-8", "surrogateescape")
+            self.run("update-index", "--force-remove", "-z", "--stdin", input=names, env=env)
+        return held.difference(stale)
 
     def _index_env(self, snap: Snapshot) -> dict[str, str]:
         return {**self.env, "GIT_INDEX_FILE": str(snap.index), "GIT_WORK_TREE": str(snap.work)}
 
     def _at_once(self, commands: list[list[str]], envs: list[dict[str, str]]) -> list[Ran]:
-        """Run git commands side by side, until all have ended (a Ctrl-C ends them all: the next
-        run removes the index locks they leave)."""
+        """Run git commands side by side, until all have ended. They end with the run: a Ctrl-C
+        reaches them all, and a run killed outright takes them with it, so that none outlives the
+        build lock (the next run removes the index locks they leave)."""
         procs: list[subprocess.Popen[bytes]] = []
+        die_with_run = _dying_with(os.getpid())
         try:
             for args, env in zip(commands, envs, strict=True):
                 procs.append(
@@ -318,6 +314,7 @@ class GitRepo:
                         env=env,
                         stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE,
+                        preexec_fn=die_with_run,  # the run starts no threads
                     )
                 )
             outputs = [proc.communicate() for proc in procs]
@@ -462,6 +459,22 @@ def settings_env(values: dict[str, str], env: dict[str, str]) -> dict[str, str]:
     for i, (key, value) in enumerate(values.items(), start=first):
         out |= {f"GIT_CONFIG_KEY_{i}": key, f"GIT_CONFIG_VALUE_{i}": value}
     return out
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _dying_with(parent: int) -> Callable[[], None]:
+    """What a child runs before git: the kernel kills it (SIGKILL) when the run dies; a run that
+    died before that leaves it nothing to do."""
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def arm() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return arm
 
 
 def _unlock(index: Path) -> None:

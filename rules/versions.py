@@ -243,7 +243,8 @@ def trees(repo: GitRepo, paths: Paths, declared: set[str]) -> tuple[str, str | N
 
 def _site_snapshots(paths: Paths) -> list[Snapshot]:
     site = [Snapshot(paths.publish_index, paths.site, TEMP_FILES, without=(PAGES,))]
-    if (paths.site / PAGES).is_dir():
+    pages = paths.site / PAGES
+    if pages.is_dir() and not pages.is_symlink():  # git adds a symlink as such, not what it points to
         for half, other in enumerate(reversed(PAGE_HALVES)):  # each half leaves the other out
             exclude = (*TEMP_FILES, other, f"{other}/**")
             site.append(Snapshot(paths.publish_pages_index(half), paths.site, exclude, only=PAGES))

@@ -681,7 +681,8 @@ def test_the_site_taken_in_parts_is_the_tree_of_the_whole(tmp_path: Path) -> Non
         ("a killed write's temp file", lambda: (site / "ville/75101/.index.html.1a-2.tmp").write_text("x")),
         ("the history exported", lambda: (paths.history / HISTORY_MANIFEST).write_text("{}")),
         ("the pages' folder gone", lambda: shutil.rmtree(site / "ville")),
-        ("and back", lambda: add("ville/75104/index.html")),
+        ("a file named like it, where it was", lambda: (site / "ville").write_text("a file")),
+        ("and the folder back", lambda: ((site / "ville").unlink(), add("ville/75104/index.html"))),
         ("a page in the other half", lambda: add("ville/01001/index.html")),
         ("a stray file among the pages", lambda: add("ville/stray.html")),
     ]  # fmt: skip
@@ -693,6 +694,11 @@ def test_the_site_taken_in_parts_is_the_tree_of_the_whole(tmp_path: Path) -> Non
         exported = (paths.history / HISTORY_MANIFEST).exists()
         expected = g.tree_from_dir(tmp_path / "history.index", paths.history)[0] if exported else None
         assert history == expected, what
+        if (site / "ville").is_file():  # not declared: refused, as any file the build did not produce
+            with pytest.raises(
+                versions.VersionError, match=r"holds 1 files the build did not produce \(e\.g\. ville\)"
+            ):
+                versions.trees(g, paths, declared - {"ville"})
     assert set(g.index_paths(paths.publish_pages_index(0))) == {"ville/01001/index.html"}
     assert set(g.index_paths(paths.publish_pages_index(1))) == {"ville/75104/index.html", "ville/stray.html"}
     assert not any(p.startswith("ville/") for p in g.index_paths(paths.publish_index))
