@@ -9,9 +9,7 @@ token in it (`https://x-access-token:...@github.com/...`) never reaches the term
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from rules import lifetime
 from rules.errors import ImmoStatsError, redact
 from rules.paths import GIT_ATTRIBUTES
 
@@ -37,6 +36,7 @@ PUSH_SETTINGS = {"core.attributesFile": str(GIT_ATTRIBUTES)}  # no delta search 
 # the 192 partitions of a France release, 66 MB; stored: 0.6 s, 2 % larger). The objects are
 # loose: a push or a gc packs them again at git's own level, so a remote stores the same bytes.
 COMPRESSED = {"core.looseCompression": "0"}
+TREE = b"040000 tree "  # a folder's entry in `git ls-tree` and `git mktree`, before its id
 MISSING_OBJECTS = "error building trees"  # git write-tree's reason when a blob is not in the repository
 
 
@@ -67,11 +67,18 @@ class Ran:
     stdout: bytes
     reason: str
 
-    def check(self) -> str:
+    def output(self) -> bytes:
         """Its output, or the GitError its failure is."""
         if self.code:
             raise GitError(f"git {self.command} failed: {self.reason}", self.reason)
-        return self.stdout.decode("utf-8", "surrogateescape").strip()
+        return self.stdout
+
+    def check(self) -> str:
+        return _text(self.output())
+
+    @classmethod
+    def of(cls, command: str, code: int, stdout: bytes, stderr: bytes) -> Ran:
+        return cls(command, code, stdout, reason(stderr.decode("utf-8", "replace")) if code else "")
 
 
 @dataclass(frozen=True)
@@ -132,7 +139,7 @@ class GitRepo:
         return proc.stdout.decode().strip()
 
     def run(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None) -> str:
-        return self.run_bytes(*args, input=input, env=env).decode("utf-8", "surrogateescape").strip()
+        return _text(self.run_bytes(*args, input=input, env=env))
 
     def run_bytes(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None) -> bytes:
         proc = subprocess.run(
@@ -141,10 +148,7 @@ class GitRepo:
             capture_output=True,
             env={**self.env, **(env or {})},
         )
-        if proc.returncode != 0:
-            why = reason(proc.stderr.decode("utf-8", "replace"))
-            raise GitError(f"git {args[0]} failed: {why}", why)
-        return proc.stdout
+        return Ran.of(args[0], proc.returncode, proc.stdout, proc.stderr).output()
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -248,12 +252,6 @@ class GitRepo:
 
     # -- writing objects (nothing a reader sees until refs move) -----------------------------
 
-    def tree_from_dir(
-        self, index: Path, work: Path, exclude: Iterable[str] = (), objects: dict[str, str] | None = None
-    ) -> tuple[str, set[str]]:
-        """The tree of a folder as it is on disk, and the paths it holds (see `trees`)."""
-        return self.trees([Snapshot(index, work, tuple(exclude), objects or {})])[0]
-
     def trees(self, snapshots: Sequence[Snapshot], retry: bool = True) -> list[tuple[str, set[str]]]:
         """Each snapshot's tree as its folder is on disk, and the paths it holds. Their `git add`s
         run side by side, then their `write-tree`s, on both cores (a first publish writes the
@@ -324,12 +322,7 @@ class GitRepo:
                     proc.kill()
                     proc.wait()
         return [
-            Ran(
-                args[0],
-                proc.returncode,
-                out,
-                reason(err.decode("utf-8", "replace")) if proc.returncode else "",
-            )
+            Ran.of(args[0], proc.returncode, out, err)
             for args, proc, (out, err) in zip(commands, procs, outputs, strict=True)
         ]
 
@@ -338,19 +331,27 @@ class GitRepo:
         of each (the commune pages, taken in two halves)."""
         entries: dict[bytes, list[bytes]] = {}
         for tree in trees:
-            for line in self.run_bytes("ls-tree", "-z", tree).split(b"\0"):
-                if line:
-                    meta, name = line.split(b"\t", 1)
-                    entries.setdefault(name, []).append(meta)
-        listing = []
+            for name, meta in self._listing(tree):
+                entries.setdefault(name, []).append(meta)
+        joined = {}
         for name, metas in entries.items():
             if len(metas) > 1:
-                if not all(m.startswith(b"040000 tree ") for m in metas):
+                if not all(m.startswith(TREE) for m in metas):
                     raise GitError(f"the trees to join share a file: {name.decode(errors='replace')}")
-                sub = self.joined(m.split()[2].decode() for m in metas)
-                metas = [b"040000 tree " + sub.encode()]
-            listing.append(metas[0] + b"\t" + name + b"\0")
-        return self.run("mktree", "-z", input=b"".join(listing))
+                metas = [TREE + self.joined(m.split()[2].decode() for m in metas).encode()]
+            joined[name] = metas[0]
+        return self._mktree(joined)
+
+    def _listing(self, tree: str) -> list[tuple[bytes, bytes]]:
+        """A tree's entries: (name, "mode type id")."""
+        out = self.run_bytes("ls-tree", "-z", tree)
+        return [(name, meta) for meta, _, name in (e.partition(b"\t") for e in out.split(b"\0") if e)]
+
+    def _mktree(self, entries: dict[bytes, bytes]) -> str:
+        """The tree of these entries ({name: "mode type id"}; git sorts them)."""
+        return self.run(
+            "mktree", "-z", input=b"".join(meta + b"\t" + name + b"\0" for name, meta in entries.items())
+        )
 
     def index_paths(self, index: Path) -> list[str]:
         out = self.run_bytes("ls-files", "-z", env={"GIT_INDEX_FILE": str(index)})
@@ -374,20 +375,16 @@ class GitRepo:
 
     def _edited(self, tree: str | None, changes: dict[str, Any]) -> str:
         """`tree` (None: empty) with `changes`: {name: blob id, or the changes of a folder}."""
-        entries: dict[bytes, bytes] = {}
-        for line in self.run_bytes("ls-tree", "-z", tree).split(b"\0") if tree else []:
-            if line:
-                meta, name = line.split(b"\t", 1)
-                entries[name] = meta
+        entries = dict(self._listing(tree)) if tree else {}
         for changed, change in changes.items():
             key = changed.encode()
             if isinstance(change, dict):
                 old = entries.get(key, b"")
-                sub = old.split()[2].decode() if old.startswith(b"040000 tree ") else None
-                entries[key] = b"040000 tree " + self._edited(sub, change).encode()
+                sub = old.split()[2].decode() if old.startswith(TREE) else None
+                entries[key] = TREE + self._edited(sub, change).encode()
             else:
                 entries[key] = b"100644 blob " + change.encode()
-        return self.run("mktree", "-z", input=b"".join(m + b"\t" + n + b"\0" for n, m in entries.items()))
+        return self._mktree(entries)
 
     def commit(self, tree: str, parent: str | None, message: str, env: dict[str, str] | None = None) -> str:
         return self.run(
@@ -461,20 +458,18 @@ def settings_env(values: dict[str, str], env: dict[str, str]) -> dict[str, str]:
     return out
 
 
-PR_SET_PDEATHSIG = 1
-
-
 def _dying_with(parent: int) -> Callable[[], None]:
-    """What a child runs before git: the kernel kills it (SIGKILL) when the run dies; a run that
-    died before that leaves it nothing to do."""
-    libc = ctypes.CDLL(None, use_errno=True)
+    """What a child runs before git: tied to the run (rules/lifetime.py), or ended at once."""
 
-    def arm() -> None:
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:
+    def tie() -> None:
+        if not lifetime.tie_to(parent):
             os._exit(1)
 
-    return arm
+    return tie
+
+
+def _text(out: bytes) -> str:
+    return out.decode("utf-8", "surrogateescape").strip()
 
 
 def _unlock(index: Path) -> None:

@@ -37,7 +37,6 @@ import atexit
 import bisect
 import collections
 import contextlib
-import ctypes
 import hashlib
 import mmap
 import os
@@ -56,6 +55,7 @@ from typing import NamedTuple
 import orjson
 from doit.dependency import get_file_md5
 
+from rules import lifetime
 from rules.files import read_bytes
 from rules.paths import ROOT, Paths
 
@@ -67,7 +67,6 @@ MIN_HINTED = 200  # a sparse run's hinted pages to come: 2-3 ms each, against 0.
 WINDOW = 64  # pages the worker may hold ahead of the run: bounded memory (the largest is ~0.5 MB)
 JUMP = 8  # how far ahead of the run the worker goes on when the run catches up
 WAIT = 1.0  # seconds between two checks that the worker being waited for is still at it
-PR_SET_PDEATHSIG = 1
 FLOOR, BUSY = 0, 8  # offsets of the two shared integers
 END = 1 << 62  # a FLOOR beyond every page: the worker stops
 
@@ -290,8 +289,7 @@ def main() -> None:
     state_fd, setup_fd, send = map(int, sys.argv[1:4])
     with open(setup_fd, "rb") as f:
         pages, todo, doit_db, paths, parent = pickle.loads(f.read())
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the run died before the line above
+    if not lifetime.tie_to(parent):  # the run died before the worker got here
         return
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C sent to the run's group is the run's
     shared = mmap.mmap(state_fd, 16)

@@ -231,10 +231,8 @@ def trees(repo: GitRepo, paths: Paths, declared: set[str]) -> tuple[str, str | N
     did not declare (a stale page of a narrower scope, a stray copy), refuses the publish."""
     site = _site_snapshots(paths)
     history = (paths.history / HISTORY_MANIFEST).exists()
-    if history:
-        taken = repo.trees([*site, Snapshot(paths.history_index, paths.history, TEMP_FILES, COMPRESSED)])
-    else:
-        taken = repo.trees(site)
+    exported = [Snapshot(paths.history_index, paths.history, TEMP_FILES, COMPRESSED)] if history else []
+    taken = repo.trees([*site, *exported])
     parts = taken[: len(site)]
     _check_declared(paths, declared, set().union(*(held for _, held in parts)))
     built = repo.joined(tree for tree, _ in parts) if len(parts) > 1 else parts[0][0]

@@ -15,7 +15,7 @@ import pytest
 from conftest import PARIS_ROWS, RAW_2020, RAW_2021, raw_file, tables
 
 from rules import history, query, store
-from rules.gitrepo import GitRepo
+from rules.gitrepo import GitRepo, Snapshot
 from rules.paths import Paths
 from rules.publishing import Publishing
 from rules.settings import Settings
@@ -206,7 +206,7 @@ def test_a_hostile_department_code_never_becomes_a_path() -> None:
 
 def _commit_history(repo: Path, paths: Paths, branch: str = "dvf-history") -> None:
     g = GitRepo(repo)
-    tree, _ = g.tree_from_dir(tmp_index := paths.build / "h.index", paths.history)
+    [(tree, _)] = g.trees([Snapshot(tmp_index := paths.build / "h.index", paths.history)])
     tmp_index.unlink()
     g.run("update-ref", f"refs/heads/{branch}", g.commit(tree, g.rev(f"refs/heads/{branch}"), "history"))
 

@@ -663,7 +663,12 @@ def test_the_site_taken_in_parts_is_the_tree_of_the_whole(tmp_path: Path) -> Non
         (site / name).write_text(text)
     (paths.history / "rows").mkdir(parents=True)
     (paths.history / "rows" / "2024-1-75.parquet").write_bytes(b"PAR1")
-    g.tree_from_dir(paths.publish_index, site, versions.TEMP_FILES)  # as publish kept it before
+    g.trees([gitrepo.Snapshot(paths.publish_index, site, versions.TEMP_FILES)])  # as publish kept it before
+
+    def whole(index: Path, folder: Path) -> str:
+        """The folder's tree through one index, as publish took it before."""
+        [(tree, _)] = g.trees([gitrepo.Snapshot(index, folder, versions.TEMP_FILES)])
+        return tree
 
     def remove(name: str) -> None:
         (site / name).unlink()
@@ -690,9 +695,9 @@ def test_the_site_taken_in_parts_is_the_tree_of_the_whole(tmp_path: Path) -> Non
         change()
         declared = {str(p.relative_to(site)) for p in site.rglob("*") if p.is_file() and p.suffix != ".tmp"}
         built, history = versions.trees(g, paths, declared)
-        assert built == g.tree_from_dir(tmp_path / "whole.index", site, versions.TEMP_FILES)[0], what
+        assert built == whole(tmp_path / "whole.index", site), what
         exported = (paths.history / HISTORY_MANIFEST).exists()
-        expected = g.tree_from_dir(tmp_path / "history.index", paths.history)[0] if exported else None
+        expected = whole(tmp_path / "history.index", paths.history) if exported else None
         assert history == expected, what
         if (site / "ville").is_file():  # not declared: refused, as any file the build did not produce
             with pytest.raises(
@@ -732,7 +737,7 @@ def test_a_tree_with_files_is_gits_own(tmp_path: Path) -> None:
         (site / name).parent.mkdir(parents=True, exist_ok=True)
         (site / name).write_text(name)
     g = gitrepo.GitRepo(repo)
-    base, _ = g.tree_from_dir(tmp_path / "site.index", site)
+    [(base, _)] = g.trees([gitrepo.Snapshot(tmp_path / "site.index", site)])
     files = {
         "api/health.json": b"replaced",
         "api/profile.json": b"added",
