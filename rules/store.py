@@ -297,11 +297,12 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
         query.run(con, "store_rows")
         return
     query.run(con, "period_rows")
-    result.added, result.removed = query.one(con, "row_changes")
     query.run(con, "period_mutations")
+    query.run(con, "compared_parts")
     query.run(con, "changed_parts")
-    query.run(con, "changed_part_rows")
     result.kept = query.one(con, "compared_part_count")[0] - _tie_mutations(con)
+    query.run(con, "changed_period_rows")
+    result.added, result.removed = query.one(con, "row_changes")
     query.run(con, "leaving_rows")
     query.run(con, "cut_parts_add")  # a sale across departments the file does not all hold
     (result.replaced,) = query.one(con, "delete_replaced")

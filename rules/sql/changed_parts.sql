@@ -9,24 +9,24 @@
 -- mutation spanning both (part_links.sql).
 create or replace temp table changed_parts as
 with pieces as (
-    select
-        r.old, r.annee, r.semestre, r.code_departement, r.code_commune,
-        hash(sum(r.h), count(*), any_value(m.s), any_value(m.n)) as hm
+    select r.old, r.part, hash(sum(r.h), count(*), any_value(m.s), any_value(m.n)) as hm
     from period_rows r
     join period_mutations m on m.old = r.old and m.mutation = r.mutation
     where m.multi
-    group by r.old, r.mutation, r.annee, r.semestre, r.code_departement, r.code_commune
+    group by r.old, r.mutation, r.part
 ),
 tagged as (
-    select old, annee, semestre, code_departement, code_commune, hash(s, n, s, n) as hm
+    select old, part, hash(s, n, s, n) as hm
     from period_mutations where not multi
     union all
-    select old, annee, semestre, code_departement, code_commune, hm from pieces
+    select old, part, hm from pieces
 ),
 differing as (
-    select annee, semestre, code_departement, code_commune
+    select distinct part
     from tagged
-    group by annee, semestre, code_departement, code_commune, hm
+    group by part, hm
     having sum(if(old, -1, 1)) <> 0
 )
-select distinct annee, semestre, code_departement, code_commune from differing;
+select c.*
+from compared_parts c
+semi join differing d on d.part = c.part;

@@ -3,8 +3,8 @@
 -- (infinity included): `<field>@range`. One macro for the price and the seven surfaces.
 create or replace temp macro decimal_problem(field, value, bound) as
 case
-    when not regexp_full_match(coalesce(value, '0'), getvariable('decimal_re'))
+    when value is not null and not regexp_full_match(value, getvariable('decimal_re'))
         then {'field': field, 'value': value}
-    when try_cast(value as double) >= bound
+    when value is not null and try_cast(value as double) >= bound
         then {'field': field || '@range', 'value': value}
 end;

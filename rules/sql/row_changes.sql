@@ -1,11 +1,13 @@
--- What one file changes in the store, by content: rows it brings that the periods it replaces did
--- not hold (added), and rows of those periods it no longer holds (removed), as multisets of the DVF
--- fields compared by their hash (period_rows; one aggregation: 1.7 s for 7 million rows on 2 cores,
--- where EXCEPT ALL on the columns took 16 s). A republished year with one corrected price is 1 added
--- and 1 removed, not its 3 million rows. Periods kept as they were count for nothing on either side.
+-- What one file changes in the store, by content: rows it brings that the parts it changes did
+-- not hold (added), and rows of those parts it no longer holds (removed), as multisets of the DVF
+-- fields compared by their hash (period_rows; one aggregation, where EXCEPT ALL on the columns took
+-- 16 s for 7 million rows). A republished year with one corrected price is 1 added and 1 removed,
+-- not its 3 million rows. Only the changed parts count (changed_period_rows.sql): a part kept as it
+-- was holds the same rows on both sides, and a row's hash covers its part, so the rows of kept
+-- parts cancel out; counting the whole periods cost a release 1.6 s (2026-12-07).
 with counts as (
     select h, count(*) filter (where not old) as n_new, count(*) filter (where old) as n_old
-    from period_rows
+    from changed_period_rows
     group by h
 )
 select

@@ -1,9 +1,7 @@
 -- The file's rows of the parts it changes go into the store (see changed_parts.sql): the other
--- parts keep their stored rows. Written out rather than through changed_part_rows('incoming_rows')
--- (whose join it repeats: a table macro's rows carry no rowid to join the ids on): the parts' rows
--- are picked from staged's part columns first, then joined to their ids, so the join reads those
--- rows only, not the file's 3.5 million (the benchmark's release: 1.6-2.3 s -> 0.9 s
--- measured apart, 2.3-2.7 s -> 1.4-1.5 s within its import).
+-- parts keep their stored rows. The parts' rows are picked from staged's part columns first, then
+-- joined to their ids, so the join reads those rows only, not the file's 3.5 million (the
+-- benchmark's release: 1.6-2.3 s -> 0.9 s measured apart, 2.3-2.7 s -> 1.4-1.5 s within its import).
 insert into dvf_rows
 with picked as materialized (
     select i.*
