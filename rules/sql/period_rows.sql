@@ -4,8 +4,8 @@
 -- file: an id is only unique within it) and a 64-bit hash of its DVF fields (source, line and the
 -- rebuilt id_mutation aside: a republished file renumbers mutations); `part` hashes the part's four
 -- columns, so the aggregations group on one number rather than on text.
--- Read once, by row_changes.sql, period_mutations.sql, compared_parts.sql, changed_parts.sql and
--- part_links.sql.
+-- A table: period_mutations.sql, compared_parts.sql, changed_parts.sql, part_links.sql and
+-- changed_period_rows.sql read it.
 create or replace temp table period_rows as
 select
     null::bigint as row_id,

@@ -3,8 +3,8 @@
 -- fields compared by their hash (period_rows; one aggregation, where EXCEPT ALL on the columns took
 -- 16 s for 7 million rows). A republished year with one corrected price is 1 added and 1 removed,
 -- not its 3 million rows. Only the changed parts count (changed_period_rows.sql): a part kept as it
--- was holds the same rows on both sides, and a row's hash covers its part, so the rows of kept
--- parts cancel out; counting the whole periods cost a release 1.6 s (2026-12-07).
+-- was holds the same rows on both sides, so it adds nothing to any row's difference; counting the
+-- whole periods cost a release 1.6 s (2026-12-07).
 with counts as (
     select h, count(*) filter (where not old) as n_new, count(*) filter (where old) as n_old
     from changed_period_rows
