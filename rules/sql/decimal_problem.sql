@@ -5,6 +5,6 @@ create or replace temp macro decimal_problem(field, value, bound) as
 case
     when value is not null and not regexp_full_match(value, getvariable('decimal_re'))
         then {'field': field, 'value': value}
-    when value is not null and try_cast(value as double) >= bound
+    when try_cast(value as double) >= bound
         then {'field': field || '@range', 'value': value}
 end;

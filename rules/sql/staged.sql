@@ -67,18 +67,23 @@ select
         decimal_problem('lot4_surface_carrez', lot4_surface_carrez, 1e12),
         decimal_problem('lot5_surface_carrez', lot5_surface_carrez, 1e12),
         case
-            when nombre_pieces_principales is not null and not regexp_full_match(nombre_pieces_principales, '[0-9]{1,6}')
+            when nombre_pieces_principales is not null
+             and not regexp_full_match(nombre_pieces_principales, '[0-9]{1,6}')
                 then {'field': 'nombre_pieces_principales', 'value': nombre_pieces_principales}
-            when nombre_lots is not null and not regexp_full_match(nombre_lots, '[0-9]{1,9}')
+            when nombre_lots is not null
+             and not regexp_full_match(nombre_lots, '[0-9]{1,9}')
                 then {'field': 'nombre_lots', 'value': nombre_lots}
-            when numero_disposition is not null and not regexp_full_match(numero_disposition, '[0-9]{1,9}')
+            when numero_disposition is not null
+             and not regexp_full_match(numero_disposition, '[0-9]{1,9}')
                 then {'field': 'numero_disposition', 'value': numero_disposition}
             when code_type_local is not null
              and not list_contains(getvariable('local_types')::varchar[], code_type_local)
                 then {'field': 'code_type_local', 'value': code_type_local}
-            when longitude is not null and not regexp_full_match(longitude, '-?[0-9]+(\.[0-9]+)?')
+            when longitude is not null
+             and not regexp_full_match(longitude, '-?[0-9]+(\.[0-9]+)?')
                 then {'field': 'longitude', 'value': longitude}
-            when latitude is not null and not regexp_full_match(latitude, '-?[0-9]+(\.[0-9]+)?')
+            when latitude is not null
+             and not regexp_full_match(latitude, '-?[0-9]+(\.[0-9]+)?')
                 then {'field': 'latitude', 'value': latitude}
         end
     ) as bad
