@@ -4,8 +4,9 @@ doit hashes every input of a task it has just run, to record it. A full render o
 35,044 page tasks that all read their level's template fingerprint: doit's own checker hashed
 that one file 35,044 times, and statted each input twice (its mtime, then its size): 70,000
 reads and hashes, about 60 µs of every page on the core that runs them. This one is doit's,
-with one stat per input and, per file, the digest of the last content it hashed, kept while
-the file's inode, size, mtime and ctime stay those it hashed.
+with one stat per input and, per file, the digest of the last content it hashed or a task read
+(rules/files.py `read_task_input`: a page's JSON), kept while the file's inode, size, mtime and
+ctime stay those it had then.
 
 The class keeps doit's name: the records name their checker (`checker:`), and a record written
 by either reads the same to the other (doit's get_status, rules/settled.py, the prerender
@@ -22,14 +23,13 @@ from typing import Any
 from doit import dependency
 from doit.dependency import get_file_md5
 
+from rules.files import KNOWN_MD5, stat_key
+
 State = tuple[float, int, str]  # what doit records of a file: mtime, size, md5
 
 
 class MD5Checker(dependency.MD5Checker):
     """doit's MD5Checker that does not hash a file again while it has not changed."""
-
-    def __init__(self) -> None:
-        self._known: dict[str, tuple[tuple[int, int, int, int, int], str]] = {}
 
     def check_modified(self, file_path: str, file_stat: os.stat_result, state: State) -> bool:
         timestamp, size, md5 = state
@@ -47,10 +47,10 @@ class MD5Checker(dependency.MD5Checker):
 
     def md5(self, path: str, stat: os.stat_result) -> str:
         """The file's md5, hashed only if it changed since this run last hashed it."""
-        key = (stat.st_ino, stat.st_dev, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-        known = self._known.get(path)
+        key = stat_key(stat)
+        known = KNOWN_MD5.get(path)
         if known is not None and known[0] == key:
             return known[1]
         md5 = get_file_md5(path)
-        self._known[path] = (key, md5)
+        KNOWN_MD5[path] = (key, md5)
         return md5

@@ -6,9 +6,11 @@ note). So doit still runs every page task itself, in its order, and each task st
 page; a worker process only computes pages ahead of it. The worker picks the pages doit will find
 out of date by doit's own rule, read from doit's sqlite3 records (the same checker, file list,
 target and content checks), renders them in doit's order and hands the bytes over; a page's task
-takes them when doit reaches it, once it has checked that the page's JSON is the one the worker
-read. A page the worker skipped, misjudged, failed on or did not reach yet is rendered by its own
-task as before: the worker changes when a page is computed, never a byte of the site.
+takes them when doit reaches it, once it has checked that the page's JSON is the file the worker
+read, unchanged since (its inode, size, mtime and ctime: what doit's checker trusts, and the JSON
+files are replaced, never rewritten in place); the worker's md5 of it is what doit records. A
+page the worker skipped, misjudged, failed on or did not reach yet is rendered by its own task as
+before: the worker changes when a page is computed, never a byte of the site.
 
 The worker writes nothing under site/ (the map shapes it may add to build/ are written
 atomically); it runs in its own process group, so Ctrl-C reaches the run alone, which reports it;
@@ -56,7 +58,7 @@ import orjson
 from doit.dependency import get_file_md5
 
 from rules import lifetime
-from rules.files import read_bytes
+from rules.files import KNOWN_MD5, read_with_stat, stat_key
 from rules.paths import ROOT, Paths
 
 START_AFTER = 32  # page tasks a run has executed before it starts the worker
@@ -82,11 +84,7 @@ class Page(NamedTuple):
 
 
 Pages = list[Page] | dict[int, Page]  # every page of the run, or the hinted ones by position
-
-
-def digest(data: bytes) -> bytes:
-    """What the worker and the task compare: the page's JSON as each of them read it."""
-    return hashlib.blake2b(data, digest_size=16).digest()
+Read = tuple[int, int, int, int, int]  # the JSON the worker read, as rules/files.py stat_key says it
 
 
 def _get(shared: mmap.mmap, at: int) -> int:
@@ -132,10 +130,10 @@ class Ahead:
             for fd in (state_fd, setup_fd, send):
                 os.close(fd)
         self.conn: Connection | None = Connection(receive, writable=False)
-        self.results: dict[int, tuple[bytes, bytes] | None] = {}
+        self.results: dict[int, tuple[bytes, Read, str] | None] = {}
         self.taken = 0  # pages the run took from the worker
 
-    def take(self, i: int, raw: bytes) -> bytes | None:
+    def take(self, i: int, json_file: str) -> bytes | None:
         """The page at `i` if the worker rendered it from these JSON bytes, else None (the task
         renders it). Waits only while the worker is rendering that very page."""
         _set(self.shared, FLOOR, max(_get(self.shared, FLOOR), i))  # the worker leaves it from now on
@@ -146,10 +144,17 @@ class Ahead:
         for passed in [k for k in self.results if k < i]:  # doit found these up to date after all
             del self.results[passed]
         got = self.results.pop(i, None)
-        if got is None or got[1] != digest(raw):
+        if got is None:
             return None
+        html, read, md5 = got
+        try:
+            if stat_key(os.stat(json_file)) != read:
+                return None
+        except OSError:
+            return None
+        KNOWN_MD5[json_file] = (read, md5)  # doit records the JSON's md5 after the task: no need to read it
         self.taken += 1
-        return got[0]
+        return html
 
     def _receive(self, timeout: float) -> None:
         """Read what the worker has sent, waiting up to `timeout` for a first message."""
@@ -159,11 +164,11 @@ class Ahead:
                     self.conn = None  # died: the run carries on alone
                 return
             try:
-                i, html, read = self.conn.recv()
+                i, html, read, md5 = self.conn.recv()
             except (EOFError, OSError):  # the worker went past the last page, or died
                 self.conn = None
                 return
-            self.results[i] = None if html is None else (html, read)
+            self.results[i] = None if html is None else (html, read, md5)
             timeout = 0
 
     def close(self) -> None:
@@ -231,7 +236,7 @@ def rewritten_since(changes: Path, since: float) -> list[tuple[str, str]]:
     return [(level, code) for level, codes in changed.items() for code in codes]
 
 
-def take(level: str, code: str, raw: bytes) -> bytes | None:
+def take(level: str, code: str, json_file: str) -> bytes | None:
     """The page's bytes if the worker has them for this JSON, else None: its task renders it.
     Starts the worker once this run has rendered `START_AFTER` pages, if a second core is free."""
     if RUN.places is None or RUN.pages is None or RUN.paths is None:
@@ -253,7 +258,7 @@ def take(level: str, code: str, raw: bytes) -> bytes | None:
             return None
         atexit.register(RUN.ahead.close)
         return None
-    return RUN.ahead.take(i, raw)
+    return RUN.ahead.take(i, json_file)
 
 
 def _to_come(i: int) -> tuple[Pages, Sequence[int]] | None:
@@ -322,13 +327,15 @@ def _work(
             continue
         _set(shared, BUSY, i)
         html: bytes | None = None
-        read: bytes | None = None
+        read: Read | None = None
+        md5 = ""
         if i > _get(shared, FLOOR):  # the run has not reached it meanwhile
             with contextlib.suppress(Exception):  # its own task renders it, and says what is wrong
                 level, code = pages[i].level, pages[i].code
-                raw = read_bytes(places.json_file(paths, level, code))  # as render_place reads it
-                html, read = render.page_html(paths, level, code, raw), digest(raw)
-        conn.send((i, html, read))  # before BUSY moves on: the run may be waiting for it
+                raw, stat = read_with_stat(places.json_file(paths, level, code))
+                html = render.page_html(paths, level, code, raw)
+                read, md5 = stat_key(stat), hashlib.md5(raw).hexdigest()
+        conn.send((i, html, read, md5))  # before BUSY moves on: the run may be waiting for it
         sent.append(i)
         k += 1
     conn.close()

@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from rules import charts, codedeps, contours, dvf, fr, maps, prerender
 from rules import paths as pages
 from rules import places as pl
-from rules.files import canonical_json, read_bytes, write_if_changed
+from rules.files import canonical_json, read_task_input, write_if_changed
 from rules.fr import date_fr, euros, nombre, pct
 from rules.lazy import jinja2
 from rules.paths import ROOT, SUMMARY, TEMPLATES, Paths
@@ -241,10 +241,10 @@ url = pages.page_url
 def render_place(paths: Paths, level: str, code: str) -> bool:
     """Render one place's page from its JSON alone; returns True when the page's bytes changed.
     The bytes may have been computed ahead, from the same JSON, on the other core (prerender)."""
-    raw = read_bytes(pl.json_file(paths, level, code))
-    html = prerender.take(level, code, raw)
+    json_file = pl.json_file(paths, level, code)
+    html = prerender.take(level, code, json_file)
     if html is None:
-        html = page_html(paths, level, code, raw)
+        html = page_html(paths, level, code, read_task_input(json_file))
     return write_if_changed(page_file(paths, level, code), html)
 
 

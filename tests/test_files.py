@@ -86,3 +86,15 @@ def test_unchanged_bytes_are_not_written_again(tmp_path: Path) -> None:
     os.utime(target, (1, 1))  # doit's check reads the mtime: an identical file keeps it
     assert files.write_if_changed(target, b"a\n") is False and target.stat().st_mtime == 1
     assert files.write_if_changed(target, b"b\n") is True and target.read_bytes() == b"b\n"
+
+
+def test_a_read_gives_the_whole_file_and_its_stat(tmp_path: Path) -> None:
+    """read_with_stat, by descriptor: every byte of an empty, a small and a large file, with the
+    stat of the file read (what the checker keys its md5 on)."""
+    for size in (0, 1, 5_000, 300_001):
+        f = tmp_path / f"{size}.json"
+        data = os.urandom(size)
+        f.write_bytes(data)
+        got, stat = files.read_with_stat(str(f))
+        assert got == data == files.read_bytes(f)
+        assert files.stat_key(stat) == files.stat_key(f.stat())

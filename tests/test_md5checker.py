@@ -10,6 +10,7 @@ import pytest
 from doit import dependency
 
 from rules import md5checker
+from rules.files import read_task_input
 from rules.md5checker import MD5Checker
 
 
@@ -85,3 +86,21 @@ def test_a_file_is_hashed_once_while_it_stays_as_it_was(tmp_path: Path, hashed: 
     assert checker.check_modified(path, f.stat(), (0.0, second[1], second[2])) is False
     assert checker.check_modified(path, f.stat(), (0.0, second[1], first[2])) is True
     assert hashed == [path, path]  # both answered from what it hashed last
+
+
+def test_a_file_a_task_read_is_recorded_without_reading_it_again(tmp_path: Path, hashed: list[str]) -> None:
+    """A page's task reads its JSON whole (rules/files.py read_task_input): doit records the md5
+    of those bytes, as its own checker would, without a second read; the same file replaced
+    (same size and mtime, other bytes) is read and hashed again."""
+    f = tmp_path / "33063.json"
+    f.write_bytes(b'{"nom":"Bordeaux"}')
+    path = str(f)
+    assert read_task_input(path) == f.read_bytes()
+    checker = MD5Checker()
+    assert checker.get_state(path, None) == dependency.MD5Checker().get_state(path, None)
+    assert hashed == []
+
+    _replace(f, b'{"nom":"Bordeauy"}', f.stat())
+    state = checker.get_state(path, None)
+    assert state is not None and state[2] == dependency.get_file_md5(path)
+    assert hashed == [path]

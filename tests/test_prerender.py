@@ -12,11 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from doit.dependency import Dependency, MD5Checker, SqliteDB
+from doit.dependency import Dependency, MD5Checker, SqliteDB, get_file_md5
 from doit.task import Task
 
 from rules import places, prerender, render
 from rules.doitedge import INTERRUPTED
+from rules.files import KNOWN_MD5, stat_key
 from rules.paths import ROOT, Paths
 from tests.conftest import RAW_2020, doit_env, make_source, run_doit
 
@@ -66,25 +67,26 @@ def test_a_small_site_starts_no_worker(copy: Paths, monkeypatch: pytest.MonkeyPa
 def test_pages_computed_ahead_are_the_pages_the_tasks_render(copy: Paths) -> None:
     """Every commune page removed, then rendered in doit's order with the worker: it computes most
     of them, and each page holds the bytes its task alone renders. A JSON changed after the worker
-    read it is not taken."""
+    read it is not taken: rewritten in place, or replaced by a file of the same size and times."""
     pages = _pages(copy)
     assert len(pages) > 200
     for page in pages:
         Path(page.target).unlink()
     mid = len(pages) // 2
-    changed = pages[mid]
+    changed, replaced = pages[mid], pages[mid + 2]
     doc = places.json_path(copy, "commune", changed.code)
     prerender.plan(*_plan(pages), copy.build / "no-record.sqlite3", copy)
     for n, page in enumerate(pages):
-        if n == mid - 2 * prerender.JUMP:  # the worker has that page: its JSON changes under it
+        if n == mid - 2 * prerender.JUMP:  # the worker has those pages: their JSON change under it
             ahead = prerender.RUN.ahead
             assert ahead is not None, "the worker starts after START_AFTER pages in a row"
             for _ in range(300):
-                if mid in ahead.results:
+                if mid + 2 in ahead.results:
                     break
                 ahead._receive(0.1)
-            assert ahead.results.get(mid) is not None
+            assert ahead.results.get(mid) is not None and ahead.results.get(mid + 2) is not None
             doc.write_bytes(doc.read_bytes().replace(b'"nom":"', b'"nom":"X', 1))
+            _replace_same_size(Path(replaced.deps[0]))
         assert render.render_place(copy, page.level, page.code)
     ahead = prerender.RUN.ahead
     assert ahead is not None and ahead.taken > len(pages) // 4, ahead.taken
@@ -92,8 +94,24 @@ def test_pages_computed_ahead_are_the_pages_the_tasks_render(copy: Paths) -> Non
         raw = places.json_path(copy, page.level, page.code).read_bytes()
         assert Path(page.target).read_bytes() == render.page_html(copy, page.level, page.code, raw), page
     assert b">X" in Path(changed.target).read_bytes()
+    assert b">Y" in Path(replaced.target).read_bytes()
+    for page in pages:  # the md5 doit records, which the task took from the worker or its own read
+        json_file = page.deps[0]
+        assert KNOWN_MD5[json_file] == (stat_key(os.stat(json_file)), get_file_md5(json_file)), page
     ahead.close()
     assert ahead.proc.returncode is not None
+
+
+def _replace_same_size(doc: Path) -> None:
+    """The JSON replaced as the statistics replace it (a new file renamed over it), its name's first
+    letter now Y: same size, and given the old file's times."""
+    data, stat = doc.read_bytes(), doc.stat()
+    at = data.index(b'"nom":"') + len(b'"nom":"')
+    new = doc.with_suffix(".new")
+    new.write_bytes(data[:at] + b"Y" + data[at + 1 :])
+    os.utime(new, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(new, doc)
+    assert doc.stat().st_size == stat.st_size and doc.stat().st_mtime_ns == stat.st_mtime_ns
 
 
 def test_a_release_sparse_in_its_pages_starts_no_worker(copy: Paths) -> None:
