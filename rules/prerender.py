@@ -134,13 +134,14 @@ class Ahead:
         self.taken = 0  # pages the run took from the worker
 
     def take(self, i: int, json_file: str) -> bytes | None:
-        """The page at `i` if the worker rendered it from these JSON bytes, else None (the task
-        renders it). Waits only while the worker is rendering that very page."""
+        """The page at `i` if the worker rendered it from `json_file` as it is now, else None (the
+        task renders it). Waits only while the worker is rendering that very page."""
         _set(self.shared, FLOOR, max(_get(self.shared, FLOOR), i))  # the worker leaves it from now on
         self._receive(0)
         while i not in self.results and self.conn is not None and _get(self.shared, BUSY) == i:
             self._receive(WAIT)
-        self._receive(0)  # BUSY moved on: what it sent for `i` is in the pipe already
+        if i not in self.results:
+            self._receive(0)  # BUSY moved on: what it sent for `i` is in the pipe already
         for passed in [k for k in self.results if k < i]:  # doit found these up to date after all
             del self.results[passed]
         got = self.results.pop(i, None)
