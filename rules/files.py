@@ -78,8 +78,8 @@ def _create_beside(target: str) -> tuple[int, str]:
 
 
 def _make_folder(folder: str) -> None:
-    """A page's new folder, whose parent is there but for the first page of a level: one mkdir
-    (os.makedirs checks the parent first)."""
+    """A new file's folder: one mkdir where its parent is there (a page's own folder, but for the
+    first page of a level), which os.makedirs checks first."""
     try:
         os.mkdir(folder)
     except FileNotFoundError:
@@ -118,7 +118,8 @@ def read_bytes(path: str | Path) -> bytes:
 def read_task_input(path: str) -> bytes:
     """A file a doit task declares (its file_dep) and reads whole: its bytes, whose md5 doit's
     checker takes from `KNOWN_MD5` after the task (rules/md5checker.py) instead of reading the
-    file again. A full render reads 35,000 JSON files once each instead of twice."""
+    file again: a page's task reads its JSON once (and not at all when it takes the page the
+    prerender worker computed, which sends the md5 too)."""
     data, stat = read_with_stat(path)
     KNOWN_MD5[path] = (stat_key(stat), hashlib.md5(data).hexdigest())
     return data
