@@ -82,10 +82,8 @@ def _make_folder(folder: str) -> None:
     first page of a level), which os.makedirs checks first."""
     try:
         os.mkdir(folder)
-    except FileNotFoundError:
-        os.makedirs(folder, exist_ok=True)
-    except FileExistsError:
-        pass
+    except (FileNotFoundError, FileExistsError):  # no parent; made meanwhile, or not a folder
+        os.makedirs(folder, exist_ok=True)  # says so if something else has the folder's name
 
 
 def _remove(tmp: str) -> None:
@@ -125,13 +123,15 @@ def read_task_input(path: str) -> bytes:
     return data
 
 
-# The md5 of each file this process hashed or read for a task, with the stat it had then: valid
-# while the file's inode, size, mtime and ctime stay those (rules/md5checker.py).
+# The md5 of each file this process hashed, read for a task, or took from the prerender worker's
+# read, with the file's stat then (stat_key): valid while it keeps that key (rules/md5checker.py).
 KNOWN_MD5: dict[str, tuple[tuple[int, int, int, int, int], str]] = {}
 
 
 def stat_key(stat: os.stat_result) -> tuple[int, int, int, int, int]:
-    """What says a file is the one hashed: a file replaced (a rename) or rewritten moves one."""
+    """What says a file is the one hashed: a file replaced (a rename) or rewritten moves one of
+    these, but for a same-size write within one tick of the file system's timestamps (see
+    prerender.settled for where that matters)."""
     return stat.st_ino, stat.st_dev, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
 
 
@@ -141,10 +141,10 @@ def read_with_stat(path: str | Path) -> tuple[bytes, os.stat_result]:
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
         stat = os.fstat(fd)
-        data = os.read(fd, stat.st_size + 1)  # all of it, unless it grew since the stat
-        while more := os.read(fd, 1 << 16):
-            data += more
-        return data, stat
+        chunks = [os.read(fd, stat.st_size + 1)]  # all of it, unless it grew since the stat
+        while chunks[-1]:  # to the end, whatever the stat said (a file in /proc says 0)
+            chunks.append(os.read(fd, 1 << 16))
+        return chunks[0] if len(chunks) <= 2 else b"".join(chunks), stat
     finally:
         os.close(fd)
 

@@ -5,8 +5,8 @@ doit hashes every input of a task it has just run, to record it. A full render o
 that one file 35,044 times, and statted each input twice (its mtime, then its size): 70,000
 reads and hashes, about 60 µs of every page on the core that runs them. This one is doit's,
 with one stat per input and, per file, the digest of the last content it hashed or a task read
-(rules/files.py `read_task_input`: a page's JSON), kept while the file's inode, size, mtime and
-ctime stay those it had then.
+(rules/files.py `read_task_input`, rules/prerender.py: a page's JSON), kept while the file's
+inode, device, size, mtime and ctime stay those it had then.
 
 The class keeps doit's name: the records name their checker (`checker:`), and a record written
 by either reads the same to the other (doit's get_status, rules/settled.py, the prerender
@@ -46,7 +46,8 @@ class MD5Checker(dependency.MD5Checker):
         return stat.st_mtime, stat.st_size, self.md5(dep, stat)
 
     def md5(self, path: str, stat: os.stat_result) -> str:
-        """The file's md5, hashed only if it changed since this run last hashed it."""
+        """The file's md5, hashed only if it moved since it was last hashed in this process (here,
+        by a task that read it, or by the prerender worker for the page it handed over)."""
         key = stat_key(stat)
         known = KNOWN_MD5.get(path)
         if known is not None and known[0] == key:

@@ -7,10 +7,11 @@ page; a worker process only computes pages ahead of it. The worker picks the pag
 out of date by doit's own rule, read from doit's sqlite3 records (the same checker, file list,
 target and content checks), renders them in doit's order and hands the bytes over; a page's task
 takes them when doit reaches it, once it has checked that the page's JSON is the file the worker
-read, unchanged since (its inode, size, mtime and ctime: what doit's checker trusts, and the JSON
-files are replaced, never rewritten in place); the worker's md5 of it is what doit records. A
-page the worker skipped, misjudged, failed on or did not reach yet is rendered by its own task as
-before: the worker changes when a page is computed, never a byte of the site.
+read, unchanged since: its inode, device, size, mtime and ctime, when the file had been left alone
+for `SETTLED_NS` before the worker read it (`settled`), else its content; the worker's md5 of it is
+what doit records. A page the worker skipped, misjudged, failed on or did not reach yet is
+rendered by its own task as before: the worker changes when a page is computed, never a byte of
+the site.
 
 The worker writes nothing under site/ (the map shapes it may add to build/ are written
 atomically); it runs in its own process group, so Ctrl-C reaches the run alone, which reports it;
@@ -58,7 +59,7 @@ import orjson
 from doit.dependency import get_file_md5
 
 from rules import lifetime
-from rules.files import KNOWN_MD5, read_with_stat, stat_key
+from rules.files import KNOWN_MD5, read_task_input, read_with_stat, stat_key
 from rules.paths import ROOT, Paths
 
 START_AFTER = 32  # page tasks a run has executed before it starts the worker
@@ -69,6 +70,7 @@ MIN_HINTED = 200  # a sparse run's hinted pages to come: 2-3 ms each, against 0.
 WINDOW = 64  # pages the worker may hold ahead of the run: bounded memory (the largest is ~0.5 MB)
 JUMP = 8  # how far ahead of the run the worker goes on when the run catches up
 WAIT = 1.0  # seconds between two checks that the worker being waited for is still at it
+SETTLED_NS = 2_000_000_000  # coarser than any file system's timestamps here (FAT's are 2 s)
 FLOOR, BUSY = 0, 8  # offsets of the two shared integers
 END = 1 << 62  # a FLOOR beyond every page: the worker stops
 
@@ -85,6 +87,15 @@ class Page(NamedTuple):
 
 Pages = list[Page] | dict[int, Page]  # every page of the run, or the hinted ones by position
 Read = tuple[int, int, int, int, int]  # the JSON the worker read, as rules/files.py stat_key says it
+
+
+def settled(stat: os.stat_result, read_at_ns: int) -> bool:
+    """Whether a file read at `read_at_ns` (time.time_ns()) had been left alone for SETTLED_NS:
+    then any later change, even of the same size in a reused inode, gives it a later ctime (which
+    no one can set back), however coarse the file system's timestamps. A statistics pass writes the
+    JSON files just before the pages: the first pages of a full render, and a release's, are not
+    settled, and their task compares the JSON's content with what the worker read."""
+    return stat.st_ctime_ns < read_at_ns - SETTLED_NS
 
 
 def _get(shared: mmap.mmap, at: int) -> int:
@@ -130,7 +141,7 @@ class Ahead:
             for fd in (state_fd, setup_fd, send):
                 os.close(fd)
         self.conn: Connection | None = Connection(receive, writable=False)
-        self.results: dict[int, tuple[bytes, Read, str] | None] = {}
+        self.results: dict[int, tuple[bytes, Read, str, bool] | None] = {}
         self.taken = 0  # pages the run took from the worker
 
     def take(self, i: int, json_file: str) -> bytes | None:
@@ -147,10 +158,14 @@ class Ahead:
         got = self.results.pop(i, None)
         if got is None:
             return None
-        html, read, md5 = got
+        html, read, md5, was_settled = got
         try:
             if stat_key(os.stat(json_file)) != read:
                 return None
+            if not was_settled:
+                read_task_input(json_file)  # its md5, kept for doit's record: the content's check
+                if KNOWN_MD5[json_file][1] != md5:
+                    return None
         except OSError:
             return None
         KNOWN_MD5[json_file] = (read, md5)  # doit records the JSON's md5 after the task: no need to read it
@@ -165,11 +180,11 @@ class Ahead:
                     self.conn = None  # died: the run carries on alone
                 return
             try:
-                i, html, read, md5 = self.conn.recv()
+                i, html, read, md5, was_settled = self.conn.recv()
             except (EOFError, OSError):  # the worker went past the last page, or died
                 self.conn = None
                 return
-            self.results[i] = None if html is None else (html, read, md5)
+            self.results[i] = None if html is None else (html, read, md5, was_settled)
             timeout = 0
 
     def close(self) -> None:
@@ -329,14 +344,15 @@ def _work(
         _set(shared, BUSY, i)
         html: bytes | None = None
         read: Read | None = None
-        md5 = ""
+        md5, was_settled = "", False
         if i > _get(shared, FLOOR):  # the run has not reached it meanwhile
             with contextlib.suppress(Exception):  # its own task renders it, and says what is wrong
                 level, code = pages[i].level, pages[i].code
+                read_at = time.time_ns()
                 raw, stat = read_with_stat(places.json_file(paths, level, code))
                 html = render.page_html(paths, level, code, raw)
-                read, md5 = stat_key(stat), hashlib.md5(raw).hexdigest()
-        conn.send((i, html, read, md5))  # before BUSY moves on: the run may be waiting for it
+                read, md5, was_settled = stat_key(stat), hashlib.md5(raw).hexdigest(), settled(stat, read_at)
+        conn.send((i, html, read, md5, was_settled))  # before BUSY moves on: the run may be waiting for it
         sent.append(i)
         k += 1
     conn.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -98,3 +100,23 @@ def test_a_read_gives_the_whole_file_and_its_stat(tmp_path: Path) -> None:
         got, stat = files.read_with_stat(str(f))
         assert got == data == files.read_bytes(f)
         assert files.stat_key(stat) == files.stat_key(f.stat())
+
+
+def test_a_read_goes_to_the_end_whatever_the_stat_says_and_leaves_no_descriptor() -> None:
+    """/proc/self/cmdline says it holds 0 bytes; a folder and a missing file fail as open() does,
+    their descriptor closed."""
+    with open("/proc/self/cmdline", "rb") as f:
+        assert files.read_with_stat("/proc/self/cmdline")[0] == f.read() != b""
+    before = len(os.listdir("/proc/self/fd"))
+    for bad, error in (("/", IsADirectoryError), ("/nonexistent/x", FileNotFoundError)):
+        with pytest.raises(error):
+            files.read_with_stat(bad)
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_folder_name_taken_by_a_broken_link_is_an_error_not_a_loop(tmp_path: Path) -> None:
+    """os.mkdir says "exists" for a dangling symbolic link, where the write still finds no folder."""
+    (tmp_path / "page").symlink_to(tmp_path / "gone")
+    code = f"from rules import files; files.write_atomic({str(tmp_path / 'page' / 'index.html')!r}, b'x')"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1 and "FileExistsError" in proc.stderr

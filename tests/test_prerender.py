@@ -3,6 +3,7 @@ doit's own judgement of what is out of date, and a worker that can die, or outli
 
 from __future__ import annotations
 
+import mmap
 import os
 import shutil
 import signal
@@ -112,6 +113,32 @@ def _replace_same_size(doc: Path) -> None:
     os.utime(new, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     os.replace(new, doc)
     assert doc.stat().st_size == stat.st_size and doc.stat().st_mtime_ns == stat.st_mtime_ns
+
+
+def _without_worker(results: dict) -> prerender.Ahead:
+    """The run's side of the worker, holding these pages as if the worker had sent them."""
+    ahead = object.__new__(prerender.Ahead)
+    ahead.shared, ahead.conn, ahead.results, ahead.taken = mmap.mmap(-1, 16), None, results, 0
+    return ahead
+
+
+def test_a_page_is_taken_on_its_json_stat_only_once_the_json_had_settled(tmp_path: Path) -> None:
+    """On a file system whose timestamps are coarse, a same-size rewrite of the JSON can keep its
+    stat: the worker's page is then taken on the stat alone only if the JSON had been left alone
+    for SETTLED_NS when the worker read it, and on its content otherwise."""
+    doc = tmp_path / "01001.json"
+    doc.write_bytes(b'{"nom":"A"}')
+    path, key, now = str(doc), stat_key(doc.stat()), time.time_ns()
+    md5 = get_file_md5(path)
+    assert not prerender.settled(doc.stat(), now) and prerender.settled(doc.stat(), now + 3_000_000_000)
+
+    other = "0" * 32  # the md5 of what the worker read, were it another content than the file's
+    assert _without_worker({5: (b"page", key, other, False)}).take(5, path) is None
+    assert _without_worker({5: (b"page", key, md5, False)}).take(5, path) == b"page"
+    assert KNOWN_MD5[path] == (key, md5)
+    assert _without_worker({5: (b"page", key, other, True)}).take(5, path) == b"page"
+    assert KNOWN_MD5[path] == (key, other)  # settled: the stat is trusted, the file not read
+    KNOWN_MD5.pop(path)
 
 
 def test_a_release_sparse_in_its_pages_starts_no_worker(copy: Paths) -> None:
