@@ -113,6 +113,19 @@ def read_bytes(path: str | Path) -> bytes:
     return read_with_stat(path)[0]
 
 
+StatKey = tuple[int, int, int, int, int]  # a file's inode, device, size, mtime and ctime
+# The md5 of each file this process hashed, read for a task, or took from the prerender worker's
+# read, with the file's stat then (stat_key): valid while it keeps that key (rules/md5checker.py).
+KNOWN_MD5: dict[str, tuple[StatKey, str]] = {}
+
+
+def stat_key(stat: os.stat_result) -> StatKey:
+    """What says a file is the one hashed: a file replaced (a rename) or rewritten moves one of
+    these, but for a same-size write within one tick of the file system's timestamps (see
+    prerender.settled for where that matters)."""
+    return stat.st_ino, stat.st_dev, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
 def read_task_input(path: str) -> bytes:
     """A file a doit task declares (its file_dep) and reads whole: its bytes, whose md5 doit's
     checker takes from `KNOWN_MD5` after the task (rules/md5checker.py) instead of reading the
@@ -121,18 +134,6 @@ def read_task_input(path: str) -> bytes:
     data, stat = read_with_stat(path)
     KNOWN_MD5[path] = (stat_key(stat), hashlib.md5(data).hexdigest())
     return data
-
-
-# The md5 of each file this process hashed, read for a task, or took from the prerender worker's
-# read, with the file's stat then (stat_key): valid while it keeps that key (rules/md5checker.py).
-KNOWN_MD5: dict[str, tuple[tuple[int, int, int, int, int], str]] = {}
-
-
-def stat_key(stat: os.stat_result) -> tuple[int, int, int, int, int]:
-    """What says a file is the one hashed: a file replaced (a rename) or rewritten moves one of
-    these, but for a same-size write within one tick of the file system's timestamps (see
-    prerender.settled for where that matters)."""
-    return stat.st_ino, stat.st_dev, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
 
 
 def read_with_stat(path: str | Path) -> tuple[bytes, os.stat_result]:

@@ -59,7 +59,7 @@ import orjson
 from doit.dependency import get_file_md5
 
 from rules import lifetime
-from rules.files import KNOWN_MD5, read_task_input, read_with_stat, stat_key
+from rules.files import KNOWN_MD5, StatKey, read_task_input, read_with_stat, stat_key
 from rules.paths import ROOT, Paths
 
 START_AFTER = 32  # page tasks a run has executed before it starts the worker
@@ -86,7 +86,6 @@ class Page(NamedTuple):
 
 
 Pages = list[Page] | dict[int, Page]  # every page of the run, or the hinted ones by position
-Read = tuple[int, int, int, int, int]  # the JSON the worker read, as rules/files.py stat_key says it
 
 
 def settled(stat: os.stat_result, read_at_ns: int) -> bool:
@@ -141,7 +140,7 @@ class Ahead:
             for fd in (state_fd, setup_fd, send):
                 os.close(fd)
         self.conn: Connection | None = Connection(receive, writable=False)
-        self.results: dict[int, tuple[bytes, Read, str, bool] | None] = {}
+        self.results: dict[int, tuple[bytes, StatKey, str, bool] | None] = {}
         self.taken = 0  # pages the run took from the worker
 
     def take(self, i: int, json_file: str) -> bytes | None:
@@ -162,13 +161,14 @@ class Ahead:
         try:
             if stat_key(os.stat(json_file)) != read:
                 return None
-            if not was_settled:
-                read_task_input(json_file)  # its md5, kept for doit's record: the content's check
+            if was_settled:  # doit records the JSON's md5 after the task: the worker's
+                KNOWN_MD5[json_file] = (read, md5)
+            else:  # read, its md5 kept for doit's record: the content's check
+                read_task_input(json_file)
                 if KNOWN_MD5[json_file][1] != md5:
                     return None
         except OSError:
             return None
-        KNOWN_MD5[json_file] = (read, md5)  # doit records the JSON's md5 after the task: no need to read it
         self.taken += 1
         return html
 
@@ -343,7 +343,7 @@ def _work(
             continue
         _set(shared, BUSY, i)
         html: bytes | None = None
-        read: Read | None = None
+        read: StatKey | None = None
         md5, was_settled = "", False
         if i > _get(shared, FLOOR):  # the run has not reached it meanwhile
             with contextlib.suppress(Exception):  # its own task renders it, and says what is wrong
