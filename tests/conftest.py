@@ -84,6 +84,15 @@ def raw_file(path: Path, lines: list[str]) -> Path:
     return path
 
 
+def replace_keeping_times(path: Path, data: bytes, like: os.stat_result) -> None:
+    """Another file (a new inode) with these bytes, and the times of `like`, renamed over `path`:
+    as the build replaces a file, but with nothing in its size or mtime to tell."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.utime(tmp, ns=(like.st_atime_ns, like.st_mtime_ns))
+    os.replace(tmp, path)
+
+
 def make_source(folder: Path, hendaye: bool = False) -> Path:
     """The real Ain samples plus a few Paris rows (and Hendaye's five years), as a source folder."""
     folder.mkdir(parents=True, exist_ok=True)

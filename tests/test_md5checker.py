@@ -12,6 +12,7 @@ from doit import dependency
 from rules import md5checker
 from rules.files import read_task_input
 from rules.md5checker import MD5Checker
+from tests.conftest import replace_keeping_times
 
 
 @pytest.fixture
@@ -32,14 +33,6 @@ def _later(path: Path, seconds: int = 2) -> None:
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + seconds * 1_000_000_000))
 
 
-def _replace(path: Path, data: bytes, like: os.stat_result) -> None:
-    """Another file (a new inode) with these bytes, and the mtime of `like`, renamed over `path`."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.utime(tmp, ns=(like.st_atime_ns, like.st_mtime_ns))
-    os.replace(tmp, path)
-
-
 def test_states_and_decisions_are_doits(tmp_path: Path) -> None:
     """Through every way a file moves, ours records what doit's records and decides what it
     decides: the same (mtime, size, md5), the same "modified" answers."""
@@ -52,7 +45,7 @@ def test_states_and_decisions_are_doits(tmp_path: Path) -> None:
         ("touched, the same bytes", lambda: _later(f)),
         ("the same size, other bytes", lambda: (f.write_bytes(b"two"), _later(f, 4))),
         ("another size", lambda: f.write_bytes(b"three")),
-        ("replaced: same size and mtime, other bytes", lambda: _replace(f, b"THREE", f.stat())),
+        ("replaced: same size and mtime, other bytes", lambda: replace_keeping_times(f, b"THREE", f.stat())),
     ]
     recorded = doits.get_state(path, None)
     for what, change in steps:
@@ -76,7 +69,7 @@ def test_a_file_is_hashed_once_while_it_stays_as_it_was(tmp_path: Path, hashed: 
         assert checker.get_state(path, None) == first
     assert hashed == [path]
 
-    _replace(f, b"fp-2", f.stat())  # the same size and mtime: only the inode and ctime moved
+    replace_keeping_times(f, b"fp-2", f.stat())  # the same size and mtime: only the inode and ctime moved
     second = checker.get_state(path, None)
     assert second is not None and first is not None
     assert second[:2] == first[:2] and second[2] == dependency.get_file_md5(path) != first[2]
@@ -100,7 +93,7 @@ def test_a_file_a_task_read_is_recorded_without_reading_it_again(tmp_path: Path,
     assert checker.get_state(path, None) == dependency.MD5Checker().get_state(path, None)
     assert hashed == []
 
-    _replace(f, b'{"nom":"Bordeauy"}', f.stat())
+    replace_keeping_times(f, b'{"nom":"Bordeauy"}', f.stat())
     state = checker.get_state(path, None)
     assert state is not None and state[2] == dependency.get_file_md5(path)
     assert hashed == [path]

@@ -20,7 +20,7 @@ from rules import places, prerender, render
 from rules.doitedge import INTERRUPTED
 from rules.files import KNOWN_MD5, stat_key
 from rules.paths import ROOT, Paths
-from tests.conftest import RAW_2020, doit_env, make_source, run_doit
+from tests.conftest import RAW_2020, doit_env, make_source, replace_keeping_times, run_doit
 
 
 def _pages(paths: Paths) -> list[prerender.Page]:
@@ -108,10 +108,7 @@ def _replace_same_size(doc: Path) -> None:
     letter now Y: same size, and given the old file's times."""
     data, stat = doc.read_bytes(), doc.stat()
     at = data.index(b'"nom":"') + len(b'"nom":"')
-    new = doc.with_suffix(".new")
-    new.write_bytes(data[:at] + b"Y" + data[at + 1 :])
-    os.utime(new, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    os.replace(new, doc)
+    replace_keeping_times(doc, data[:at] + b"Y" + data[at + 1 :], stat)
     assert doc.stat().st_size == stat.st_size and doc.stat().st_mtime_ns == stat.st_mtime_ns
 
 
