@@ -87,6 +87,12 @@ class Paths:
         return self.build / "dvf.duckdb"
 
     @property
+    def db_work(self) -> Path:
+        """The copy of the store a batch of several files is imported into (rules/store.py), which
+        replaces the store when every file is in; in build/tmp/, so a killed run's goes."""
+        return self.tmp / "dvf-import.duckdb"
+
+    @property
     def store_manifest(self) -> Path:
         """What the store holds (sources, rows): changes only when the data does."""
         return self.build / "store.json"

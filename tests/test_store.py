@@ -536,6 +536,94 @@ def test_a_failure_in_a_batch_imports_none_of_its_files(tmp_path: Path, paths: P
     assert log[1][2].startswith(str(bad))  # valeursfoncieres-2021.txt: the culprit carries the message
 
 
+KILL_BETWEEN_FILES = """
+import os, signal, sys
+from pathlib import Path
+sys.path[:0] = [{root!r}]
+from rules import query, store
+from rules.paths import Paths
+from rules.settings import Settings
+run, staged = query.run, []
+def killing_run(con, name, params=None):
+    if name == "raw_lines":  # a file's staging starts: the second time, the first is committed
+        staged.append(name)
+        if len(staged) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+    return run(con, name, params)
+query.run = killing_run
+store.import_files(Paths.of({build!r}, {site!r}), [Path(p) for p in {files!r}], Settings(), log=print)
+"""
+
+
+def _log_rows(paths: Paths) -> list[tuple]:
+    return query(
+        paths.db,
+        "select batch_id, source_file, sha256, status, rows_imported, rows_replaced, rows_added, "
+        "rows_removed, error from update_log order by batch_id, source_file",
+    )
+
+
+def _release_and_next_year(tmp_path: Path) -> list[Path]:
+    """A batch of two files over a store holding RAW_2020: its new release (one price changed)
+    and the next year's file."""
+    lines = RAW_2020.read_text("utf-8").splitlines()
+    fields = lines[5].split("|")
+    fields[10] = "123456,00"  # Valeur fonciere
+    lines[5] = "|".join(fields)
+    return [_write_lines(tmp_path / RAW_2020.name, lines), RAW_2021]
+
+
+def test_a_batch_killed_between_its_files_leaves_the_store_as_it_was(tmp_path: Path) -> None:
+    """SIGKILL once a batch's first file is committed in the copy of the store it is imported
+    into: the store is as it was, and the next import ends where an uninterrupted one does."""
+    kept = Paths.of(tmp_path / "kept" / "build", tmp_path / "kept" / "site")
+    _import(kept, RAW_2020)
+    before = tables(kept.db), _log_rows(kept)
+    batch = _release_and_next_year(tmp_path)
+    script = KILL_BETWEEN_FILES.format(
+        root=str(ROOT), build=str(kept.build), site=str(kept.site), files=[str(f) for f in batch]
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -9, proc.stdout + proc.stderr
+    assert kept.db_work.exists()  # where the first file went
+    assert (tables(kept.db), _log_rows(kept)) == before
+    _import(kept, *batch)
+    scratch = Paths.of(tmp_path / "scratch" / "build", tmp_path / "scratch" / "site")
+    _import(scratch, RAW_2020)
+    results = _import(scratch, *batch)
+    assert [r.replaced for r in results][0] > 0  # the release replaced stored rows
+    assert tables(kept.db) == tables(scratch.db)
+    assert _log_rows(kept) == _log_rows(scratch)
+    assert not kept.db_work.exists()
+
+
+def test_ctrl_c_in_a_batch_of_files_records_it_in_the_store(
+    tmp_path: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C in a batch's second file: the store as it was, a failed row for each file in it
+    (not in the copy, which goes), and nothing left in build/tmp/."""
+    _import(paths, RAW_2020)
+    before = tables(paths.db)
+    run = rules_query.run
+    staged: list[str] = []
+
+    def interrupted_run(con, name, params=None):  # type: ignore[no-untyped-def]
+        if name == "raw_lines":
+            staged.append(name)
+            if len(staged) == 2:
+                raise KeyboardInterrupt
+        return run(con, name, params)
+
+    monkeypatch.setattr(rules_query, "run", interrupted_run)
+    with pytest.raises(KeyboardInterrupt):
+        _import(paths, *_release_and_next_year(tmp_path))
+    assert tables(paths.db) == before
+    log = query(paths.db, "select source_file, status, error from update_log where status = 'failed'")
+    assert sorted(r[0] for r in log) == [RAW_2020.name, RAW_2021.name]
+    assert all("interrupted" in r[2] for r in log), log
+    assert not [p for p in paths.tmp.rglob("*") if p.is_file()]
+
+
 def test_bad_input_through_doit_publish_changes_nothing(tmp_path: Path) -> None:
     """Every case above, as the weekly job meets it (`doit publish` on a site already online): the
     exact line, a non-zero exit, a failed row, and the store, site/ and the versions online as they were."""

@@ -1,0 +1,16 @@
+-- After a file of a batch, and after the batch, committed or not: the file's working objects go
+-- (a batch imported in a copy of the store drops them before each file's commit, which frees
+-- them: dropped within the transaction that made them, they are held until it ends).
+drop view if exists leaving_rows;
+drop view if exists changed_period_rows;
+drop table if exists replaced_rows;
+drop table if exists period_rows;
+drop table if exists period_mutations;
+drop table if exists compared_parts;
+drop table if exists changed_parts;
+drop view if exists incoming_rows;
+drop table if exists staged_ids;
+drop table if exists staged;
+drop view if exists stg_rows;
+drop view if exists raw_lines;
+drop view if exists geo_lines;
