@@ -20,7 +20,8 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import groupby
@@ -32,6 +33,7 @@ import orjson
 
 from rules import codedeps, dvf, gcpause, progress, query, reference
 from rules import places as pl
+from rules.childwork import Child
 from rules.files import canonical_json, sha256_file, write_atomic, write_if_changed
 from rules.fr import NNBSP, compte, date_fr
 from rules.lazy import duckdb
@@ -53,6 +55,8 @@ YEAR = (  # rules/sql/ files run for each recomputed year, in order (one year in
     "stats_funnel",
 )
 BATCH = 4000  # documents assembled at a time: what the memory of a full pass holds
+SHARE_MIN = 8000  # documents from which a pass gives half of its communes' to a child process
+SHARE_CHUNK = 1000  # communes given alternately to the run and the child, so both span France
 STEPS = (  # then, once: each defines a table or view the next ones read
     "place_sales",
     "place_headline",
@@ -67,6 +71,7 @@ STEPS = (  # then, once: each defines a table or view the next ones read
 )
 TYPES = dvf.TYPES
 Key = tuple[str, str]
+Written = tuple[str, str, bool, bool]  # a document's file, its sha256, whether it changed, has figures
 PLACE, TYPE_GRAIN = itemgetter(0, 1), itemgetter(2, 3)  # a fetched row's place; a series row's type and grain
 Log = Callable[[str], None]
 OUTPUTS = ("data_manifest", "unpublished", "changes")  # what an incremental pass builds on
@@ -111,13 +116,19 @@ def run(
     finally:
         con.close()
     present = _present(paths)
-    con = connect(paths, settings)  # a new connection: the computation's memory is given back
+    # A new connection: the computation's memory is given back. Read-only: a child process
+    # assembling half of the documents reads the store beside it (documents_apart).
+    con = connect(paths, settings, read_only=True)
     try:
         build = _to_build(places, plan, dirty, present)
         with gcpause.paused():  # millions of fetched rows: see rules/gcpause.py
-            changes = _documents(con, paths, method, window, scope, places, build, plan, present)
+            changes = _documents(con, paths, settings, method, window, scope, places, build, plan, present)
         changes["counts"]["recomputed"] = len(places) if plan.full else len(dirty)
         _outputs(paths, method, started, extra, changes)
+    finally:
+        con.close()
+    con = connect(paths, settings)
+    try:
         query.run(con, "stats_state_key", [plan.key])
     finally:
         con.close()
@@ -251,6 +262,7 @@ def _to_build(places: dict[Key, pl.Place], plan: Plan, dirty: set[Key], present:
 def _documents(
     con: duckdb.DuckDBPyConnection,
     paths: Paths,
+    settings: Settings,
     method: Method,
     window: dict[str, int],
     scope: frozenset[str],
@@ -260,16 +272,31 @@ def _documents(
     present: set[str],
 ) -> dict[str, Any]:
     """Assemble and write the documents of `build`, BATCH places at a time (what a full pass holds
-    in memory), keeping the departments', regions' and France's for the summary."""
+    in memory), keeping the departments', regions' and France's for the summary. From SHARE_MIN
+    documents on, a child process assembles and writes half of the communes' on the other core
+    (this is Python, on one core: 13 s of a full France pass); if it gives nothing, the run does
+    its share too."""
     headline = _by_place(query.table(con, "st_headline"))  # every place's: parents list their children's
     figures = _figures(headline, method, places)
     keys = [key for key in places if key in build]
     writer = _Writer(paths, places, plan, len(keys), present)
-    for start in range(0, len(keys), BATCH):
-        batch = keys[start : start + BATCH]
-        query.run(con, "stats_build", [[level for level, _ in batch], [code for _, code in batch]])
-        query.run(con, "stats_fetch")
-        writer.write(documents(_fetch(con), headline, method, window, scope, batch, figures))
+    mine, theirs = _shares(keys)
+    child, args = None, (paths, settings, method, window, scope, theirs, present)
+    if theirs:
+        with suppress(OSError):  # no process to be had: the run does the share itself
+            child = Child(__name__, "documents_apart", args)
+    try:
+        for batch in _batches(mine):
+            writer.write(_batch_documents(con, batch, headline, method, window, scope, figures))
+        done = child.result() if child else None
+    finally:
+        if child:
+            child.stop()
+    if done is None:  # no child, or it gave nothing: its share is done here
+        for batch in _batches(theirs):
+            writer.write(_batch_documents(con, batch, headline, method, window, scope, figures))
+    else:
+        writer.take(done)
     changes = writer.finish()
     changes["communes"] = sum(1 for level, _ in places if level == "commune")
     changes["published_communes"] = sum(
@@ -278,6 +305,64 @@ def _documents(
         if level == "commune" and any(t["published"] for t in f.values())
     )
     return changes
+
+
+def _shares(keys: list[Key]) -> tuple[list[Key], list[Key]]:
+    """The run's documents and the child's: none for the child below SHARE_MIN; else every other
+    SHARE_CHUNK communes (the departments', regions' and France's stay with the run, whose summary
+    is made of them)."""
+    if len(keys) < SHARE_MIN:
+        return keys, []
+    communes = [key for key in keys if key[0] == "commune"]
+    theirs = [key for i, key in enumerate(communes) if (i // SHARE_CHUNK) % 2]
+    given = set(theirs)
+    return [key for key in keys if key not in given], theirs
+
+
+def _batches(keys: list[Key]) -> Iterator[list[Key]]:
+    for start in range(0, len(keys), BATCH):
+        yield keys[start : start + BATCH]
+
+
+def _batch_documents(
+    con: duckdb.DuckDBPyConnection,
+    batch: list[Key],
+    headline: dict[Key, dict[str, tuple]],
+    method: Method,
+    window: dict[str, int],
+    scope: frozenset[str],
+    figures: dict[Key, dict[str, dict[str, Any]]],
+) -> dict[Key, PlaceDoc]:
+    """The documents of one batch of places, from their stored figures."""
+    query.run(con, "stats_build", [[level for level, _ in batch], [code for _, code in batch]])
+    query.run(con, "stats_fetch")
+    return documents(_fetch(con), headline, method, window, scope, batch, figures)
+
+
+def documents_apart(
+    paths: Paths,
+    settings: Settings,
+    method: Method,
+    window: dict[str, int],
+    scope: frozenset[str],
+    keys: list[Key],
+    present: set[str],
+) -> list[tuple[Key, Written]]:
+    """A child process's share of a pass's documents (see _documents and rules/childwork.py):
+    assembled and written as the run would, and what the run records of each."""
+    places = pl.all_places(scope)
+    con = connect(paths, settings, read_only=True)
+    try:
+        headline = _by_place(query.table(con, "st_headline"))
+        figures = _figures(headline, method, places)
+        done: list[tuple[Key, Written]] = []
+        with gcpause.paused():
+            for batch in _batches(keys):
+                docs = _batch_documents(con, batch, headline, method, window, scope, figures)
+                done += [(key, _write_document(paths, present, key, doc)) for key, doc in docs.items()]
+        return done
+    finally:
+        con.close()
 
 
 def _fetch(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
@@ -572,24 +657,27 @@ class _Writer:
         self.bar = progress.bar("stats", total, "places")  # the documents this pass assembles
 
     def write(self, docs: dict[Key, PlaceDoc]) -> None:
-        for (level, code), doc in docs.items():
-            name = data_file(level, code)
-            data = canonical_json(doc)
-            self.manifest[name] = hashlib.sha256(data).hexdigest()
-            path = self.paths.site_name(name)
-            if level in DATA_DIRS and name not in self.present:  # new (a full pass into an empty site/)
-                write_atomic(path, data)
-                self.changed[level].append(code)
-            elif write_if_changed(path, data):
-                self.changed[level].append(code)
-            url = page_url(level, code)
-            if has_figures(doc):
-                self.empty.discard(url)
-            else:
-                self.empty.add(url)
-            if level != "commune":
-                self.aggregates[level, code] = doc
-            self.bar.update()
+        for key, doc in docs.items():
+            self._note(key, _write_document(self.paths, self.present, key, doc))
+            if key[0] != "commune":
+                self.aggregates[key] = doc
+
+    def take(self, done: list[tuple[Key, Written]]) -> None:
+        """Record the documents a child process wrote (documents_apart)."""
+        for key, written in done:
+            self._note(key, written)
+
+    def _note(self, key: Key, written: Written) -> None:
+        name, sha256, changed, figures = written
+        self.manifest[name] = sha256
+        if changed:
+            self.changed[key[0]].append(key[1])
+        url = page_url(*key)
+        if figures:
+            self.empty.discard(url)
+        else:
+            self.empty.add(url)
+        self.bar.update()
 
     def finish(self) -> dict[str, Any]:
         """Remove the files of places that no longer exist (of those `present` before the pass);
@@ -609,7 +697,7 @@ class _Writer:
         total = sales["sales"] if sales else 0
         written = sum(len(v) for v in self.changed.values())
         return {
-            "changed": self.changed,
+            "changed": {level: sorted(codes) for level, codes in self.changed.items()},  # places' order
             "removed": removed,
             "counts": {
                 "places": len(self.places),
@@ -619,6 +707,19 @@ class _Writer:
             "sales": total,
             "new_sales": total - previous if previous is not None else total,
         }
+
+
+def _write_document(paths: Paths, present: set[str], key: Key, doc: PlaceDoc) -> Written:
+    """Write a document's file if its bytes changed (at once if it is new: not in `present`)."""
+    name = data_file(*key)
+    data = canonical_json(doc)
+    path = paths.site_name(name)
+    if key[0] in DATA_DIRS and name not in present:  # new (a full pass into an empty site/)
+        write_atomic(path, data)
+        changed = True
+    else:
+        changed = write_if_changed(path, data)
+    return name, hashlib.sha256(data).hexdigest(), changed, has_figures(doc)
 
 
 def _outputs(

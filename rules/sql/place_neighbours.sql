@@ -5,6 +5,8 @@
 -- Candidates come from a grid of cells 0.2 degree high and 0.3 wide (about 22 km), the cell and
 -- the eight around it: an equality join, not a comparison of every pair. French Guiana's
 -- communes are ten times larger (and alone on their continent): ten times larger cells.
+-- The eight nearest are kept by a top-8 aggregate (min_by on the distance, then the code), not
+-- by numbering every pair in a window: 11 million pairs for France, 0.9 s against 1.8 s.
 create or replace table place_neighbours as
 with located as (
     select *, case when departement = '973' then 10 else 1 end as scale
@@ -36,6 +38,9 @@ pairs as (
       and b.parent is distinct from a.code
       and a.parent is distinct from b.code
 )
-select code, neighbour, round(km, 1) as km
-from pairs
-qualify row_number() over (partition by code order by km, neighbour) <= 8;
+select code, n.neighbour, round(n.km, 1) as km
+from (
+    select code, unnest(min_by({'neighbour': neighbour, 'km': km}, {'km': km, 'neighbour': neighbour}, 8)) as n
+    from pairs
+    group by code
+);
