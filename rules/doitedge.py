@@ -330,7 +330,8 @@ class files_unchanged:  # noqa: N801 (named as doit's own uptodate helpers, conf
             return []
         hashes = HashCache(self.cache)
         try:
-            digest = [[str(path), hashes.sha256(path)] for path in self.files]
+            shas = hashes.sha256s(self.files)
+            digest = [[str(path), sha] for path, sha in zip(self.files, shas, strict=True)]
         except OSError:
             return None
         try:

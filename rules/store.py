@@ -104,7 +104,7 @@ def import_files(paths: Paths, files: list[Path], settings: Settings, log: Log =
         create_tables(con)
         present = {sha for (sha,) in query.rows(con, "stored_sources")}
         hashes = HashCache(paths.source_hashes)
-        results = [FileResult(p.name, hashes.sha256(p)) for p in files]
+        results = [FileResult(p.name, sha) for p, sha in zip(files, hashes.sha256s(files), strict=True)]
         hashes.save()
         todo: list[tuple[Path, FileResult]] = []
         first: dict[str, str] = {}

@@ -120,3 +120,25 @@ def test_a_folder_name_taken_by_a_broken_link_is_an_error_not_a_loop(tmp_path: P
     code = f"from rules import files; files.write_atomic({str(tmp_path / 'page' / 'index.html')!r}, b'x')"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 1 and "FileExistsError" in proc.stderr
+
+
+def test_several_new_files_are_hashed_side_by_side_and_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HashCache.sha256s: each file's own sha256, in order, the new ones hashed once each (on
+    threads), the known ones not at all."""
+    import hashlib
+
+    paths = [tmp_path / f"f{i}.txt" for i in range(5)]
+    for i, p in enumerate(paths):
+        p.write_bytes(os.urandom(1000 + i))
+    hashed: list[Path] = []
+    real = files.sha256_file
+    monkeypatch.setattr(files, "sha256_file", lambda p: hashed.append(p) or real(p))
+    cache = files.HashCache(tmp_path / "hashes.json")
+    assert cache.sha256s(paths[:3]) == [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths[:3]]
+    assert sorted(hashed) == paths[:3]
+    cache.save()
+    again = files.HashCache(tmp_path / "hashes.json")
+    assert again.sha256s(paths) == [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths]
+    assert sorted(hashed) == sorted(paths)  # the two new ones only
