@@ -71,7 +71,7 @@ STEPS = (  # then, once: each defines a table or view the next ones read
 )
 TYPES = dvf.TYPES
 Key = tuple[str, str]
-Written = tuple[str, str, bool, bool]  # a document's file, its sha256, whether it changed, has figures
+Encoded = tuple[bytes, bool]  # a document's bytes, and whether it has figures
 PLACE, TYPE_GRAIN = itemgetter(0, 1), itemgetter(2, 3)  # a fetched row's place; a series row's type and grain
 Log = Callable[[str], None]
 OUTPUTS = ("data_manifest", "unpublished", "changes")  # what an incremental pass builds on
@@ -273,15 +273,15 @@ def _documents(
 ) -> dict[str, Any]:
     """Assemble and write the documents of `build`, BATCH places at a time (what a full pass holds
     in memory), keeping the departments', regions' and France's for the summary. From SHARE_MIN
-    documents on, a child process assembles and writes half of the communes' on the other core
-    (this is Python, on one core: 13 s of a full France pass); if it gives nothing, the run does
-    its share too."""
+    documents on, a child process assembles half of the communes' on the other core (this is
+    Python, on one core: 13 s of a full France pass), and the run writes them; if it gives
+    nothing, the run assembles its share too."""
     headline = _by_place(query.table(con, "st_headline"))  # every place's: parents list their children's
     figures = _figures(headline, method, places)
     keys = [key for key in places if key in build]
     writer = _Writer(paths, places, plan, len(keys), present)
     mine, theirs = _shares(keys)
-    child, args = None, (paths, settings, method, window, scope, theirs, present)
+    child, args = None, (paths, settings, method, window, scope, theirs)
     if theirs:
         with suppress(OSError):  # no process to be had: the run does the share itself
             child = Child(__name__, "documents_apart", args)
@@ -346,20 +346,20 @@ def documents_apart(
     window: dict[str, int],
     scope: frozenset[str],
     keys: list[Key],
-    present: set[str],
-) -> list[tuple[Key, Written]]:
+) -> list[tuple[Key, Encoded]]:
     """A child process's share of a pass's documents (see _documents and rules/childwork.py):
-    assembled and written as the run would, and what the run records of each."""
+    assembled and encoded, for the run to write. The run writes every file, so what changed is
+    exactly what it wrote, and a child that dies has written nothing its share's redo misses."""
     places = pl.all_places(scope)
     con = connect(paths, settings, read_only=True)
     try:
         headline = _by_place(query.table(con, "st_headline"))
         figures = _figures(headline, method, places)
-        done: list[tuple[Key, Written]] = []
+        done: list[tuple[Key, Encoded]] = []
         with gcpause.paused():
             for batch in _batches(keys):
                 docs = _batch_documents(con, batch, headline, method, window, scope, figures)
-                done += [(key, _write_document(paths, present, key, doc)) for key, doc in docs.items()]
+                done += [(key, (canonical_json(doc), has_figures(doc))) for key, doc in docs.items()]
         return done
     finally:
         con.close()
@@ -658,20 +658,26 @@ class _Writer:
 
     def write(self, docs: dict[Key, PlaceDoc]) -> None:
         for key, doc in docs.items():
-            self._note(key, _write_document(self.paths, self.present, key, doc))
+            self._write(key, canonical_json(doc), has_figures(doc))
             if key[0] != "commune":
                 self.aggregates[key] = doc
 
-    def take(self, done: list[tuple[Key, Written]]) -> None:
-        """Record the documents a child process wrote (documents_apart)."""
-        for key, written in done:
-            self._note(key, written)
+    def take(self, done: list[tuple[Key, Encoded]]) -> None:
+        """Write the documents a child process assembled (documents_apart)."""
+        for key, (data, figures) in done:
+            self._write(key, data, figures)
 
-    def _note(self, key: Key, written: Written) -> None:
-        name, sha256, changed, figures = written
-        self.manifest[name] = sha256
-        if changed:
+    def _write(self, key: Key, data: bytes, figures: bool) -> None:
+        """Write a document's file if its bytes changed (at once if it is new: not `present`),
+        and record it."""
+        name = data_file(*key)
+        path = self.paths.site_name(name)
+        if key[0] in DATA_DIRS and name not in self.present:  # new (a full pass into an empty site/)
+            write_atomic(path, data)
             self.changed[key[0]].append(key[1])
+        elif write_if_changed(path, data):
+            self.changed[key[0]].append(key[1])
+        self.manifest[name] = hashlib.sha256(data).hexdigest()
         url = page_url(*key)
         if figures:
             self.empty.discard(url)
@@ -707,19 +713,6 @@ class _Writer:
             "sales": total,
             "new_sales": total - previous if previous is not None else total,
         }
-
-
-def _write_document(paths: Paths, present: set[str], key: Key, doc: PlaceDoc) -> Written:
-    """Write a document's file if its bytes changed (at once if it is new: not in `present`)."""
-    name = data_file(*key)
-    data = canonical_json(doc)
-    path = paths.site_name(name)
-    if key[0] in DATA_DIRS and name not in present:  # new (a full pass into an empty site/)
-        write_atomic(path, data)
-        changed = True
-    else:
-        changed = write_if_changed(path, data)
-    return name, hashlib.sha256(data).hexdigest(), changed, has_figures(doc)
 
 
 def _outputs(

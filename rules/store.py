@@ -11,7 +11,7 @@ tables are exactly as before, and (but for a kill) a `failed` row in `update_log
 file is imported in one transaction. Several are imported into a copy of the store, committed
 file by file, which replaces the store when all are in: in one transaction, each file's working
 tables were held until the batch's end, spilled to disk from the second file of a cold build on,
-and each file took longer than the last (five benchmark years: 53-60 s against 61-64 s).
+and each file took longer than the last (five benchmark years: 48.7-50.8 s against 61.4-64.5 s).
 """
 
 from __future__ import annotations
@@ -67,12 +67,14 @@ def clear_tmp(paths: Paths) -> None:
 def connect(
     paths: Paths, settings: Settings, read_only: bool = False, db: Path | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """Open the store (or `db`, its working copy) with bounded memory and a spill folder inside build/."""
+    """Open the store (or `db`, its working copy) with bounded memory and a spill folder in
+    build/tmp/ (emptied by the next import). A read-only connection may be one of two processes
+    reading the store side by side (a statistics pass's documents): each spills in its own."""
     paths.build.mkdir(parents=True, exist_ok=True)
     config: query.Config = {"memory_limit": settings.memory_limit}
-    if not read_only:
-        paths.duckdb_tmp.mkdir(parents=True, exist_ok=True)
-        config["temp_directory"] = str(paths.duckdb_tmp)
+    spill = paths.duckdb_tmp / f"read-{os.getpid()}" if read_only else paths.duckdb_tmp
+    spill.mkdir(parents=True, exist_ok=True)
+    config["temp_directory"] = str(spill)
     if settings.threads:
         config["threads"] = settings.threads
     return query.connect(str(db or paths.db), read_only=read_only, config=config)
@@ -115,13 +117,14 @@ def import_files(paths: Paths, files: list[Path], settings: Settings, log: Log =
             elif not r.skipped:
                 first[r.sha256] = r.name
                 todo.append((path, r))
-        if len(todo) > 1:
-            con.close()  # a checkpoint: the file holds the whole store, to be copied
-            con = _import_in_copy(paths, settings, todo, log)
+        if len(todo) > 1 and _checkpointed(con, paths.db):
+            con.close()  # the file holds the whole store, to be copied
+            con = _import_in_copy(paths, settings, todo)
         elif todo:
-            _import_batch(con, paths, settings, todo, log)
+            _import_batch(con, paths, todo)
         else:
             load_referential(con)
+        _report(todo, log)
         write_if_changed(paths.store_manifest, canonical_json(store_state(con)))
         note_imports(con, paths)
         return results
@@ -129,48 +132,91 @@ def import_files(paths: Paths, files: list[Path], settings: Settings, log: Log =
         con.close()
 
 
+def _checkpointed(con: duckdb.DuckDBPyConnection, db: Path) -> bool:
+    """Whether the store's file now holds all of it (no WAL beside it): what a copy needs."""
+    try:
+        query.run(con, "checkpoint")
+    except duckdb.Error:  # a full disk: the batch is imported in place, and fails there with its record
+        return False
+    return not _wal(db).exists()
+
+
+def _wal(db: Path) -> Path:
+    return db.with_name(db.name + ".wal")
+
+
 def _import_in_copy(
-    paths: Paths, settings: Settings, todo: list[tuple[Path, FileResult]], log: Log
+    paths: Paths, settings: Settings, todo: list[tuple[Path, FileResult]]
 ) -> duckdb.DuckDBPyConnection:
     """Import a batch of several files into a copy of the store, then put the copy in its place;
     a connection to the store. The copy is the batch's transaction: each file is committed in it
-    and its working tables go, and a failure or a kill leaves the store as it was."""
+    and its working tables go. A failure or a Ctrl-C, wherever it lands, removes the copy, then
+    records the failure in the store (the copy's room may be what the record needs); a kill
+    leaves the store as it was and the copy in build/tmp/, which the next import empties."""
     work, started = paths.db_work, _now()
     try:
-        try:
-            work.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(paths.db, work)
-        except KeyboardInterrupt:
-            _record_batch_failure(paths, settings, todo, started, ImmoStatsError(INTERRUPTED))
-            raise
-        except OSError as e:
-            if not no_space(e):
-                raise
-            with suppress(duckdb.Error, ImmoStatsError):  # the disk may refuse the record too
-                _record_batch_failure(paths, settings, todo, started, DiskFullError(paths.build))
-            raise DiskFullError(paths.build) from None
-        con = connect(paths, settings, db=work)
-        try:
-            query.run(con, "ordered")
-            _import_batch(con, paths, settings, todo, log, in_copy=True)
-        finally:
-            con.close()  # a checkpoint: the copy is whole before it is put in place
+        _copy_and_import(paths, settings, todo, work)
+        if _wal(work).exists() or _wal(paths.db).exists():  # never the case after a checkpoint
+            raise ImmoStatsError(f"{paths.db}: the import's copy of the store was not written whole")
         os.replace(work, paths.db)
+    except BaseException as e:
+        err = _batch_error(e, paths)
+        _remove_copy(work)
+        if err is None:
+            raise  # a bug: a traceback
+        with suppress(duckdb.Error, ImmoStatsError, OSError):  # the disk may refuse even this
+            _record_batch_failure(paths, settings, todo, started, err)
+        if interrupted(e):
+            raise KeyboardInterrupt from None
+        raise err from None
     finally:
-        work.unlink(missing_ok=True)
+        _remove_copy(work)
     return connect(paths, settings)
+
+
+def _copy_and_import(
+    paths: Paths, settings: Settings, todo: list[tuple[Path, FileResult]], work: Path
+) -> None:
+    """The store copied to `work`, the batch imported into it, and all of it written in the file."""
+    work.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(paths.db, work)
+    con = connect(paths, settings, db=work)
+    try:
+        query.run(con, "ordered")
+        _import_batch(con, paths, todo, in_copy=True)
+        query.run(con, "checkpoint")  # a failure here raises (close() would say nothing)
+    finally:
+        con.close()
+
+
+def _remove_copy(work: Path) -> None:
+    for path in (work, _wal(work)):
+        path.unlink(missing_ok=True)
+
+
+def _batch_error(e: BaseException, paths: Paths) -> ImmoStatsError | None:
+    """What a batch in a copy failed with, for the record and the person; None for a bug."""
+    if interrupted(e):
+        return ImmoStatsError(INTERRUPTED)
+    if no_space(e):
+        return DiskFullError(paths.build)
+    if isinstance(e, ImmoStatsError):
+        return e
+    if isinstance(e, duckdb.Error | OSError):  # writing the copy: nothing of the batch was stored
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        return ImmoStatsError(f"{paths.db_work}: the import's copy of the store failed: {first}")
+    return None
 
 
 def _import_batch(
     con: duckdb.DuckDBPyConnection,
     paths: Paths,
-    settings: Settings,
     todo: list[tuple[Path, FileResult]],
-    log: Log,
     in_copy: bool = False,
 ) -> None:
     """Import `todo` in one transaction, or (`in_copy`: `con` is a copy of the store) one per file.
-    On a failure, records it in the store (not the copy) and raises it for the person."""
+    On a failure, raises it for the person; in place, rolls back and records it first (a copy's
+    caller records it in the store)."""
     (batch_id,) = query.one(con, "next_batch")
     started = _now()
     checked: list[CheckedFile] = []
@@ -214,7 +260,8 @@ def _import_batch(
     except (KeyboardInterrupt, duckdb.InterruptException, RuntimeError) as e:  # Ctrl-C: undone, recorded
         if not interrupted(e):
             raise  # a RuntimeError of its own: a bug
-        _undo(con, paths, settings, batch_id, todo, started, ImmoStatsError(INTERRUPTED), in_copy)
+        if not in_copy:
+            _undo(con, paths, batch_id, todo, started, ImmoStatsError(INTERRUPTED))
         raise KeyboardInterrupt from None
     except (ImmoStatsError, duckdb.Error, OSError) as e:
         if no_space(e):
@@ -225,7 +272,8 @@ def _import_batch(
             err = _duckdb_input_error(current or todo[0][0], e)
         else:
             raise
-        _undo(con, paths, settings, batch_id, todo, started, err, in_copy)
+        if not in_copy:
+            _undo(con, paths, batch_id, todo, started, err)
         raise err from None
     finally:
         query.run(con, "file_cleanup")
@@ -233,6 +281,10 @@ def _import_batch(
         for cf in checked:
             if cf.data_path != cf.path:
                 cf.data_path.unlink(missing_ok=True)
+
+
+def _report(todo: list[tuple[Path, FileResult]], log: Log) -> None:
+    """One line per imported file (once the batch is in the store), and its unknown communes."""
     for _, r in todo:
         log(
             f"imported {r.name}: {r.rows:,} rows ({r.fmt}), {r.replaced:,} stored rows replaced, "
@@ -249,12 +301,19 @@ def _import_batch(
 
 def record_failure(paths: Paths, settings: Settings, source: str, error: ImmoStatsError) -> None:
     """A failed row in update_log for a failure before any import (API down, bad download)."""
+    now = _now()
+    _record(paths, settings, lambda con, batch: _log_failed_row(con, batch, source, None, None, now, error))
+
+
+def _record(
+    paths: Paths, settings: Settings, write: Callable[[duckdb.DuckDBPyConnection, int], None]
+) -> None:
+    """Record a failure in the store as the next batch's (`write` its rows), and imports.json."""
     con = connect(paths, settings)
     try:
         create_tables(con)
         (batch_id,) = query.one(con, "next_batch")
-        now = _now()
-        query.run(con, "log_failure", [batch_id, source, None, None, now, now, str(error)])
+        write(con, batch_id)
         note_imports(con, paths)
     finally:
         con.close()
@@ -384,24 +443,18 @@ def _tie_mutations(con: duckdb.DuckDBPyConnection) -> int:
 def _undo(
     con: duckdb.DuckDBPyConnection,
     paths: Paths,
-    settings: Settings,
     batch_id: int,
     todo: list[tuple[Path, FileResult]],
     started: datetime,
     err: ImmoStatsError,
-    in_copy: bool,
 ) -> None:
-    """Roll the batch back and record why in update_log (the store's, when `con` is a copy that
-    goes) and build/imports.json."""
-    try:
+    """Roll the batch back and record why in update_log and build/imports.json. The record is
+    tried even when the rollback fails (no transaction left: a Ctrl-C between two statements)."""
+    with suppress(duckdb.Error):
         con.rollback()
-        if in_copy:
-            _record_batch_failure(paths, settings, todo, started, err, batch_id)
-        else:
-            _log_failure(con, batch_id, todo, started, err)
-            note_imports(con, paths)
-    except (duckdb.Error, ImmoStatsError):  # a full disk may refuse even these: the error line says why
-        pass
+    with suppress(duckdb.Error, ImmoStatsError):  # a full disk may refuse even these: the error line says why
+        _log_failure(con, batch_id, todo, started, err)
+        note_imports(con, paths)
 
 
 def _record_batch_failure(
@@ -410,18 +463,9 @@ def _record_batch_failure(
     todo: list[tuple[Path, FileResult]],
     started: datetime,
     err: ImmoStatsError,
-    batch_id: int | None = None,
 ) -> None:
     """Record a batch's failure in the store itself, when the batch ran in a copy of it."""
-    con = connect(paths, settings)
-    try:
-        create_tables(con)
-        if batch_id is None:
-            (batch_id,) = query.one(con, "next_batch")
-        _log_failure(con, batch_id, todo, started, err)
-        note_imports(con, paths)
-    finally:
-        con.close()
+    _record(paths, settings, lambda con, batch_id: _log_failure(con, batch_id, todo, started, err))
 
 
 def _log_failure(
@@ -435,7 +479,19 @@ def _log_failure(
     culprit = getattr(err, "path", None)
     for path, r in todo:
         message = str(err) if str(path) == culprit or len(todo) == 1 else f"not imported: {err}"
-        query.run(con, "log_failure", [batch_id, r.name, r.sha256, r.fmt or None, started, _now(), message])
+        _log_failed_row(con, batch_id, r.name, r.sha256, r.fmt or None, started, message)
+
+
+def _log_failed_row(
+    con: duckdb.DuckDBPyConnection,
+    batch_id: int,
+    source: str,
+    sha256: str | None,
+    fmt: str | None,
+    started: datetime,
+    error: object,
+) -> None:
+    query.run(con, "log_failure", [batch_id, source, sha256, fmt, started, _now(), str(error)])
 
 
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")

@@ -102,3 +102,27 @@ def test_a_child_returns_what_its_function_returns() -> None:
         assert child.result() == os.path.join("a", "b")
     finally:
         child.stop()
+
+
+@pytest.mark.parametrize("child", [childwork.Child, _Failing, _Killed])
+def test_a_pass_over_the_site_reports_what_changed_as_one_process_does(
+    built: Paths, monkeypatch: pytest.MonkeyPatch, child: type[childwork.Child]
+) -> None:
+    """A full pass that rewrites some files (every fifth commune's, damaged) and keeps the others:
+    the same files, and the same lists of what changed, whether a child took a share, failed or
+    died (a child writes nothing: the run writes every file, so its redo misses none)."""
+
+    def pass_over_damaged_files() -> tuple[dict[str, bytes], Any]:
+        for path in sorted((built.site / "data" / "villes").glob("*.json"))[::5]:
+            path.write_bytes(b"{}")
+        built.changes.unlink()  # an output missing: a full pass
+        stats.run(built, METHOD, SETTINGS, **QUIET)
+        changes = orjson.loads(built.changes.read_bytes())
+        return _outputs(built), {k: changes[k] for k in ("changed", "removed", "counts")}
+
+    alone = pass_over_damaged_files()
+    assert 0 < alone[1]["counts"]["written"] < alone[1]["counts"]["places"]  # some kept, some rewritten
+    monkeypatch.setattr(stats, "SHARE_MIN", 1)
+    monkeypatch.setattr(stats, "SHARE_CHUNK", 7)
+    monkeypatch.setattr(stats, "Child", child)
+    assert pass_over_damaged_files() == alone

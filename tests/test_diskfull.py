@@ -12,7 +12,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from conftest import RAW_2021, query, run_doit
+from conftest import RAW_2020, RAW_2021, SAMPLE, query, run_doit, tables
 
 from rules.paths import Paths
 from rules.templatecache import template_cache
@@ -65,6 +65,34 @@ def test_a_full_disk_under_build_is_one_line_and_the_store_stays_whole(
     run_doit(paths, AIN)
     assert query(paths.db, "select count(*) from dvf_rows")[0][0] == 172 + 41 + 2575
     assert run_doit(paths, AIN).stdout == ""
+
+
+def test_a_batch_whose_copy_of_the_store_fills_the_disk_is_recorded_in_the_store(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    """A batch of several files is imported into a copy of the store: with room for the store but
+    not for its copy, one line, the store as it was, a failed row for each file (written once the
+    copy is gone), and once space is back the next run imports them."""
+    _grow(small_disk)
+    paths = Paths.of(small_disk / "build", tmp_path / "site")
+    source = tmp_path / "source"
+    source.mkdir()
+    shutil.copy(RAW_2020, source)
+    run_doit(paths, AIN, f"source={source}")
+    before = tables(paths.db)
+    for new in (RAW_2021, SAMPLE / "geo-dvf-2019-hendaye-64260.csv"):
+        shutil.copy(new, source)
+    room = shutil.disk_usage(small_disk).used + paths.db.stat().st_size // 2
+    subprocess.run(["mount", "-o", f"remount,size={room // 1024}k", str(small_disk)], check=True)
+    _one_line(run_doit(paths, AIN, f"source={source}", check=False), small_disk / "build")
+    assert tables(paths.db) == before
+    failed = query(paths.db, "select source_file from update_log where status = 'failed' order by 1")
+    assert [r[0] for r in failed] == sorted([RAW_2021.name, "geo-dvf-2019-hendaye-64260.csv"])
+    assert not paths.db_work.exists()
+    _grow(small_disk)
+    run_doit(paths, AIN, f"source={source}")
+    assert query(paths.db, "select count(*) from dvf_rows")[0][0] == 172 + 41 + 566
+    assert run_doit(paths, AIN, f"source={source}").stdout == ""
 
 
 def test_a_full_disk_under_the_repository_refuses_the_publish_in_one_line(

@@ -597,20 +597,22 @@ def test_a_batch_killed_between_its_files_leaves_the_store_as_it_was(tmp_path: P
     assert not kept.db_work.exists()
 
 
+@pytest.mark.parametrize("point", ["raw_lines", "checkpoint"])
 def test_ctrl_c_in_a_batch_of_files_records_it_in_the_store(
-    tmp_path: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch, point: str
 ) -> None:
-    """Ctrl-C in a batch's second file: the store as it was, a failed row for each file in it
-    (not in the copy, which goes), and nothing left in build/tmp/."""
+    """Ctrl-C in a batch's second file, or as its copy of the store is written whole (the second
+    checkpoint: the first is the store's, before the copy): the store as it was, a failed row for
+    each file in it (not in the copy, which goes), and nothing left in build/tmp/."""
     _import(paths, RAW_2020)
     before = tables(paths.db)
     run = rules_query.run
-    staged: list[str] = []
+    seen: list[str] = []
 
     def interrupted_run(con, name, params=None):  # type: ignore[no-untyped-def]
-        if name == "raw_lines":
-            staged.append(name)
-            if len(staged) == 2:
+        if name == point:
+            seen.append(name)
+            if len(seen) == 2:
                 raise KeyboardInterrupt
         return run(con, name, params)
 
