@@ -202,7 +202,9 @@ def _batch_error(e: BaseException, paths: Paths) -> ImmoStatsError | None:
         return DiskFullError(paths.build)
     if isinstance(e, ImmoStatsError):
         return e
-    if isinstance(e, duckdb.Error | OSError):  # writing the copy: nothing of the batch was stored
+    if isinstance(e, OSError):  # a file that cannot be read or written: the system's words
+        return ImmoStatsError(f"{e.filename or paths.db_work}: {e.strerror or e}")
+    if isinstance(e, duckdb.Error):  # opening or writing the copy (the batch's own are InputErrors)
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         return ImmoStatsError(f"{paths.db_work}: the import's copy of the store failed: {first}")
     return None
