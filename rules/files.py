@@ -8,7 +8,7 @@ import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
 import orjson
 
@@ -179,8 +179,8 @@ class HashCache:
 
     def sha256(self, path: Path) -> str:
         key = self._key(path)
-        entry = self.used.get(str(path)) or self.known.get(str(path))
-        if not self._holds(entry, key):
+        entry = self._entry(path, key)
+        if entry is None:
             entry = [*key, sha256_file(path)]
         self.used[str(path)] = entry
         return entry[-1]
@@ -188,24 +188,23 @@ class HashCache:
     def sha256s(self, paths: list[Path]) -> list[str]:
         """The sha256 of each file; several new ones are hashed side by side (hashlib lets go of
         the GIL: the five years of a cold build 1.8 s -> 1.0 s on two cores)."""
-        new = [path for path in paths if not self._known(path)]
+        new = [path for path in paths if self._entry(path, self._key(path)) is None]
         if len(new) > 1:
             with ThreadPoolExecutor(min(len(new), os.cpu_count() or 1)) as pool:
                 list(pool.map(self.sha256, new))
         return [self.sha256(path) for path in paths]
-
-    def _known(self, path: Path) -> bool:
-        return self._holds(self.known.get(str(path)), self._key(path))
 
     @staticmethod
     def _key(path: Path) -> list[int]:
         st = path.stat()
         return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
 
-    @staticmethod
-    def _holds(entry: object, key: list[int]) -> TypeGuard[list[Any]]:
-        """Whether a cache entry is the sha256 of the file as it is (its stat `key`)."""
-        return isinstance(entry, list) and entry[:-1] == key and isinstance(entry[-1], str)
+    def _entry(self, path: Path, key: list[int]) -> list | None:
+        """The file's entry hashed this run or before, if it is of the file as it is (`key`)."""
+        for entry in (self.used.get(str(path)), self.known.get(str(path))):
+            if isinstance(entry, list) and entry[:-1] == key and isinstance(entry[-1], str):
+                return entry
+        return None
 
     def save(self) -> None:
         """Keep the entries of the files asked for this run: the cache never outgrows the source."""

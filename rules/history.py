@@ -28,7 +28,7 @@ from rules import query
 from rules.files import canonical_json, sha256_file, write_atomic, write_if_changed
 from rules.gitrepo import GitError, GitRepo
 from rules.lazy import duckdb
-from rules.paths import HISTORY_MANIFEST, HISTORY_ROWS, HISTORY_UPDATE_LOG, Paths, history_partition
+from rules.paths import HISTORY_MANIFEST, HISTORY_ROWS, HISTORY_UPDATE_LOG, Paths, history_partition, wal
 from rules.publishing import Publishing
 from rules.query import set_variables, sql
 from rules.settings import Settings
@@ -334,6 +334,6 @@ def restore(paths: Paths, settings: Settings) -> None:
         con.checkpoint()
     finally:
         con.close()
-    for stale in (paths.db, paths.db.with_name(paths.db.name + ".wal")):
+    for stale in (paths.db, wal(paths.db)):
         stale.unlink(missing_ok=True)
     os.replace(building, paths.db)

@@ -49,6 +49,11 @@ def sitemap_part(i: int | str) -> str:
     return f"sitemap-{i}.xml"
 
 
+def wal(db: Path) -> Path:
+    """A DuckDB file's write-ahead log: what it holds is not in the file until a checkpoint."""
+    return db.with_name(db.name + ".wal")
+
+
 def data_file(level: str, code: str) -> str:
     """A place's JSON under site/ (data/villes/<code>.json, ..., data/france.json)."""
     folder = DATA_DIRS.get(level)

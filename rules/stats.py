@@ -281,20 +281,20 @@ def _documents(
     keys = [key for key in places if key in build]
     writer = _Writer(paths, places, plan, len(keys), present)
     mine, theirs = _shares(keys)
-    child, args = None, (paths, settings, method, window, scope, theirs)
+    child = None
     if theirs:
         with suppress(OSError):  # no process to be had: the run does the share itself
-            child = Child(__name__, "documents_apart", args)
+            child = Child(__name__, "documents_apart", (paths, settings, method, window, scope, theirs))
     try:
-        for batch in _batches(mine):
-            writer.write(_batch_documents(con, batch, headline, method, window, scope, figures))
+        for docs in _assembled(con, mine, headline, method, window, scope, figures):
+            writer.write(docs)
         done = child.result() if child else None
     finally:
         if child:
             child.stop()
     if done is None:  # no child, or it gave nothing: its share is done here
-        for batch in _batches(theirs):
-            writer.write(_batch_documents(con, batch, headline, method, window, scope, figures))
+        for docs in _assembled(con, theirs, headline, method, window, scope, figures):
+            writer.write(docs)
     else:
         writer.take(done)
     changes = writer.finish()
@@ -319,24 +319,21 @@ def _shares(keys: list[Key]) -> tuple[list[Key], list[Key]]:
     return [key for key in keys if key not in given], theirs
 
 
-def _batches(keys: list[Key]) -> Iterator[list[Key]]:
-    for start in range(0, len(keys), BATCH):
-        yield keys[start : start + BATCH]
-
-
-def _batch_documents(
+def _assembled(
     con: duckdb.DuckDBPyConnection,
-    batch: list[Key],
+    keys: list[Key],
     headline: dict[Key, dict[str, tuple]],
     method: Method,
     window: dict[str, int],
     scope: frozenset[str],
     figures: dict[Key, dict[str, dict[str, Any]]],
-) -> dict[Key, PlaceDoc]:
-    """The documents of one batch of places, from their stored figures."""
-    query.run(con, "stats_build", [[level for level, _ in batch], [code for _, code in batch]])
-    query.run(con, "stats_fetch")
-    return documents(_fetch(con), headline, method, window, scope, batch, figures)
+) -> Iterator[dict[Key, PlaceDoc]]:
+    """The documents of `keys`, BATCH places at a time, from their stored figures."""
+    for start in range(0, len(keys), BATCH):
+        batch = keys[start : start + BATCH]
+        query.run(con, "stats_build", [[level for level, _ in batch], [code for _, code in batch]])
+        query.run(con, "stats_fetch")
+        yield documents(_fetch(con), headline, method, window, scope, batch, figures)
 
 
 def documents_apart(
@@ -357,8 +354,7 @@ def documents_apart(
         figures = _figures(headline, method, places)
         done: list[tuple[Key, Encoded]] = []
         with gcpause.paused():
-            for batch in _batches(keys):
-                docs = _batch_documents(con, batch, headline, method, window, scope, figures)
+            for docs in _assembled(con, keys, headline, method, window, scope, figures):
                 done += [(key, (canonical_json(doc), has_figures(doc))) for key, doc in docs.items()]
         return done
     finally:

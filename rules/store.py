@@ -33,7 +33,7 @@ from rules import dvf, query, reference
 from rules.errors import DiskFullError, ImmoStatsError, InputError, interrupted, no_space
 from rules.files import HashCache, canonical_json, write_if_changed
 from rules.lazy import duckdb
-from rules.paths import Paths
+from rules.paths import Paths, wal
 from rules.query import set_variables
 from rules.settings import Settings
 from rules.sources import CheckedFile, check
@@ -138,11 +138,7 @@ def _checkpointed(con: duckdb.DuckDBPyConnection, db: Path) -> bool:
         query.run(con, "checkpoint")
     except duckdb.Error:  # a full disk: the batch is imported in place, and fails there with its record
         return False
-    return not _wal(db).exists()
-
-
-def _wal(db: Path) -> Path:
-    return db.with_name(db.name + ".wal")
+    return not wal(db).exists()
 
 
 def _import_in_copy(
@@ -156,7 +152,7 @@ def _import_in_copy(
     work, started = paths.db_work, _now()
     try:
         _copy_and_import(paths, settings, todo, work)
-        if _wal(work).exists() or _wal(paths.db).exists():  # never the case after a checkpoint
+        if wal(work).exists() or wal(paths.db).exists():  # never the case after a checkpoint
             raise ImmoStatsError(f"{paths.db}: the import's copy of the store was not written whole")
         os.replace(work, paths.db)
     except BaseException as e:
@@ -190,7 +186,7 @@ def _copy_and_import(
 
 
 def _remove_copy(work: Path) -> None:
-    for path in (work, _wal(work)):
+    for path in (work, wal(work)):
         path.unlink(missing_ok=True)
 
 
