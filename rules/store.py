@@ -24,7 +24,8 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 import orjson
@@ -38,18 +39,42 @@ from rules.query import set_variables
 from rules.settings import Settings
 from rules.sources import CheckedFile, check
 
-# Per format: the file's lines and their text in the common shape (views, read once, by staged.sql,
-# which types and checks them), then the staged rows' lines and mutation ids.
-STAGING = {
-    "raw": ("raw_lines", "stg_raw_rows", "staged_ids_raw"),
-    "geo": ("geo_lines", "stg_geo_rows", "staged_ids_geo"),
-}
+# What turns a raw file's lines into typed rows, mutations and parts: what a part's digest
+# (part_digests.sql) is trusted under. An edit to any of them, or to the vocabulary, makes a new
+# method, under which no digest made before counts: the next import of each year stages it whole.
+STAGING_SQL = (
+    "file_text",
+    "file_lines",
+    "line_order",
+    "line_keys",
+    "raw_lines",
+    "stg_raw_rows",
+    "raw_departement",
+    "raw_commune",
+    "raw_date",
+    "half_year",
+    "staged",
+    "decimal_problem",
+    "line_ids",
+    "file_mutations",
+    "file_digests",
+    "file_keys_lines",
+    "file_keys_staged",
+)
 SCHEMA_VERSION = 1
 FUTURE_MARGIN = timedelta(days=31)  # a sale dated later than today and this is refused
 INTERRUPTED = "interrupted (Ctrl-C) during the import: nothing of this batch was stored"
 DECIMAL_RE = r"[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?"
 
 Log = Callable[[str], None]
+
+
+@cache
+def staging_method() -> str:
+    """The digest of the raw import's method (STAGING_SQL, the checks' settings, the vocabulary)."""
+    text = "".join(query.sql(name) for name in STAGING_SQL)
+    text += DECIMAL_RE + repr(sorted(dvf.variables().items())) + repr(dvf.RAW_HEADER)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def note_imports(con: duckdb.DuckDBPyConnection, paths: Paths) -> None:
@@ -228,8 +253,7 @@ def _import_batch(
             t0 = time.monotonic()
             cf = check(path, paths.tmp, result.sha256)
             checked.append(cf)
-            _stage(con, cf, batch_id)
-            _store_file(con, cf, result)
+            _store_file(con, cf, result, _stage(con, cf, batch_id))
             result.fmt, result.rows, result.seconds = cf.fmt, cf.rows, time.monotonic() - t0
             if in_copy:  # the file's working tables, dropped before the commit, are freed by it
                 query.run(con, "file_cleanup")
@@ -318,10 +342,10 @@ def _record(
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """The store's tables, where missing: the DVF rows, the import log, and the parts an import cut
-    a sale of (for the statistics pass): an import, a failure's record and a restore from git all
-    start from them."""
-    for name in ("dvf_rows", "update_log", "cut_parts"):
+    """The store's tables, where missing: the DVF rows, the import log, the parts an import cut a
+    sale of (for the statistics pass) and the raw parts' digests (for the next release): an import,
+    a failure's record and a restore from git all start from them."""
+    for name in ("dvf_rows", "update_log", "cut_parts", "part_digests"):
         query.run(con, name)
 
 
@@ -348,8 +372,12 @@ def load_referential(con: duckdb.DuckDBPyConnection) -> None:
     query.run(con, "referential_loaded_write")
 
 
-def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> None:
-    """Read one checked file into `incoming_rows`, refusing the first value we cannot store."""
+def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> bool:
+    """Read one checked file into `incoming_rows`, refusing the first value we cannot store.
+
+    A raw file whose year the store knows by its parts' digests (a release republishing a year) is
+    staged in part: only the lines of the parts it may change (`_pick_lines`) are typed and
+    checked; the others are, as text, lines an earlier import stored. True then."""
     latest = datetime.now(UTC).date() + FUTURE_MARGIN
     set_variables(
         con,
@@ -361,29 +389,98 @@ def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> No
             "source_sha256": cf.sha256,
             "source_format": cf.fmt,
             "latest_date": latest,
+            "raw_fields": len(dvf.RAW_HEADER),
+            "staging_method": staging_method(),
             **dvf.variables(),
         },
     )
-    lines, shape, ids = STAGING[cf.fmt]
-    query.run(con, lines)
-    query.run(con, shape)
-    query.run(con, "decimal_problem")
+    for macro in ("half_year", "raw_date", "raw_departement", "raw_commune", "decimal_problem"):
+        query.run(con, macro)
+    partial = False
+    if cf.fmt == "raw":
+        query.run(con, "file_text")
+        partial = _digests_known(con)
+        if partial:
+            _pick_lines(con)
+        query.run(con, "lines_wanted" if partial else "lines_all")
+        query.run(con, "raw_lines")
+        query.run(con, "stg_raw_rows")
+    else:
+        query.run(con, "geo_lines")
+        query.run(con, "stg_geo_rows")
     query.run(con, "staged")
+    if not partial:
+        query.run(con, "file_keys_staged")
     (read,) = query.one(con, "count_lines")
     if read != cf.rows:  # never import a file DuckDB read differently from its lines
         raise InputError(cf.path, f"{cf.rows:,} data lines but {read:,} rows read (damaged line endings?)")
-    query.run(con, ids)
+    if cf.fmt == "raw":
+        if not partial:
+            _number_mutations(con)
+        query.run(con, "staged_ids_part" if partial else "staged_ids_whole")
+    else:
+        query.run(con, "staged_ids_geo")
     bad = query.first(con, "stg_first_error")
     if bad:
         line, problem_key, value = bad
-        fld = problem_key.split("@")[0]
-        label = dvf.RAW_LABELS.get(fld, fld) if cf.fmt == "raw" else fld
-        problem = dvf.PROBLEMS.get(problem_key, "is not a number").format(latest=latest.isoformat())
-        raise InputError(cf.path, f"{label} {value!r} {problem}", line)
+        raise InputError(cf.path, _problem(cf.fmt, problem_key, value, latest), line)
     query.run(con, "incoming_rows")
+    return partial
 
 
-def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileResult) -> None:
+def _digests_known(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether to stage the file in part (digests_known.sql): a choice of speed, not of result."""
+    return bool(query.one(con, "digests_known")[0])
+
+
+def _problem(fmt: str, problem_key: str, value: str, latest: date) -> str:
+    """What is wrong with a staged row's first bad value (staged.sql's `bad`), for a person."""
+    if problem_key == "fields":
+        return _fields_problem(len(dvf.RAW_HEADER), int(value))
+    fld = problem_key.split("@")[0]
+    label = dvf.RAW_LABELS.get(fld, fld) if fmt == "raw" else fld
+    problem = dvf.PROBLEMS.get(problem_key, "is not a number").format(latest=latest.isoformat())
+    return f"{label} {value!r} {problem}"
+
+
+def _fields_problem(expected: int, found: int) -> str:
+    if not found:
+        return f"an empty line, where {expected} fields are expected"
+    return f"expected {expected} fields, found {found} (truncated or damaged file?)"
+
+
+def _number_mutations(con: duckdb.DuckDBPyConnection) -> None:
+    """line_ids: each line's mutation, numbered in the file's order, which is checked: DuckDB
+    documents that it keeps it, and a wrong order would give wrong mutations, never an error."""
+    query.run(con, "line_ids")
+    (unordered,) = query.one(con, "line_order")
+    if unordered:
+        raise ImmoStatsError(f"DuckDB read {unordered:,} lines out of the file's order: nothing was imported")
+
+
+def _pick_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """`wanted_lines`: the lines of the parts a raw file may change, found from its lines' text
+    (line_keys.sql) and the digests the store keeps (candidate_parts.sql), with every part a sale of
+    the file ties to one of them (else the sale would be split between two imports).
+
+    The store's own sales across parts need not be read (2.8 s of a release): a part left out has
+    the digest of the import that last wrote its period, and its stored rows are that file's lines
+    of it, or rows compared equal to them, sales included; a stored sale across it and another part
+    was then a sale of that file, whose lines of the part the new file holds unchanged (same
+    digest): its lines tie the two parts too."""
+    query.run(con, "file_lines")
+    query.run(con, "line_keys")
+    query.run(con, "file_keys_lines")
+    _number_mutations(con)
+    query.run(con, "file_mutations")
+    query.run(con, "file_digests")
+    query.run(con, "covered_parts")
+    query.run(con, "candidate_parts")
+    _close_under_ties(con, "candidate_part_list", ("file_ties",), "candidate_part_add")
+    query.run(con, "wanted_lines")
+
+
+def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileResult, partial: bool) -> None:
     """Replace the stored rows of the periods the file covers with its rows, part by part.
 
     A file covers periods (year, half-year, department): what it replaces. Within them, a part (a
@@ -391,7 +488,9 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
     mutations) keeps its stored rows: a release that changes a thousand communes rewrites their
     rows, not the year's 3.5 million, so the store grows by what moved, and the history in git and
     the statistics of the untouched years stay as they were. Two files of one batch must not cover
-    the same period and department: rows would double."""
+    the same period and department: rows would double. A file staged in part (`partial`) compares
+    only the parts it may change: the others would compare equal. A raw file's parts' digests are
+    then kept for the next release (part_digests.sql)."""
     query.run(con, "file_periods")
     clash = query.first(con, "period_clash")
     if clash:
@@ -403,8 +502,21 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
         )
     for code, n in query.rows(con, "file_unknown_communes"):
         result.unknown[code] = n
-    query.run(con, "replaced_rows")
-    if not query.one(con, "replaced_count")[0]:  # the periods' first import: every row is new
+    _replace_parts(con, cf, result, partial)
+    query.run(con, "part_digests_drop")
+    if cf.fmt == "raw":
+        if not partial:
+            query.run(con, "file_mutations")
+            query.run(con, "file_digests")
+        query.run(con, "part_digests_write")
+
+
+def _replace_parts(
+    con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileResult, partial: bool
+) -> None:
+    """The file's rows of the parts it changes replace the stored ones (see _store_file)."""
+    query.run(con, "replaced_rows_partial" if partial else "replaced_rows")
+    if not partial and not query.one(con, "replaced_count")[0]:  # the periods' first import: all new
         result.added, result.removed = cf.rows, 0
         query.run(con, "store_rows")
         return
@@ -412,7 +524,8 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
     query.run(con, "period_mutations")
     query.run(con, "compared_parts")
     query.run(con, "changed_parts")
-    result.kept = query.one(con, "compared_part_count")[0] - _tie_mutations(con)
+    compared = query.one(con, "covered_part_count" if partial else "compared_part_count")[0]
+    result.kept = compared - _close_under_ties(con, "changed_part_list", ("part_links",), "changed_part_add")
     query.run(con, "changed_period_rows")
     result.added, result.removed = query.one(con, "row_changes")
     query.run(con, "leaving_rows")
@@ -421,21 +534,22 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
     query.run(con, "store_changed_rows" if result.kept else "store_rows")
 
 
-def _tie_mutations(con: duckdb.DuckDBPyConnection) -> int:
-    """Add to changed_parts every part a mutation ties to a changed one, until none is left (such
-    mutations are rare: a sale across communes); the number of changed parts."""
-    changed = {tuple(p) for p in query.rows(con, "changed_part_list")}
-    links = [{tuple(p) for p in parts} for (parts,) in query.rows(con, "part_links")]
+def _close_under_ties(con: duckdb.DuckDBPyConnection, listed: str, links: tuple[str, ...], add: str) -> int:
+    """Add to a set of parts (`listed` lists it, `add` adds one) every part a mutation ties to one of
+    them (each query of `links` gives mutations as lists of parts), until none is left (such
+    mutations are rare: a sale across communes); the set's size."""
+    parts = {tuple(p) for p in query.rows(con, listed)}
+    ties = [{tuple(p) for p in tied} for name in links for (tied,) in query.rows(con, name)]
     grew = True
     while grew:
         grew = False
-        for parts in links:
-            if parts & changed and not parts <= changed:
-                for p in sorted(parts - changed):
-                    query.run(con, "changed_part_add", list(p))
-                changed |= parts
+        for tied in ties:
+            if tied & parts and not tied <= parts:
+                for p in sorted(tied - parts):
+                    query.run(con, add, list(p))
+                parts |= tied
                 grew = True
-    return len(changed)
+    return len(parts)
 
 
 def _undo(
@@ -503,9 +617,9 @@ def _duckdb_input_error(path: Path, e: duckdb.Error) -> InputError:
     if "Invalid unicode" in text:  # DuckDB checks every line's UTF-8 (sources.check does not)
         return InputError(path, "not UTF-8 text; DVF files are UTF-8 (re-saved as Latin-1?)", line)
     if m := _COLUMNS.search(text):
-        return InputError(
-            path, f"expected {m.group(1)} fields, found {m.group(2)} (truncated or damaged file?)", line
-        )
+        if m.group(1) == "1":  # a raw file is read as whole lines (file_text.sql), split on U+0001
+            return InputError(path, "a control character (U+0001) where DVF has none", line)
+        return InputError(path, _fields_problem(int(m.group(1)), int(m.group(2))), line)
     first = text.strip().splitlines()[0] if text.strip() else type(e).__name__
     return InputError(path, f"cannot be read: {first}", line)
 

@@ -182,12 +182,20 @@ def test_a_writer_that_fails_stops_the_others_and_its_error_is_raised(paths: Pat
     assert len(list((tmp_path / "out").iterdir())) < len(jobs) - 1
 
 
+def _restorable(db: Path) -> dict[str, list[tuple]]:
+    """The store's tables but the raw parts' digests: those are not in git (they hold for the text
+    of the files the store imported, not for its rows), so a restored store has none and its next
+    release of a year is staged whole (store._digests_known)."""
+    return {name: rows for name, rows in tables(db).items() if name != "part_digests"}
+
+
 def test_restore_gives_back_the_same_store(paths: Paths, tmp_path: Path) -> None:
     imported(paths, RAW_2020, RAW_2021)
     fresh = Paths.of(tmp_path / "fresh", tmp_path / "fresh-site")
     shutil.copytree(paths.history, fresh.history)
     history.restore(fresh, SETTINGS)
-    assert tables(fresh.db) == tables(paths.db)
+    assert _restorable(fresh.db) == _restorable(paths.db)
+    assert tables(fresh.db)["part_digests"] == []
     log = "select * from update_log order by all"
     with (
         duckdb.connect(str(paths.db), read_only=True) as a,
@@ -223,11 +231,11 @@ def test_the_store_comes_back_from_git_when_missing_or_older(paths: Paths, tmp_p
     _commit_history(repo, paths)
     lines: list[str] = []
     assert not history.ensure_store(paths, SETTINGS, pub, log=lines.append)  # up to date: kept
-    expected = tables(paths.db)
+    expected = _restorable(paths.db)
 
     lost = Paths.of(tmp_path / "lost", tmp_path / "lost-site")  # the cache was evicted
     assert history.ensure_store(lost, SETTINGS, pub, log=lines.append)
-    assert tables(lost.db) == expected
+    assert _restorable(lost.db) == expected
     assert lines[-1].startswith(
         "history: restored dvf.duckdb from git (dvf-history): 213 rows in 2 partitions"
     )
@@ -235,6 +243,6 @@ def test_the_store_comes_back_from_git_when_missing_or_older(paths: Paths, tmp_p
     stale = Paths.of(old, tmp_path / "stale-site")  # the old cache came back
     assert history.ensure_store(stale, SETTINGS, pub, log=lines.append)
     assert "older" not in lines[-2] and "restoring it" in lines[-2]
-    assert tables(stale.db) == expected
+    assert _restorable(stale.db) == expected
     manifest = orjson.loads((stale.history / "manifest.json").read_bytes())
     assert manifest["rows"] == 213

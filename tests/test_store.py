@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -372,6 +373,95 @@ BAD_INPUTS = {
     "CR-only line endings": (_cr_only, 1, "lines end with CR only"),
     "a gzip bomb": (_zeros_gz, 1, "unknown header"),
 }
+
+
+def _staged_in_part(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Spy on the import's choice of staging a raw file in part: one entry per raw file read."""
+    seen: list[bool] = []
+    known = store._digests_known
+    monkeypatch.setattr(store, "_digests_known", lambda con: seen.append(known(con)) or seen[-1])
+    return seen
+
+
+def _release_of_2021(change: Callable[[list[str]], None]) -> list[str]:
+    """The 2021 sample, republished with `change` applied to its lines (header first)."""
+    lines = _raw_lines()
+    change(lines)
+    return lines
+
+
+RELEASE_BAD_LINES: dict[str, tuple[Callable[[list[str]], None], int, str]] = {
+    "a corrected price that is not a number": (
+        lambda ls: ls.__setitem__(4, ls[4].replace("204332,00", "204 332 EUR")),
+        5,
+        "Valeur fonciere '204 332 EUR' is not a number",
+    ),
+    "an impossible date": (
+        lambda ls: ls.__setitem__(5, ls[5].replace("06/01/2021", "31/02/2021")),
+        6,
+        "Date mutation '31/02/2021' is not a valid date",
+    ),
+    "a line of 22 fields": (
+        lambda ls: ls.__setitem__(19, "|".join(ls[19].split("|")[:22])),
+        20,
+        "expected 43 fields, found 22 (truncated or damaged file?)",
+    ),
+    "a line of 10 fields": (
+        lambda ls: ls.__setitem__(19, "|".join(ls[19].split("|")[:10])),
+        20,
+        "expected 43 fields, found 10 (truncated or damaged file?)",
+    ),
+    "a blank line": (lambda ls: ls.insert(6, ""), 7, "an empty line, where 43 fields are expected"),
+    "a U+0001 in a street name": (
+        lambda ls: ls.__setitem__(8, ls[8].replace("|GEORGE SAND|", "|GEORGE\x01SAND|")),
+        9,
+        "a control character (U+0001) where DVF has none",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RELEASE_BAD_LINES))
+def test_a_release_staged_in_part_refuses_its_first_bad_line_as_a_whole_import_does(
+    tmp_path: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    """The store knows 2021 by its parts' digests: a republished 2021 is staged in part, and a bad
+    line in it (a part that changed) is refused with the line and words of a whole import of the
+    same file; nothing is stored, and the failure is recorded."""
+    change, line, message = RELEASE_BAD_LINES[case]
+    _import(paths, RAW_2021)
+    before = tables(paths.db)
+    bad = _write_lines(tmp_path / "valeursfoncieres-2021.txt", _release_of_2021(change))
+    seen = _staged_in_part(monkeypatch)
+    with pytest.raises(InputError) as e:
+        _import(paths, bad)
+    assert str(e.value) == f"{bad}:{line}: {message}"
+    assert seen == ([] if "U+0001" in case else [True])  # a line holding U+0001 fails the read itself
+    assert tables(paths.db) == before
+    assert query(paths.db, "select status from update_log order by batch_id desc limit 1") == [("failed",)]
+    monkeypatch.setattr(store, "_digests_known", lambda con: False)
+    with pytest.raises(InputError) as whole:
+        _import(paths, bad)
+    assert str(whole.value) == str(e.value)
+
+
+def test_digests_made_otherwise_are_not_trusted(
+    tmp_path: Path, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A geo-dvf file's import drops the digests of the periods it covers (its rows are not a raw
+    file's lines), and digests made by another import method (its SQL) do not count: the next raw
+    file of those periods is staged whole."""
+    seen = _staged_in_part(monkeypatch)
+    _import(paths, RAW_2021)
+    assert query(paths.db, "select count(*) from part_digests")[0][0] > 0
+    _import(paths, GEO_2021)
+    assert query(paths.db, "select count(*) from part_digests") == [(0,)]
+    price = _release_of_2021(lambda ls: ls.__setitem__(4, ls[4].replace("204332,00", "204333,00")))
+    _import(paths, _write_lines(tmp_path / "valeursfoncieres-2021.txt", price))
+    assert seen == [False, False]
+    monkeypatch.setattr(store, "staging_method", lambda: "another method")
+    other = _release_of_2021(lambda ls: ls.__setitem__(4, ls[4].replace("204332,00", "204334,00")))
+    _import(paths, _write_lines(tmp_path / "valeursfoncieres-2021.txt", other))
+    assert seen == [False, False, False]
 
 
 def test_the_same_file_twice_in_one_batch_is_imported_once(tmp_path: Path, paths: Paths) -> None:

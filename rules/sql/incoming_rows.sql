@@ -10,6 +10,6 @@ select
     getvariable('source_format') as source_format,
     i.line::integer as source_line,
     i.id_mutation,
-    s.* exclude (id_mutation, price_text, date_text, bad)
+    s.* exclude (file_rid, lh, id_mutation, price_text, date_text, bad)
 from staged s
 join staged_ids i on i.rid = s.rowid;

@@ -1,25 +1,27 @@
--- One file's rows, typed for the store, in one pass over the file: the file is read (raw_lines or
--- geo_lines, through stg_rows) once, here, and every later step reads this table (its rowid follows
--- the file's lines: ordered.sql). Each row also carries the first value of it we cannot store (`bad`,
--- null for a good row; stg_first_error.sql reports the first in file order): dates must exist, from
--- 1990 on and not after latest_date (the build date and a small margin: a sale cannot be in the
--- future, and one misdated row must not move the site's window); the price and the surfaces must be
--- plain decimals that fit (decimal_problem.sql: a price under 10^15 EUR, a surface under 10^12 m2);
--- the counts plain integers; the nature and local type must be DVF's known codes; a geo-dvf row must
--- have its mutation id (a raw file's are rebuilt: staged_ids_raw.sql). A field@kind names a problem
--- other than the field's usual one. The casts are try_cast: a bad row's values are never stored (the
--- import stops at the first), and a good row's all cast. The checks run in the order written; an
--- empty field is not matched at all (most lots are empty: matching '0' instead cost 0.3 s a file).
--- Before, the file's text went into a temp table and every later step typed it again through views:
--- a 3.5-million-row release file took 22.2 s to import, 19.2 s now (three alternated pairs).
+-- One file's rows (a raw file's: those staged_lines names), typed for the store, in one pass: the
+-- fields are read (raw_lines or geo_lines, through stg_rows) once, here, and every later step reads
+-- this table (its rowid follows the file's lines: ordered.sql). A raw row keeps its line's place in
+-- the file and hash (file_rid, lh). Each row also carries the first value of it we cannot store
+-- (`bad`, null for a good row; stg_first_error.sql reports the first in file order): a raw line must
+-- have its 43 fields; dates must exist, from 1990 on and not after latest_date (the build date and a
+-- small margin: a sale cannot be in the future, and one misdated row must not move the site's
+-- window); the price and the surfaces must be plain decimals that fit (decimal_problem.sql: a price
+-- under 10^15 EUR, a surface under 10^12 m2); the counts plain integers; the nature and local type
+-- must be DVF's known codes; a geo-dvf row must have its mutation id (a raw file's are rebuilt:
+-- line_ids.sql). A field@kind names a problem other than the field's usual one. The casts are
+-- try_cast: a bad row's values are never stored (the import stops at the first), and a good row's
+-- all cast. The checks run in the order written; an empty field is not matched at all (most lots
+-- are empty: matching '0' instead cost 0.3 s a file).
 create or replace temp table staged as
 select
+    file_rid,
+    lh,
     id_mutation,
     price_text,
     date_text,
     date_mutation,
     year(date_mutation)::smallint as annee,
-    (case when month(date_mutation) <= 6 then 1 else 2 end)::tinyint as semestre,
+    half_year(date_mutation) as semestre,
     try_cast(numero_disposition as integer) as numero_disposition,
     nature_mutation,
     try_cast(nullif(round(try_cast(valeur_fonciere as double)), 0) as bigint) as valeur_fonciere,
@@ -49,6 +51,8 @@ select
     try_cast(latitude as double) as latitude,
     coalesce(
         case
+            when wrong_fields is not null
+                then {'field': 'fields', 'value': wrong_fields::varchar}
             when getvariable('source_format') = 'geo' and id_mutation is null
                 then {'field': 'id_mutation', 'value': ''}
             when date_mutation is null or date_mutation < DATE '1990-01-01'

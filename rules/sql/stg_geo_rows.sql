@@ -3,6 +3,9 @@
 -- numbering only); names are left out (raw and geo spell them differently: use codes).
 create or replace temp view stg_rows as
 select
+    null::bigint as file_rid,
+    null::ubigint as lh,
+    null::integer as wrong_fields,
     id_mutation,
     null::varchar as price_text,
     date_mutation as date_text,

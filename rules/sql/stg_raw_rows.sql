@@ -1,32 +1,24 @@
 -- Raw DGFiP lines -> the common staged shape, still text (decimal comma -> dot): a view, read once
--- by staged.sql. Codes are zero-padded: commune = department (2) + commune (3); overseas (97x) =
--- 97x + 2 digits. Mutation ids are not in these files: staged_ids_raw.sql numbers them from the
--- price and date as written (price_text, date_text).
+-- by staged.sql, with each line's place in the file and hash (file_rid, lh) and its number of
+-- fields if wrong. Codes are zero-padded (raw_departement.sql, raw_commune.sql). Mutation ids are
+-- not in these files: line_ids.sql numbers them from the price and date as written (price_text,
+-- date_text).
 create or replace temp view stg_rows as
-with coded as (
+with placed as (
     select
         *,
-        case when length(code_departement) = 1 then lpad(code_departement, 2, '0')
-            else code_departement end as dep
+        raw_departement(code_departement) as dep,
+        raw_commune(code_departement, code_commune) as commune5
     from raw_lines
-),
-placed as (
-    select
-        *,
-        case
-            when dep is null or code_commune is null then null
-            when length(dep) = 3 and length(code_commune) = 3 and left(code_commune, 1) = right(dep, 1)
-                then left(dep, 2) || code_commune
-            when length(dep) = 3 then dep || lpad(code_commune, 2, '0')
-            else dep || lpad(code_commune, 3, '0')
-        end as commune5
-    from coded
 )
 select
+    file_rid,
+    lh,
+    wrong_fields,
     null::varchar as id_mutation,
     valeur_fonciere as price_text,
     date_mutation as date_text,
-    try_strptime(date_mutation, '%d/%m/%Y')::date as date_mutation,
+    raw_date(date_mutation) as date_mutation,
     no_disposition as numero_disposition,
     nature_mutation,
     replace(valeur_fonciere, ',', '.') as valeur_fonciere,

@@ -22,6 +22,6 @@ select
     getvariable('source_format'),
     i.line::integer,
     i.id_mutation,
-    s.* exclude (id_mutation, price_text, date_text, bad)
+    s.* exclude (file_rid, lh, id_mutation, price_text, date_text, bad)
 from staged s
 join picked i on i.rid = s.rowid;
