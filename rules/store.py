@@ -39,9 +39,10 @@ from rules.query import set_variables
 from rules.settings import Settings
 from rules.sources import CheckedFile, check
 
-# What turns a raw file's lines into typed rows, mutations and parts: what a part's digest
-# (part_digests.sql) is trusted under. An edit to any of them, or to the vocabulary, makes a new
-# method, under which no digest made before counts: the next import of each year stages it whole.
+# What turns a raw file's lines into typed rows, mutations and parts, what compares equal, and
+# which parts get a digest: what a part's digest (part_digests.sql) is trusted under. An edit to any
+# of them, or to the vocabulary, makes a new method, under which no digest made before counts: the
+# next import of each year stages it whole.
 STAGING_SQL = (
     "file_text",
     "file_lines",
@@ -60,6 +61,14 @@ STAGING_SQL = (
     "file_digests",
     "file_keys_lines",
     "file_keys_staged",
+    "dvf_rows",
+    "incoming_rows",
+    "period_rows",
+    "period_mutations",
+    "changed_parts",
+    "part_links",
+    "open_parts",
+    "part_digests_write",
 )
 SCHEMA_VERSION = 1
 FUTURE_MARGIN = timedelta(days=31)  # a sale dated later than today and this is refused
@@ -465,9 +474,10 @@ def _pick_lines(con: duckdb.DuckDBPyConnection) -> None:
 
     The store's own sales across parts need not be read (2.8 s of a release): a part left out has
     the digest of the import that last wrote its period, and its stored rows are that file's lines
-    of it, or rows compared equal to them, sales included; a stored sale across it and another part
-    was then a sale of that file, whose lines of the part the new file holds unchanged (same
-    digest): its lines tie the two parts too."""
+    of it, or rows compared equal to them, sales included (a part whose stored sale ran outside
+    that file's periods, which the comparison did not see whole, got no digest: open_parts.sql); a
+    stored sale across it and another part was then a sale of that file, whose lines of the part
+    the new file holds unchanged (same digest): its lines tie the two parts too."""
     query.run(con, "file_lines")
     query.run(con, "line_keys")
     query.run(con, "file_keys_lines")
@@ -508,6 +518,7 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
         if not partial:
             query.run(con, "file_mutations")
             query.run(con, "file_digests")
+        query.run(con, "open_parts")
         query.run(con, "part_digests_write")
 
 

@@ -19,7 +19,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "benchmark"))
 
 import generate  # noqa: E402
-from conftest import RAW_2021, query, raw_file  # noqa: E402
+from conftest import RAW_2021, SAME_IMPORTS, import_differences, query, raw_file  # noqa: E402
 
 from rules import places, stats, store  # noqa: E402
 from rules.method import Method  # noqa: E402
@@ -256,10 +256,7 @@ def test_incremental_statistics_equal_a_pass_from_scratch(
         for r in (*imported, *expected_import):
             r.seconds = 0.0
         assert imported == expected_import, release
-        assert _differences(kept.db, whole.db) == {"dvf_rows": [], "cut_parts": [], "part_digests": []}, (
-            release
-        )
-        assert _log(kept.db) == _log(whole.db), release
+        assert import_differences(kept.db, whole.db) == SAME_IMPORTS, release
         changes = stats.run(kept, METHOD, SETTINGS, **QUIET)
         done = [r for r in imported if not r.skipped]
         scratch = Paths.of(tmp_path / f"scratch-{step}" / "build", tmp_path / f"scratch-{step}" / "site")
@@ -294,27 +291,6 @@ def test_incremental_statistics_equal_a_pass_from_scratch(
     whole_first, in_part, whole_new_year = staged_in_part[:2], staged_in_part[2:-1], staged_in_part[-1]
     assert whole_first == [False, False] and len(in_part) >= len(RELEASES) - 1 and all(in_part)
     assert not whole_new_year
-
-
-def _differences(one: Path, other: Path) -> dict[str, list[tuple]]:
-    """What an import writes (but the log) that differs between two stores, table by table: rows of
-    either missing from the other, as multisets (compared in DuckDB: fetched, they cost seconds)."""
-    con = duckdb.connect()
-    try:
-        con.execute(f"attach '{one}' as one (read_only); attach '{other}' as other (read_only)")
-        return {
-            t: con.execute(
-                f"(from one.{t} except all from other.{t}) union all (from other.{t} except all from one.{t})"
-            ).fetchmany(5)
-            for t in ("dvf_rows", "cut_parts", "part_digests")
-        }
-    finally:
-        con.close()
-
-
-def _log(db: Path) -> list[tuple]:
-    """update_log but its times."""
-    return query(db, "select * exclude (started, completed) from update_log order by all")
 
 
 KILL = """

@@ -15,7 +15,19 @@ from pathlib import Path
 import duckdb
 import orjson
 import pytest
-from conftest import CEREMA, GEO_2021, PARIS_ROWS, RAW_2020, RAW_2021, query, raw_file, run_doit, tables
+from conftest import (
+    CEREMA,
+    GEO_2021,
+    PARIS_ROWS,
+    RAW_2020,
+    RAW_2021,
+    SAME_IMPORTS,
+    import_differences,
+    query,
+    raw_file,
+    run_doit,
+    tables,
+)
 
 from rules import files, reference, sources, stats, store
 from rules import query as rules_query
@@ -499,6 +511,38 @@ def _three_periods() -> tuple[list[str], list[str], list[str]]:
     july = [ln.replace("/01/2021|", "/07/2021|") for ln in rows]
     aisne = [_field(ln, DEPARTEMENT, "02") for ln in rows]
     return rows, july, aisne
+
+
+def test_a_sale_kept_by_a_file_holding_only_one_of_its_departments_is_compared_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sale across the Ain and the Aisne (01426 and 02426), then a file of the Ain alone: it
+    compares the sale's Ain half alone, equal to its lines, and keeps it, so that commune's
+    half-year holds a sale its lines do not make, and gets no digest. The next file of both
+    departments splits the sale in two: imported in part, it stores what a whole import stores
+    (review: the half-year kept a digest, was left out, and the store kept the sale across both)."""
+    ain = _raw_lines()[1:]
+    aisne = [_field(ln, DEPARTEMENT, "02") for ln in ain]
+    across = [ain[0], aisne[1]]  # the sample's first sale: two rows, now one in each department
+    files = [
+        raw_file(tmp_path / "a" / "valeursfoncieres-2021.txt", [*across, *ain[2:], *aisne[2:]]),
+        raw_file(tmp_path / "b" / "valeursfoncieres-2021-01.txt", [ain[0], *ain[2:]]),
+        raw_file(tmp_path / "c" / "valeursfoncieres-2021.txt", [ain[0], *ain[2:], *aisne[2:], aisne[1]]),
+    ]
+    part, whole = Paths.of(tmp_path / "part", tmp_path / "s"), Paths.of(tmp_path / "whole", tmp_path / "s")
+    seen = _staged_in_part(monkeypatch)
+    for f in files:
+        got = _import(part, f)
+        with monkeypatch.context() as m:
+            m.setattr(store, "_digests_known", lambda con: False)
+            expected = _import(whole, f)
+        for r in (*got, *expected):
+            r.seconds = 0.0
+        assert got == expected, f
+        assert import_differences(part.db, whole.db) == SAME_IMPORTS, f
+    assert seen == [False, True, True]
+    sales = "select count(distinct id_mutation) from dvf_rows where code_commune in ('01426', '02426')"
+    assert query(part.db, sales) == [(2,)]  # the sale across both, split in two by the last file
 
 
 def test_a_republished_file_rewrites_only_the_communes_whose_sales_changed(

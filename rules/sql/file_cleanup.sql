@@ -25,3 +25,4 @@ drop table if exists line_ids;
 drop table if exists line_keys;
 drop table if exists file_lines;
 drop view if exists file_text;
+drop table if exists open_parts;
