@@ -67,6 +67,8 @@ STAGING_SQL = (
     "period_mutations",
     "changed_parts",
     "part_links",
+    "covered_periods",
+    "outside_rows",
     "open_parts",
     "part_digests_write",
 )
@@ -425,7 +427,7 @@ def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> bo
         raise InputError(cf.path, f"{cf.rows:,} data lines but {read:,} rows read (damaged line endings?)")
     if cf.fmt == "raw":
         if not partial:
-            _number_mutations(con)
+            _digest_lines(con)
         query.run(con, "staged_ids_part" if partial else "staged_ids_whole")
     else:
         query.run(con, "staged_ids_geo")
@@ -458,13 +460,16 @@ def _fields_problem(expected: int, found: int) -> str:
     return f"expected {expected} fields, found {found} (truncated or damaged file?)"
 
 
-def _number_mutations(con: duckdb.DuckDBPyConnection) -> None:
-    """line_ids: each line's mutation, numbered in the file's order, which is checked: DuckDB
-    documents that it keeps it, and a wrong order would give wrong mutations, never an error."""
+def _digest_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """line_ids: each line of a raw file (file_keys) with its mutation, numbered in the file's order,
+    which is checked (DuckDB documents that it keeps it, and a wrong order would give wrong
+    mutations, never an error); then the digest of each of its parts (file_digests)."""
     query.run(con, "line_ids")
     (unordered,) = query.one(con, "line_order")
     if unordered:
         raise ImmoStatsError(f"DuckDB read {unordered:,} lines out of the file's order: nothing was imported")
+    query.run(con, "file_mutations")
+    query.run(con, "file_digests")
 
 
 def _pick_lines(con: duckdb.DuckDBPyConnection) -> None:
@@ -481,9 +486,7 @@ def _pick_lines(con: duckdb.DuckDBPyConnection) -> None:
     query.run(con, "file_lines")
     query.run(con, "line_keys")
     query.run(con, "file_keys_lines")
-    _number_mutations(con)
-    query.run(con, "file_mutations")
-    query.run(con, "file_digests")
+    _digest_lines(con)
     query.run(con, "covered_parts")
     query.run(con, "candidate_parts")
     _close_under_ties(con, "candidate_part_list", ("file_ties",), "candidate_part_add")
@@ -502,6 +505,8 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
     only the parts it may change: the others would compare equal. A raw file's parts' digests are
     then kept for the next release (part_digests.sql)."""
     query.run(con, "file_periods")
+    query.run(con, "covered_periods")
+    query.run(con, "outside_rows")
     clash = query.first(con, "period_clash")
     if clash:
         year, half, dep, other = clash
@@ -515,9 +520,6 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
     _replace_parts(con, cf, result, partial)
     query.run(con, "part_digests_drop")
     if cf.fmt == "raw":
-        if not partial:
-            query.run(con, "file_mutations")
-            query.run(con, "file_digests")
         query.run(con, "open_parts")
         query.run(con, "part_digests_write")
 

@@ -26,3 +26,5 @@ drop table if exists line_keys;
 drop table if exists file_lines;
 drop view if exists file_text;
 drop table if exists open_parts;
+drop view if exists outside_rows;
+drop view if exists covered_periods;
