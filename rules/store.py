@@ -61,6 +61,7 @@ STAGING_SQL = (
     "file_digests",
     "file_keys_lines",
     "file_keys_staged",
+    "part_ids",
     "dvf_rows",
     "incoming_rows",
     "period_rows",
@@ -411,6 +412,7 @@ def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> bo
     if cf.fmt == "raw":
         query.run(con, "file_text")
         partial = _digests_known(con)
+        set_variables(con, {"in_part": partial})
         if partial:
             _pick_lines(con)
         query.run(con, "lines_wanted" if partial else "lines_all")
@@ -428,6 +430,8 @@ def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> bo
     if cf.fmt == "raw":
         if not partial:
             _digest_lines(con)
+        if partial:
+            query.run(con, "part_ids")
         query.run(con, "staged_ids_part" if partial else "staged_ids_whole")
     else:
         query.run(con, "staged_ids_geo")

@@ -1,7 +1,7 @@
 -- Each line of a raw DGFiP file (file_keys.sql: all of its lines) with its mutation's number, as
 -- Etalab's geo-dvf builder numbers them: in file order, a new mutation starts whenever the price or
 -- the date, as written, differs from the previous line's. staged_ids_whole.sql and
--- staged_ids_part.sql make them ids; file_mutations.sql and file_digests.sql group the lines by
+-- part_ids.sql make them ids; file_mutations.sql and file_digests.sql group the lines by
 -- them, from this table alone (joined to file_keys again, they cost a release 0.5 s more). The
 -- windows are empty (OVER ()): DuckDB then keeps the rows' order, which is the file's (its
 -- documented order preservation, with ordered.sql), and streams them: 0.7 s for 3.5 million lines,

@@ -1,12 +1,5 @@
--- The line and mutation id of each staged row of a raw DGFiP file staged in part, by staged's rowid
--- (`rid`, what incoming_rows.sql joins on): id = '<year of the file's first line>-<its mutation's
--- number>' (line_ids.sql numbers every line of the file, staged or not, so a partial import's ids
--- are those of a whole one). Lines are counted from the file's first rid: a table made within a
--- transaction numbers its rows from a large offset. See staged_ids_whole.sql.
-create or replace temp table staged_ids as
-select
-    s.rowid as rid,
-    (s.file_rid - (select min(rid) from file_keys) + 2)::bigint as line,
-    (select right(date_text, 4) from file_keys order by rid limit 1) || '-' || i.mutation as id_mutation
-from staged s
-join line_ids i on i.rid = s.file_rid;
+-- The line and mutation id of each staged row of a raw DGFiP file staged in part (part_ids.sql), by
+-- staged's rowid: a view under the name the readers join, as staged_ids_whole.sql and
+-- staged_ids_geo.sql for the other files.
+create or replace temp view staged_ids as
+from part_ids;
