@@ -7,4 +7,4 @@ select *
 from sales_deduped
 where list_contains(getvariable('kept_natures'), nature_mutation)
   and list_contains(getvariable('goods'), code_type_local)
-qualify count(*) over (partition by source_sha256, id_mutation) = 1;
+qualify count(*) over (partition by src, id_mutation) = 1;
