@@ -61,6 +61,8 @@ STAGING_SQL = (
     "file_digests",
     "file_keys_lines",
     "file_keys_staged",
+    "raw_line",
+    "raw_mutation_id",
     "part_ids",
     "dvf_rows",
     "incoming_rows",
@@ -428,11 +430,15 @@ def _stage(con: duckdb.DuckDBPyConnection, cf: CheckedFile, batch_id: int) -> bo
     if read != cf.rows:  # never import a file DuckDB read differently from its lines
         raise InputError(cf.path, f"{cf.rows:,} data lines but {read:,} rows read (damaged line endings?)")
     if cf.fmt == "raw":
-        if not partial:
+        if not partial:  # a file staged in part numbered its lines first (_pick_lines)
             _digest_lines(con)
+        query.run(con, "raw_line")
+        query.run(con, "raw_mutation_id")
         if partial:
             query.run(con, "part_ids")
-        query.run(con, "staged_ids_part" if partial else "staged_ids_whole")
+            query.run(con, "staged_ids_part")
+        else:
+            query.run(con, "staged_ids_whole")
     else:
         query.run(con, "staged_ids_geo")
     bad = query.first(con, "stg_first_error")

@@ -1,6 +1,8 @@
 -- After a file of a batch, and after the batch, committed or not: the file's working objects go
 -- (a batch imported in a copy of the store drops them before each file's commit, which frees
 -- them: dropped within the transaction that made them, they are held until it ends).
+drop macro if exists raw_line;
+drop macro if exists raw_mutation_id;
 drop view if exists leaving_rows;
 drop view if exists changed_period_rows;
 drop table if exists replaced_rows;
