@@ -329,6 +329,7 @@ def restore(paths: Paths, settings: Settings) -> None:
         create_tables(con)
         if files:
             query.run(con, "restore_rows", [files])
+            query.run(con, "import_periods_fill")  # git does not keep them: the rows tell most
         query.run(con, "restore_update_log", [str(paths.history_update_log)])
         load_referential(con)
         con.checkpoint()

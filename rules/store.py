@@ -149,18 +149,21 @@ def import_files(paths: Paths, files: list[Path], settings: Settings, log: Log =
         hashes.save()
         todo: list[tuple[Path, FileResult]] = []
         first: dict[str, str] = {}
+        held: dict[str, str] = {}  # the files the store holds: sha256 -> the name the source gives
         for path, r in zip(files, results, strict=True):
             r.skipped = r.sha256 in present or r.sha256 in first
-            if r.sha256 in first:  # the same bytes under another name: imported once
+            if r.sha256 in present:
+                held.setdefault(r.sha256, r.name)
+            elif r.sha256 in first:  # the same bytes under another name: imported once
                 log(f"skipped {r.name}: the same content as {first[r.sha256]}")
-            elif not r.skipped:
+            else:
                 first[r.sha256] = r.name
                 todo.append((path, r))
         if len(todo) > 1 and _checkpointed(con, paths.db):
             con.close()  # the file holds the whole store, to be copied
-            con = _import_in_copy(paths, settings, todo)
+            con = _import_in_copy(paths, settings, todo, held)
         elif todo:
-            _import_batch(con, paths, todo)
+            _import_batch(con, paths, todo, held)
         else:
             load_referential(con)
         _report(todo, log)
@@ -181,7 +184,7 @@ def _checkpointed(con: duckdb.DuckDBPyConnection, db: Path) -> bool:
 
 
 def _import_in_copy(
-    paths: Paths, settings: Settings, todo: list[tuple[Path, FileResult]]
+    paths: Paths, settings: Settings, todo: list[tuple[Path, FileResult]], held: dict[str, str]
 ) -> duckdb.DuckDBPyConnection:
     """Import a batch of several files into a copy of the store, then put the copy in its place;
     a connection to the store. The copy is the batch's transaction: each file is committed in it
@@ -190,7 +193,7 @@ def _import_in_copy(
     leaves the store as it was and the copy in build/tmp/, which the next import empties."""
     work, started = paths.db_work, _now()
     try:
-        _copy_and_import(paths, settings, todo, work)
+        _copy_and_import(paths, settings, todo, held, work)
         if wal(work).exists() or wal(paths.db).exists():  # never the case after a checkpoint
             raise ImmoStatsError(f"{paths.db}: the import's copy of the store was not written whole")
         os.replace(work, paths.db)
@@ -210,7 +213,7 @@ def _import_in_copy(
 
 
 def _copy_and_import(
-    paths: Paths, settings: Settings, todo: list[tuple[Path, FileResult]], work: Path
+    paths: Paths, settings: Settings, todo: list[tuple[Path, FileResult]], held: dict[str, str], work: Path
 ) -> None:
     """The store copied to `work`, the batch imported into it, and all of it written in the file."""
     work.parent.mkdir(parents=True, exist_ok=True)
@@ -218,7 +221,7 @@ def _copy_and_import(
     con = connect(paths, settings, db=work)
     try:
         query.run(con, "ordered")
-        _import_batch(con, paths, todo, in_copy=True)
+        _import_batch(con, paths, todo, held, in_copy=True)
         query.run(con, "checkpoint")  # a failure here raises (close() would say nothing)
     finally:
         con.close()
@@ -249,11 +252,13 @@ def _import_batch(
     con: duckdb.DuckDBPyConnection,
     paths: Paths,
     todo: list[tuple[Path, FileResult]],
+    held: dict[str, str],
     in_copy: bool = False,
 ) -> None:
-    """Import `todo` in one transaction, or (`in_copy`: `con` is a copy of the store) one per file.
-    On a failure, raises it for the person; in place, rolls back and records it first (a copy's
-    caller records it in the store)."""
+    """Import `todo` in one transaction, or (`in_copy`: `con` is a copy of the store) one per file,
+    none of them covering a period of a file of the same source the store holds (`held`, by sha256:
+    held_periods.sql). On a failure, raises it for the person; in place, rolls back and records it
+    first (a copy's caller records it in the store)."""
     (batch_id,) = query.one(con, "next_batch")
     started = _now()
     checked: list[CheckedFile] = []
@@ -262,6 +267,8 @@ def _import_batch(
         con.begin()
         load_referential(con)
         query.run(con, "batch_periods")
+        for sha256, name in held.items():
+            query.run(con, "held_periods", [name, sha256])
         for path, result in todo:
             current = path
             t0 = time.monotonic()
@@ -292,6 +299,7 @@ def _import_batch(
                     r.removed,
                 ],
             )
+            query.run(con, "import_periods_write", [batch_id, r.sha256])
         con.commit()
     except (KeyboardInterrupt, duckdb.InterruptException, RuntimeError) as e:  # Ctrl-C: undone, recorded
         if not interrupted(e):
@@ -319,12 +327,18 @@ def _import_batch(
                 cf.data_path.unlink(missing_ok=True)
 
 
+def _counted(n: int, noun: str) -> str:
+    """`n` and the noun, in the plural unless n is 1: "1 stored row", "0 stored rows"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _report(todo: list[tuple[Path, FileResult]], log: Log) -> None:
     """One line per imported file (once the batch is in the store), and its unknown communes."""
     for _, r in todo:
         log(
-            f"imported {r.name}: {r.rows:,} rows ({r.fmt}), {r.replaced:,} stored rows replaced, "
-            + (f"{r.kept:,} unchanged commune half-years kept, " if r.kept else "")
+            f"imported {r.name}: {_counted(r.rows, 'row')} ({r.fmt}), "
+            f"{_counted(r.replaced, 'stored row')} replaced, "
+            + (f"{_counted(r.kept, 'unchanged commune half-year')} kept, " if r.kept else "")
             + f"{r.seconds:.1f} s ({r.rows / max(r.seconds, 1e-6):,.0f} rows/s)"
         )
         if r.unknown:
@@ -357,10 +371,14 @@ def _record(
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     """The store's tables, where missing: the DVF rows, the import log, the parts an import cut a
-    sale of (for the statistics pass) and the raw parts' digests (for the next release): an import,
-    a failure's record and a restore from git all start from them."""
+    sale of (for the statistics pass), the raw parts' digests (for the next release) and the
+    periods each import covered (filled from the rows in a store made before them): an import, a
+    failure's record and a restore from git all start from them."""
     for name in ("dvf_rows", "update_log", "cut_parts", "part_digests"):
         query.run(con, name)
+    if not query.one(con, "import_periods_known")[0]:
+        query.run(con, "import_periods")
+        query.run(con, "import_periods_fill")
 
 
 REFERENTIAL_TABLES = {
@@ -523,7 +541,7 @@ def _store_file(con: duckdb.DuckDBPyConnection, cf: CheckedFile, result: FileRes
         raise InputError(
             cf.path,
             f"holds the same sales period as {other} ({year} S{half}, département {dep}): "
-            "import one of them (a release's files, in one format)",
+            "keep one of them in the source (a release's files, in one format)",
         )
     for code, n in query.rows(con, "file_unknown_communes"):
         result.unknown[code] = n

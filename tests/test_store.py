@@ -18,6 +18,7 @@ import pytest
 from conftest import (
     CEREMA,
     GEO_2021,
+    HENDAYE,
     PARIS_ROWS,
     RAW_2020,
     RAW_2021,
@@ -560,7 +561,7 @@ def test_a_republished_file_rewrites_only_the_communes_whose_sales_changed(
     (result,) = store.import_files(paths, [second], Settings(), log=lines.append)
     # 51 parts (a commune's half-year: 17 communes in 3 periods): the house's alone is replaced.
     assert (result.kept, result.replaced, result.added, result.removed) == (50, 1, 1, 1)
-    assert any("1 stored rows replaced, 50 unchanged commune half-years kept" in line for line in lines)
+    assert any("1 stored row replaced, 50 unchanged commune half-years kept" in line for line in lines)
     assert _periods(paths.db) == {
         (2021, 1, "01"): ([1, 2], [first.name], 41),
         (2021, 2, "01"): ([1], [first.name], 41),  # the rows of the first import, its lines
@@ -597,6 +598,51 @@ def test_a_file_with_the_same_sales_in_other_bytes_stores_nothing_and_is_then_sk
         0,
     )
     assert _import(paths, reordered)[0].skipped
+
+
+def _repriced(source: Path, dest: Path) -> Path:
+    """A copy of a geo-dvf file with its first row's price changed: another file of the same periods."""
+    header, first, *rest = source.read_text("utf-8").splitlines()
+    fields = first.split(",")
+    fields[header.split(",").index("valeur_fonciere")] = "999999"
+    return _write_lines(dest, [header, ",".join(fields), *rest])
+
+
+def _stored(db: Path) -> list[tuple]:
+    """The store's rows, each with its source, not with the batch that wrote it."""
+    return query(db, "select * exclude (batch_id) from dvf_rows order by all")
+
+
+def test_a_file_another_one_overtook_is_imported_again_when_the_source_names_it(
+    tmp_path: Path, paths: Paths
+) -> None:
+    """`doit source=fix.csv` (another file of the same periods), then `doit` on the usual source: its
+    file is imported again, over the other's rows, and the store is what the usual source alone
+    makes; then it is skipped again. A source naming both is refused: each run would otherwise
+    import one of them over the other. A store made before the periods were kept does the same."""
+    hendaye = HENDAYE[0]
+    alone = Paths.of(tmp_path / "alone", tmp_path / "alone-site")
+    _import(alone, hendaye)
+    for legacy in (False, True):
+        at = Paths.of(tmp_path / f"store-{legacy}", tmp_path / f"site-{legacy}")
+        _import(at, hendaye)
+        if legacy:
+            with duckdb.connect(str(at.db)) as con:
+                con.execute("drop table import_periods")
+        fix = _repriced(hendaye, tmp_path / "fix.csv")
+        (other,) = _import(at, fix)
+        assert (other.skipped, other.replaced > 0) == (False, True)
+        (again,) = _import(at, hendaye)
+        assert (again.skipped, again.replaced) == (False, other.replaced)  # the part it changed
+        assert (again.added, again.removed) == (other.removed, other.added) == (1, 1)
+        assert _stored(at.db) == _stored(alone.db)
+        assert _import(at, hendaye)[0].skipped
+        _import(at, fix)
+        before = tables(at.db)
+        with pytest.raises(InputError, match=f"{hendaye.name}: holds the same sales period as fix.csv"):
+            _import(at, hendaye, fix)
+        assert tables(at.db) == before
+        assert query(at.db, "select status from update_log order by batch_id desc limit 1") == [("failed",)]
 
 
 def test_a_mutation_across_communes_ties_their_parts(tmp_path: Path, paths: Paths) -> None:

@@ -1,4 +1,5 @@
--- Another file of the batch covering one of this file's periods: the rows would double.
+-- Another file of the batch covering one of this file's periods: the rows would double; or a file of
+-- the same source the store holds (held_periods.sql): the two would be imported in turn.
 select p.annee, p.semestre, p.code_departement, o.source_file
 from batch_periods p
 join batch_periods o
