@@ -430,7 +430,7 @@ def task_rollback():
             "name": name,
             "actions": [(guarded(_rollback), [name])],
             "uptodate": [False],
-            "meta": {"only_when_named": True},
+            "meta": {"only_when_named": True, "quiet": True},  # its line is its report
         }
 
 
@@ -448,10 +448,9 @@ def _rollback(name: str) -> None:
     if done.get("unchanged"):
         print(f"{done['version']} is already online")
         return
-    print(
-        f"rolled back to {done['version']}: {done['files_changed']} files changed online "
-        f"({done['commit'][:10]})"
-    )
+    where = f"pushed to {PUB.remote}" if PUB.push else "not pushed (push=1 pushes)"
+    changed = f"{done['files_changed']} files changed ({done['commit'][:10]}, {where})"
+    print(f"rolled back to {done['version']}: {changed}")
 
 
 def task_purge():

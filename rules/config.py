@@ -128,7 +128,7 @@ def load(var: Getter, argv: list[str]) -> Config:
         paths=Paths.of(where.build_dir, where.site_dir),
         source=where.source,
         settings=Settings.from_vars(var),
-        legal=site.Legal(**read_vars(site.Legal, var)),
+        legal=site.Legal.from_vars(var),
         method=Method.from_vars(var),
         limits=gate.Limits(**read_vars(gate.Limits, var)),
         remote=datagouv.Remote(**read_vars(datagouv.Remote, var, names=REMOTE_NAMES)),

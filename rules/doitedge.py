@@ -25,7 +25,7 @@ from doit.reporter import ExecutedOnlyReporter
 from doit.task import IOConfig, Task, dict_to_task
 
 from rules import progress, settled
-from rules.errors import DiskFullError, ImmoStatsError, interrupted, no_space
+from rules.errors import DiskFullError, ImmoStatsError, OutOfMemoryError, interrupted, no_space, out_of_memory
 from rules.files import HashCache
 
 INTERRUPTED = "interrupted (Ctrl-C): stopped; the next run finishes or undoes what this one left"
@@ -54,6 +54,8 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
                 return TaskFailed(INTERRUPTED)
             if no_space(e):  # a full disk is the machine's state, not a bug: one line too
                 return TaskFailed(str(DiskFullError(getattr(e, "filename", None) or "the build")))
+            if out_of_memory(e):  # memory_limit too low for the work: the setting's, one line
+                return TaskFailed(str(OutOfMemoryError()))
             raise
         return result if isinstance(result, dict | TaskFailed) else None
 

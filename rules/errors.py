@@ -36,6 +36,21 @@ class DiskFullError(ImmoStatsError):
         super().__init__(f"no space left on the device of {where}: free some space and run doit again")
 
 
+class OutOfMemoryError(ImmoStatsError):
+    """DuckDB could not do its work within `memory_limit`: the setting's fault, not the data's."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "DuckDB ran out of memory within memory_limit: raise memory_limit (2GB is enough for all of "
+            "France) or lower threads, then run doit again"
+        )
+
+
+def out_of_memory(e: BaseException) -> bool:
+    """DuckDB's OutOfMemoryException (by name: this module does not load DuckDB)."""
+    return isinstance(e, OutOfMemoryError) or type(e).__name__ == "OutOfMemoryException"
+
+
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 

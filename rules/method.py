@@ -40,8 +40,17 @@ class Method:
     @classmethod
     def from_vars(cls, get: Getter) -> Method:
         method = cls(**read_vars(cls, get))
-        if not 0 < method.grade_min <= method.grade_good <= method.grade_high:
-            raise ConfigError("grades must satisfy 0 < grade_min <= grade_good <= grade_high")
+        m = method
+        if not 0 < m.grade_min <= m.grade_good <= m.grade_high:
+            raise ConfigError(
+                f"grade_min={m.grade_min}, grade_good={m.grade_good}, grade_high={m.grade_high}: "
+                "grades must satisfy 0 < grade_min <= grade_good <= grade_high"
+            )
+        for low, high in (("min_surface", "max_surface"), ("min_price_m2", "max_price_m2")):
+            if getattr(m, low) >= getattr(m, high):  # no sale would be plausible: every figure gone
+                raise ConfigError(
+                    f"{low}={getattr(m, low):g} and {high}={getattr(m, high):g}: {low} must be below {high}"
+                )
         return method
 
     def as_dict(self) -> dict[str, object]:

@@ -128,6 +128,17 @@ def check_settings(argv: list[str], known: Iterable[str], environ: Mapping[str, 
 
 ENV_PREFIX = "IMMOSTATS_"
 MEMORY = r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)"
+_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+_UNITS |= {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+MEMORY_FLOOR = "100MB"  # the sample builds under 64MB; under 32MB DuckDB cannot import it
+
+
+def memory_bytes(size: str) -> float:
+    """A size as DuckDB reads it (a MEMORY text: KB is 1,000 bytes, KiB 1,024), in bytes."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(\w+)", size.strip())
+    if m is None or m.group(2) not in _UNITS:  # memory_limit was checked against MEMORY
+        raise ConfigError(f"memory_limit={size}: expected a size such as 3GB or 500MB")
+    return float(m.group(1)) * _UNITS[m.group(2)]
 
 
 def names_of(*classes: type, renamed: Mapping[str, str] | None = None) -> set[str]:
@@ -174,8 +185,8 @@ class Settings:
     )
     memory_limit: str = setting(
         "2GB",
-        "DuckDB's memory bound (`500MB`, `3GB`...); beyond it DuckDB spills to `build/tmp/duckdb` "
-        "(2GB keeps a France build under 3 GB and is no slower on two cores)",
+        "DuckDB's memory bound (`500MB`, `3GB`..., at least 100MB); beyond it DuckDB spills to "
+        "`build/tmp/duckdb` (2GB keeps a France build under 3 GB and is no slower on two cores)",
         pattern=MEMORY,
         expected="expected a size such as 3GB or 500MB",
     )
@@ -185,6 +196,11 @@ class Settings:
     def from_vars(cls, get: Getter) -> Settings:
         settings = cls(**read_vars(cls, get))
         settings.scope()  # validate now: a bad value is one error line, before any task runs
+        if memory_bytes(settings.memory_limit) < memory_bytes(MEMORY_FLOOR):
+            raise ConfigError(
+                f"memory_limit={settings.memory_limit}: must be at least {MEMORY_FLOOR} (DuckDB cannot "
+                "import and compute within less; 2GB builds all of France)"
+            )
         if urlsplit(settings.site_url).path.strip("/"):  # the pages link to /assets/..., /ville/...
             raise ConfigError(
                 f"site_url={settings.site_url}: the site must be served at the root of its host (its links "

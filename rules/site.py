@@ -9,9 +9,11 @@ every page depends on it, and it changes only when one of those does.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import orjson
 import rcssmin
@@ -20,10 +22,18 @@ import rjsmin
 from rules.errors import ConfigError
 from rules.files import canonical_json, write_if_changed
 from rules.paths import ASSETS, ASSETS_DIR, Paths
-from rules.settings import setting
+from rules.settings import Getter, read_vars, setting
 
 ASSET_SOURCES = {name: ASSETS / name for name in ("app.css", "app.js", "favicon.svg")}
 DEFAULT_URL = "https://immostats.example"
+
+
+_EMAIL = re.compile(r"[^@\s<>\"'/:]+@[^@\s<>\"'/:]+\.[a-zA-Z]{2,}")
+
+
+def _web_url(text: str) -> bool:
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,17 @@ class Legal:
     director: str = setting("", "the legal notice: the director of publication")
     host: str = setting("", "the legal notice: the host's name, address and telephone number")
     contact: str = setting("", "the legal notice: an e-mail address or a form URL to reach the publisher")
+
+    @classmethod
+    def from_vars(cls, get: Getter) -> Legal:
+        """The legal notice's settings; a contact the notice cannot link to is refused."""
+        legal = cls(**read_vars(cls, get))
+        contact = legal.contact.strip()
+        if contact and not (_EMAIL.fullmatch(contact) or _web_url(contact)):
+            raise ConfigError(
+                f"contact={legal.contact}: expected an e-mail address (name@example.org) or an http(s) URL"
+            )
+        return legal
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)

@@ -31,7 +31,15 @@ from pathlib import Path
 import orjson
 
 from rules import dvf, query, reference
-from rules.errors import DiskFullError, ImmoStatsError, InputError, interrupted, no_space
+from rules.errors import (
+    DiskFullError,
+    ImmoStatsError,
+    InputError,
+    OutOfMemoryError,
+    interrupted,
+    no_space,
+    out_of_memory,
+)
 from rules.files import HashCache, canonical_json, write_if_changed
 from rules.lazy import duckdb
 from rules.paths import Paths, wal
@@ -238,6 +246,8 @@ def _batch_error(e: BaseException, paths: Paths) -> ImmoStatsError | None:
         return ImmoStatsError(INTERRUPTED)
     if no_space(e):
         return DiskFullError(paths.build)
+    if out_of_memory(e):
+        return OutOfMemoryError()
     if isinstance(e, ImmoStatsError):
         return e
     if isinstance(e, OSError):  # a file that cannot be read or written: the system's words
@@ -304,20 +314,20 @@ def _import_batch(
     except (KeyboardInterrupt, duckdb.InterruptException, RuntimeError) as e:  # Ctrl-C: undone, recorded
         if not interrupted(e):
             raise  # a RuntimeError of its own: a bug
-        if not in_copy:
-            _undo(con, paths, batch_id, todo, started, ImmoStatsError(INTERRUPTED))
+        _abandon(con, paths, batch_id, todo, started, ImmoStatsError(INTERRUPTED), in_copy)
         raise KeyboardInterrupt from None
     except (ImmoStatsError, duckdb.Error, OSError) as e:
         if no_space(e):
             err: ImmoStatsError = DiskFullError(paths.build)
+        elif out_of_memory(e):
+            err = OutOfMemoryError()
         elif isinstance(e, ImmoStatsError):
             err = e
         elif isinstance(e, duckdb.Error):
             err = _duckdb_input_error(current or todo[0][0], e)
         else:
             raise
-        if not in_copy:
-            _undo(con, paths, batch_id, todo, started, err)
+        _abandon(con, paths, batch_id, todo, started, err, in_copy)
         raise err from None
     finally:
         query.run(con, "file_cleanup")
@@ -591,6 +601,25 @@ def _close_under_ties(con: duckdb.DuckDBPyConnection, listed: str, links: tuple[
                 parts |= tied
                 grew = True
     return len(parts)
+
+
+def _abandon(
+    con: duckdb.DuckDBPyConnection,
+    paths: Paths,
+    batch_id: int,
+    todo: list[tuple[Path, FileResult]],
+    started: datetime,
+    err: ImmoStatsError,
+    in_copy: bool,
+) -> None:
+    """A failed batch rolled back, before its working tables go (a statement in an aborted
+    transaction fails, and its error would hide the batch's): in place, with its record (_undo);
+    in a copy, which its caller removes and records the failure of, only rolled back."""
+    if not in_copy:
+        _undo(con, paths, batch_id, todo, started, err)
+        return
+    with suppress(duckdb.Error):
+        con.rollback()
 
 
 def _undo(

@@ -90,6 +90,28 @@ def test_all_of_france_then_a_second_run_does_nothing_and_prints_nothing(paths: 
         ),
         (["memory_limit=lots"], {}, "memory_limit=lots: expected a size such as 3GB or 500MB"),
         (
+            ["memory_limit=1KB"],
+            {},
+            "memory_limit=1KB: must be at least 100MB (DuckDB cannot import and compute within less; "
+            "2GB builds all of France)",
+        ),
+        (
+            ["min_surface=500", "max_surface=100"],
+            {},
+            "min_surface=500 and max_surface=100: min_surface must be below max_surface",
+        ),
+        (
+            ["grade_min=50"],
+            {},
+            "grade_min=50, grade_good=30, grade_high=100: grades must satisfy 0 < grade_min <= grade_good "
+            "<= grade_high",
+        ),
+        (
+            ["contact=nope"],
+            {},
+            "contact=nope: expected an e-mail address (name@example.org) or an http(s) URL",
+        ),
+        (
             ["site_url=notaurl"],
             {},
             "site_url=notaurl: expected an absolute http(s) URL such as https://example.org",

@@ -32,7 +32,8 @@ from conftest import (
 
 from rules import files, reference, sources, stats, store
 from rules import query as rules_query
-from rules.errors import InputError
+from rules.doitedge import guarded
+from rules.errors import InputError, OutOfMemoryError
 from rules.method import Method
 from rules.paths import ROOT, Paths
 from rules.settings import Settings
@@ -643,6 +644,30 @@ def test_a_file_another_one_overtook_is_imported_again_when_the_source_names_it(
             _import(at, hendaye, fix)
         assert tables(at.db) == before
         assert query(at.db, "select status from update_log order by batch_id desc limit 1") == [("failed",)]
+
+
+@pytest.mark.parametrize("files", [[RAW_2020], [RAW_2020, HENDAYE[0]]], ids=["in place", "in a copy"])
+def test_too_little_memory_for_duckdb_is_one_line_and_changes_nothing(
+    paths: Paths, files: list[Path]
+) -> None:
+    """memory_limit under what DuckDB needs (doit refuses under 100MB; a France build can still
+    find a limit too low): the setting is named, not the file, nothing is stored and each file has
+    its failed row. In a copy, the batch's working tables are dropped after its rollback: before,
+    that statement's error ("transaction is aborted") hid DuckDB's."""
+    with pytest.raises(OutOfMemoryError, match="^DuckDB ran out of memory within memory_limit: raise"):
+        store.import_files(paths, files, Settings(memory_limit="8MB"), log=lambda _: None)
+    assert query(paths.db, "select count(*) from dvf_rows") == [(0,)]
+    log = query(paths.db, "select status, error from update_log")
+    assert [(status, error.endswith(str(OutOfMemoryError()))) for status, error in log] == [
+        ("failed", True)
+    ] * len(files)
+    assert guarded(lambda: _raise(duckdb.OutOfMemoryException("failed to pin block")))().message == str(
+        OutOfMemoryError()
+    )
+
+
+def _raise(e: Exception) -> None:
+    raise e
 
 
 def test_a_mutation_across_communes_ties_their_parts(tmp_path: Path, paths: Paths) -> None:

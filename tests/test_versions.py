@@ -155,7 +155,10 @@ def test_publish_change_publish_and_roll_back(project: Project) -> None:
     (said,) = [ln for ln in listing.splitlines() if ln.startswith(v1)]
     assert "21 communes changed, 5 DVF rows added, 0 removed" in said  # as its publish said it
     out = project.doit(f"rollback:{v1}").stdout
-    files_changed = re.search(r"rolled back to \S+: (\d+) files changed online", out)
+    files_changed = re.search(r"rolled back to \S+: (\d+) files changed \(", out)
+    # One line, which says the rollback is not online yet (no "rollback: 1 task in 0.1 s" after it).
+    line = r"rolled back to \S+: \d+ files changed \([0-9a-f]{10}, not pushed \(push=1 pushes\)\)\n"
+    assert re.fullmatch(line, out)
     assert files_changed and f"(would change {files_changed[1]} files)" in said, (said, out)
     assert without_deploy_files(tree_files(repo, "gh-pages")) == without_deploy_files(first)
     assert git(repo, "log", "-1", "--format=%s", "gh-pages") == f"Rollback to {v1}"
