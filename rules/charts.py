@@ -122,9 +122,9 @@ def price_chart(series: dict, grain: str, title: str) -> Markup | None:
             segment.append(f"{x_of[per]:.1f},{y(v):.1f}")
             # A dot that stays round when the drawing stretches: a zero-length line, round caps.
             body.append(f'<path d="M{x_of[per]:.1f} {y(v):.1f}h0" stroke="{COLORS[typ]}" class="dot"/>')
-    desc = f"{NNBSP}; ".join(
-        f"{LABELS[t]}{NNBSP}: "
-        + ", ".join(f"{periode(per)}{NNBSP}: {nombre(v)}{NNBSP}€/m²" for per, v in pts)
+    desc = ". ".join(
+        f"{LABELS[t]} — "
+        + f"{NNBSP}; ".join(f"{periode(per)}{NNBSP}: {nombre(v)}{NNBSP}€/m²" for per, v in pts)
         for t, pts in published.items()
         if pts
     )

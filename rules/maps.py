@@ -153,7 +153,7 @@ def legend(limits: list[int]) -> list[tuple[int, int | None, int | None, str]]:
     for i in range(len(limits) + 1):
         low, high = bounds[i], bounds[i + 1]
         if low is None and high is None:
-            label = "prix publié (une seule classe)"
+            label = "prix publié"  # every published median in one class
         elif low is None:
             label = f"moins de {euros(high, '/m²')}"
         elif high is None:
@@ -175,8 +175,12 @@ def _label(item: Item, types: Sequence[str]) -> str:
 
 
 def _figure(median: int | None, sales: int) -> str:
+    """A median with its sales; 'prix non publié (12 ventes)' below the threshold, 'aucune vente'
+    where there was none (not a price withheld)."""
+    if not sales:
+        return "aucune vente"
     figure = "prix non publié" if median is None else euros(median, "/m²")
-    return f"{figure} ({compte(sales, 'vente')})" if sales else figure
+    return f"{figure} ({compte(sales, 'vente')})"
 
 
 class Geometry(NamedTuple):

@@ -82,7 +82,7 @@ def env() -> jinja2.Environment:
     e.filters.update(period=fr.periode, par_nom=lambda refs: sorted(refs, key=lambda r: fr.cle(r["nom"])))
     e.filters.update(a=_named(fr.a), de=_named(fr.de), le=_named(fr.le), par_ventes=by_sales)
     e.globals.update(TYPES=dvf.TYPES, TYPE_LABELS=dvf.TYPE_LABELS, GRADE_LABELS=GRADE_LABELS)
-    e.globals.update(explorer_rows=explorer_rows, child_cell=child_cell)
+    e.globals.update(explorer_rows=explorer_rows, child_cell=child_cell, no_evolution=no_evolution)
     e.globals.update(series_rows=series_rows, season_rows=season_rows)
     return e
 
@@ -143,6 +143,26 @@ def child_cell(figure: dict, unit: str = "/m²") -> Markup:
     if figure["n"]:
         return Markup(f"<small>non publié ({nombre(figure['n'])})</small>")
     return Markup("—")
+
+
+def no_evolution(doc: dict) -> str:
+    """Why a page shows no change over a year, with the sales each end has: a department whose data
+    stop in 2021 is not told it needs 15 sales in 2022 and 2023 without being told it has none."""
+    span = doc["evolution"][dvf.TYPES[0]]["1y"]
+    start, end = span["from"], span["to"]
+    counts = []
+    for typ in dvf.TYPES:
+        years = doc["series"][typ]["annee"]
+        yearly = dict(zip(years["period"], years["n"], strict=True))
+        counts.append((typ, yearly.get(start, 0), yearly.get(end, 0)))
+    head = f"Évolution de {start} à {end} non calculée{S}: "
+    if not any(a or b for _, a, b in counts):
+        return head + f"aucune vente d’appartement ou de maison n’est recensée ici en {start} ni en {end}."
+    least = fr.compte(doc["metadata"]["method"]["grade_min"], "vente")
+    said = f"{S}; ".join(
+        f"{dvf.TYPE_LABELS[t].lower()}{S}: {nombre(a)} puis {nombre(b)}" for t, a, b in counts
+    )
+    return head + f"il faut au moins {least} d’un même type chaque année (ici, {said})."
 
 
 def _json_text(value: Any, **_: Any) -> str:
@@ -400,8 +420,8 @@ def _figures(doc: dict) -> dict[str, Any]:
     series = doc["series"]
     return {
         "monthly_types": [t for t in dvf.TYPES if any(m is not None for m in series[t]["mois"]["median_m2"])],
-        "chart_years": charts.price_chart(series, "annee", "Médiane du prix au m² par année"),
-        "chart_months": charts.price_chart(series, "mois", "Médiane du prix au m² par mois"),
+        "chart_years": charts.price_chart(series, "annee", "Prix médian au m² par année"),
+        "chart_months": charts.price_chart(series, "mois", "Prix médian au m² par mois"),
         "chart_volumes": charts.volume_chart(doc["volumes"]),
         "tables": {grain: _table_rows(series, grain) for grain in ("annee", "trimestre")},
     }
@@ -454,8 +474,8 @@ def empty_text(doc: dict) -> tuple[str, list[str]]:
     total, years = sum(counts.values()), _years(meta)
     if not total:
         return f"Pas de prix publié{S}: aucune vente", [
-            f"Aucune vente d’appartement ou de maison (vendus seuls) n’est recensée dans DVF {where} "
-            f"{years}{S}: aucun prix ne peut être calculé."
+            f"Aucune vente d’appartement ou de maison n’est recensée dans DVF {where} {years}, hors "
+            f"ventes de plusieurs biens en un seul acte{S}: aucun prix ne peut être calculé."
         ]
     if total == 1:
         what = "une maison" if counts["maison"] else "un appartement"

@@ -35,7 +35,7 @@ from rules import codedeps, dvf, gcpause, progress, query, reference
 from rules import places as pl
 from rules.childwork import Child
 from rules.files import canonical_json, sha256_file, write_atomic, write_if_changed
-from rules.fr import NNBSP, compte, date_fr
+from rules.fr import NNBSP, compte, date_fr, nombre
 from rules.lazy import duckdb
 from rules.method import FUNNEL, Method
 from rules.paths import DATA_DIRS, SUMMARY, Paths, data_file, page_url
@@ -485,7 +485,7 @@ def _current(row: tuple | None, rooms: dict[int, tuple], method: Method) -> Figu
     n, grade = _graded(row, method)
     if grade is None or row is None:  # row: for the type checker (no grade without figures)
         reason = (
-            f"{n} vente{'s' if n > 1 else ''} sur la période, moins que les {method.grade_min} "
+            f"{compte(n, 'vente')} sur la période, moins que les {nombre(method.grade_min)} "
             "nécessaires pour publier un prix fiable"
             if n
             else "aucune vente retenue sur la période"
@@ -604,8 +604,8 @@ def _evolution(rows: list[tuple], typ: str, year: int, method: Method) -> dict[s
         item: dict[str, Any] = {"from": start, "to": end, "pct": None}
         if min(a[0], b[0]) < method.grade_min:
             item["reason"] = (
-                f"{a[0]} ventes en {start} et {b[0]} en {end} : il en faut {method.grade_min} "
-                "chaque année pour comparer"
+                f"{compte(a[0], 'vente')} en {start} et {nombre(b[0])} en {end}{NNBSP}: il en faut "
+                f"{nombre(method.grade_min)} chaque année pour comparer"
             )
         else:
             item["pct"] = round((b[1] - a[1]) / a[1] * 100, 1)

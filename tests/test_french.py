@@ -15,7 +15,7 @@ import orjson
 import pytest
 from frenchcheck import check
 
-from rules import fr
+from rules import fr, render
 from rules import places as pl
 from rules.paths import ROOT, Paths
 
@@ -151,19 +151,52 @@ def test_every_page_reads_as_a_french_editor_would_write_it(built: Paths) -> Non
 
 
 def test_sentences_a_french_editor_corrected(built: Paths) -> None:
-    """What a copy editor's reading of the pages changed (2026-12-06): the estimate's sentence
-    without JavaScript, parallel and with each median named; chart descriptions that separate a
-    period from its price; a time that does not break; tables that say what their rows are."""
+    """What a copy editor's readings of the pages changed (2026-12-06, 2026-12-07): the estimate's
+    sentence without JavaScript, one per type, each multiplication said apart and with its median;
+    chart descriptions that separate a type from its periods and a period from its price; a time
+    that does not break; tables that say what their rows are, and what their dashes mean; a change
+    over a year said in words, not with an arrow a screen reader spells out; a map that does not
+    call "price withheld" a commune without sales."""
     hendaye = (built.site / "ville" / "64260" / "index.html").read_text("utf-8")
     noscript = hendaye.split("<noscript>")[1].split("</noscript>")[0]
-    assert "pour un appartement&#8239;; par " in noscript and "pour les maisons)" in noscript, noscript
-    assert "2019\u202f: " in hendaye and "€/m², 2020\u202f: " in hendaye  # a chart's description
+    assert noscript.count(", multipliez votre surface par ") == 2 and "puis, séparément, par " in noscript
+    assert "&#8239;; pour une maison, " in noscript and noscript.count("(prix médian&#8239;: ") == 2, noscript
+    assert "Appartements — 2019\u202f: " in hendaye and "€/m²\u202f; 2020\u202f: " in hendaye  # a chart's
+    assert "→" not in hendaye and "Maisons, de 2022 à 2023&#8239;:" in hendaye
+    pieces = hendaye.split("Selon le nombre de pièces")[1]
+    assert "—&#8239;: aucune vente." in pieces.split("</section>")[0]
+    dep = (built.site / "departement" / "64" / "index.html").read_text("utf-8")
+    assert "prix non publié&#8239;: trop peu de ventes, ou aucune" in dep and "une seule classe" not in dep
+    ain = (built.site / "departement" / "01" / "index.html").read_text("utf-8")  # its rows stop in 2021
+    assert (
+        "Évolution de 2022 à 2023 non calculée\u202f: aucune vente d’appartement ou de maison n’est "
+        "recensée ici en 2022 ni en 2023." in ain
+    )
+
     assert fr.date_heure("2026-12-02T14:01:00+00:00") == "2 décembre 2026 à 14\u00a0h\u00a001 (UTC)"
     castillon = (built.site / "ville" / "64181" / "index.html").read_text("utf-8")  # one pair of brackets
     assert "<title>Prix au m² à Castillon (canton d’Arthez-de-Béarn, 64370)</title>" in castillon
     assert "<h1>Prix de l’immobilier à Castillon (canton d’Arthez-de-Béarn, 64370)</h1>" in castillon
     home = (built.site / "index.html").read_text("utf-8")
     assert '<th scope="col">Région</th>' in home and '<th scope="col">Nom</th>' not in home
+
+
+def test_a_change_not_computed_says_the_sales_each_year_had() -> None:
+    """Too few sales for a change over a year: the sentence gives each type's sales at both ends."""
+    series = {
+        "appartement": {"annee": {"period": ["2022", "2023"], "n": [16, 3], "median_m2": [3000, None]}},
+        "maison": {"annee": {"period": ["2023"], "n": [1], "median_m2": [None]}},
+    }
+    span = {"1y": {"from": "2022", "to": "2023", "pct": None}}
+    doc = {
+        "series": series,
+        "evolution": {"appartement": span, "maison": span},
+        "metadata": {"method": {"grade_min": 15}},
+    }
+    assert render.no_evolution(doc) == (
+        "Évolution de 2022 à 2023 non calculée\u202f: il faut au moins 15\u00a0ventes d’un même type "
+        "chaque année (ici, appartements\u202f: 16 puis 3\u202f; maisons\u202f: 0 puis 1)."
+    )
 
 
 def test_a_place_without_figures_gets_a_short_honest_page(built: Paths) -> None:

@@ -99,7 +99,7 @@ def test_small_samples_are_not_published_and_say_why(paths: Paths) -> None:
     _build(paths, [RAW_2020, RAW_2021], Method())
     flats = _doc(paths, "commune", "01053")["current_stats"]["appartement"]
     assert flats["published"] is False and "median_m2" not in flats
-    assert flats["reason"].startswith("10 ventes sur la période, moins que les 15")
+    assert flats["reason"].startswith("10\u00a0ventes sur la période, moins que les 15")
     ain = _doc(paths, "departement", "01")["current_stats"]
     # 16 flats -> indicative (15-29); 39 houses -> good (30-99), with quartiles from 30 sales.
     assert (ain["appartement"]["grade"], ain["maison"]["grade"]) == ("indicative", "bonne")
