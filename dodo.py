@@ -132,7 +132,7 @@ def _source_files() -> list:
 
 
 def task_check():
-    """source=datagouv: ask data.gouv.fr whether DVF changed (runs every time; quiet task line)."""
+    """With source=datagouv: ask data.gouv.fr whether DVF changed (at every run)."""
     if FOLLOW:
         return {
             "actions": [(guarded(datagouv.run_check), [P, SETTINGS, REMOTE])],
@@ -140,11 +140,11 @@ def task_check():
             "uptodate": [False],
             "meta": {"quiet": True},
         }
-    return {"actions": None, "doc": "only with source=datagouv"}
+    return {"actions": None, "doc": "only with source=datagouv: ask data.gouv.fr whether DVF changed"}
 
 
 def task_download():
-    """source=datagouv: download new or changed files into build/raw/ (`doit clean` keeps them)."""
+    """With source=datagouv: download new or changed DVF files into build/raw/ (`doit clean` keeps them)."""
     if FOLLOW:
         return {
             "actions": [(guarded(datagouv.run_download), [P, SETTINGS, REMOTE])],
@@ -152,12 +152,14 @@ def task_download():
             "targets": [P.downloads],
             "clean": [],
         }
-    return {"actions": None, "doc": "only with source=datagouv"}
+    return {"actions": None, "doc": "only with source=datagouv: download new or changed DVF files"}
 
 
 def task_load():
-    """Import the DVF source into the history store (build/dvf.duckdb), first rebuilt from the
-    history branch in git when it is missing or older than what was published."""
+    """Import the DVF source into the history store, build/dvf.duckdb.
+
+    The store is first rebuilt from the history branch in git when it is missing or older than
+    what was published."""
     files = _source_files()
     return {
         "actions": [(guarded(_load), [files])],
@@ -186,8 +188,9 @@ def _load(files: list) -> None:
 
 
 def task_history():
-    """Mirror the store as Parquet in build/history/, rewriting only the periods that changed: what
-    publish commits to the history branch (a plain build does not need it)."""
+    """Mirror the store as Parquet in build/history/, rewriting only the periods that changed.
+
+    What publish commits to the history branch (a plain build does not need it)."""
     return {
         "actions": [(guarded(history.export), [P, SETTINGS])],
         "file_dep": [P.store_manifest, *codedeps.inputs(history.export)],
@@ -227,8 +230,9 @@ def _place_files() -> tuple[str, ...]:
 
 @create_after(executed="load")
 def task_assets():
-    """Minify CSS and JS, name them by content hash; write build/site.json (URL, scope, assets,
-    the legal notice's settings)."""
+    """Minify the CSS and JS, named by their content hash, and write build/site.json.
+
+    build/site.json holds the public URL, the scope, the assets' names and the legal notice."""
     return {
         "actions": [(guarded(site.build_assets), [P, SETTINGS.site_url, scope(), CFG.legal])],
         "file_dep": [*site.ASSET_SOURCES.values(), *codedeps.inputs(site.build_assets)],
@@ -340,8 +344,10 @@ def _render_tasks() -> list[dict]:
 
 @create_after(executed="load")
 def task_sitefiles():
-    """Search index, sitemap, robots.txt and _headers: from the referential and settings, and the
-    list of pages without figures (out of the sitemap)."""
+    """Write the search index, the sitemap, robots.txt and _headers.
+
+    From the referential and the settings, and the list of pages without figures (out of the
+    sitemap)."""
     return {
         "actions": [(guarded(sitefiles.write), [P])],
         "file_dep": [
@@ -358,8 +364,9 @@ def task_sitefiles():
 
 @create_after(executed="load")
 def task_tidy():
-    """Remove from site/ what the build no longer declares (a narrower scope, an old asset) and
-    the leftovers of a killed write; runs when the set of the site's files changes."""
+    """Remove from site/ what the build no longer declares, and what a killed write left.
+
+    A narrower scope, an old asset; runs when the set of the site's files changes."""
     declared = sorted(_site_files())
     digest = hashlib.sha256("\n".join(declared).encode()).hexdigest()
     return {
@@ -394,7 +401,7 @@ def _gate() -> None:
 
 
 def task_publish():
-    """Build, pass the gate, then put the site online as backup/<YYYY.MM.DD.N> and the deploy branch."""
+    """Build, pass the gate, then commit the site to backup/<YYYY.MM.DD.N> and the deploy branch."""
     return {
         "actions": [(guarded(_publish), [])],
         "task_dep": [*BUILD, "history", "gate"],
@@ -466,8 +473,9 @@ def _purge() -> None:
 
 
 def task_cdn_rules():
-    """`doit cdn-rules`: make Cloudflare send what site/_headers declares (GitHub Pages ignores the
-    file), as response header transform rules; idempotent (CF_ZONE, CF_API_TOKEN)."""
+    """Make Cloudflare send what site/_headers declares, as header rules (CF_ZONE, CF_API_TOKEN).
+
+    `doit cdn-rules`, for hosts that ignore the file (GitHub Pages); idempotent."""
     return {"basename": "cdn-rules", "actions": [(guarded(_cdn_rules), [])], "uptodate": [False]}
 
 
