@@ -620,30 +620,35 @@ def test_a_file_another_one_overtook_is_imported_again_when_the_source_names_it(
     """`doit source=fix.csv` (another file of the same periods), then `doit` on the usual source: its
     file is imported again, over the other's rows, and the store is what the usual source alone
     makes; then it is skipped again. A source naming both is refused: each run would otherwise
-    import one of them over the other. A store made before the periods were kept does the same."""
-    hendaye = HENDAYE[0]
+    import one of them over the other. A store made before the periods were kept imports it again
+    too (its periods are filled from its rows)."""
+    hendaye, fix = HENDAYE[0], _repriced(HENDAYE[0], tmp_path / "fix.csv")
     alone = Paths.of(tmp_path / "alone", tmp_path / "alone-site")
     _import(alone, hendaye)
-    for legacy in (False, True):
-        at = Paths.of(tmp_path / f"store-{legacy}", tmp_path / f"site-{legacy}")
-        _import(at, hendaye)
-        if legacy:
-            with duckdb.connect(str(at.db)) as con:
-                con.execute("drop table import_periods")
-        fix = _repriced(hendaye, tmp_path / "fix.csv")
-        (other,) = _import(at, fix)
-        assert (other.skipped, other.replaced > 0) == (False, True)
-        (again,) = _import(at, hendaye)
-        assert (again.skipped, again.replaced) == (False, other.replaced)  # the part it changed
-        assert (again.added, again.removed) == (other.removed, other.added) == (1, 1)
-        assert _stored(at.db) == _stored(alone.db)
-        assert _import(at, hendaye)[0].skipped
-        _import(at, fix)
-        before = tables(at.db)
-        with pytest.raises(InputError, match=f"{hendaye.name}: holds the same sales period as fix.csv"):
-            _import(at, hendaye, fix)
-        assert tables(at.db) == before
-        assert query(at.db, "select status from update_log order by batch_id desc limit 1") == [("failed",)]
+    at = Paths.of(tmp_path / "store", tmp_path / "site")
+    _import(at, hendaye)
+    _overtaken_then_named_again(at, hendaye, fix, alone)
+    assert _import(at, hendaye)[0].skipped
+    _import(at, fix)
+    before = tables(at.db)
+    with pytest.raises(InputError, match=f"{hendaye.name}: holds the same sales period as fix.csv"):
+        _import(at, hendaye, fix)
+    assert tables(at.db) == before
+    assert query(at.db, "select status from update_log order by batch_id desc limit 1") == [("failed",)]
+    older = Paths.of(tmp_path / "older", tmp_path / "older-site")
+    _import(older, hendaye)
+    with duckdb.connect(str(older.db)) as con:
+        con.execute("drop table import_periods")
+    _overtaken_then_named_again(older, hendaye, fix, alone)
+
+
+def _overtaken_then_named_again(at: Paths, hendaye: Path, fix: Path, alone: Paths) -> None:
+    (other,) = _import(at, fix)
+    assert (other.skipped, other.replaced > 0) == (False, True)
+    (again,) = _import(at, hendaye)
+    assert (again.skipped, again.replaced) == (False, other.replaced)  # the part it changed
+    assert (again.added, again.removed) == (other.removed, other.added) == (1, 1)
+    assert _stored(at.db) == _stored(alone.db)
 
 
 @pytest.mark.parametrize("files", [[RAW_2020], [RAW_2020, HENDAYE[0]]], ids=["in place", "in a copy"])
