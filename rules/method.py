@@ -39,8 +39,7 @@ class Method:
 
     @classmethod
     def from_vars(cls, get: Getter) -> Method:
-        method = cls(**read_vars(cls, get))
-        m = method
+        m = cls(**read_vars(cls, get))
         if not 0 < m.grade_min <= m.grade_good <= m.grade_high:
             raise ConfigError(
                 f"grade_min={m.grade_min}, grade_good={m.grade_good}, grade_high={m.grade_high}: "
@@ -51,7 +50,7 @@ class Method:
                 raise ConfigError(
                     f"{low}={getattr(m, low):g} and {high}={getattr(m, high):g}: {low} must be below {high}"
                 )
-        return method
+        return m
 
     def as_dict(self) -> dict[str, object]:
         """The method as every place's JSON states it: a copy of what is computed once (each of

@@ -174,14 +174,13 @@ def run_doit(
 
 
 def tables(db: Path) -> dict[str, list[tuple]]:
-    """Every row of the store's data tables (not the import log nor the periods each import covered),
-    sorted: equal dicts mean equal databases."""
+    """Every row of the store's data tables, sorted: equal dicts mean equal databases."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         names = [r[0] for r in con.execute("select table_name from duckdb_tables() order by 1").fetchall()]
         out = {}
         for name in names:
-            if name in ("update_log", "import_periods"):  # the import log, and what each import covered
+            if name == "update_log":
                 continue
             rows = con.execute(f"select * from {name}").fetchall()
             out[name] = sorted(rows, key=repr)
