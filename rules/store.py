@@ -314,7 +314,7 @@ def _import_batch(
     except (KeyboardInterrupt, duckdb.InterruptException, RuntimeError) as e:  # Ctrl-C: undone, recorded
         if not interrupted(e):
             raise  # a RuntimeError of its own: a bug
-        _abandon(con, paths, batch_id, todo, started, ImmoStatsError(INTERRUPTED), in_copy)
+        _undo(con, paths, batch_id, todo, started, ImmoStatsError(INTERRUPTED), in_copy)
         raise KeyboardInterrupt from None
     except (ImmoStatsError, duckdb.Error, OSError) as e:
         if no_space(e):
@@ -327,7 +327,7 @@ def _import_batch(
             err = _duckdb_input_error(current or todo[0][0], e)
         else:
             raise
-        _abandon(con, paths, batch_id, todo, started, err, in_copy)
+        _undo(con, paths, batch_id, todo, started, err, in_copy)
         raise err from None
     finally:
         query.run(con, "file_cleanup")
@@ -603,7 +603,7 @@ def _close_under_ties(con: duckdb.DuckDBPyConnection, listed: str, links: tuple[
     return len(parts)
 
 
-def _abandon(
+def _undo(
     con: duckdb.DuckDBPyConnection,
     paths: Paths,
     batch_id: int,
@@ -612,28 +612,15 @@ def _abandon(
     err: ImmoStatsError,
     in_copy: bool,
 ) -> None:
-    """A failed batch rolled back, before its working tables go (a statement in an aborted
-    transaction fails, and its error would hide the batch's): in place, with its record (_undo);
-    in a copy, which its caller removes and records the failure of, only rolled back."""
-    if not in_copy:
-        _undo(con, paths, batch_id, todo, started, err)
+    """Roll the batch back before its working tables go (a statement in an aborted transaction
+    fails, and its error would hide the batch's), then, in place, record why in update_log and
+    build/imports.json: a copy's caller removes the copy and records the failure in the store. The
+    record is tried even when the rollback fails (no transaction left: a Ctrl-C between two
+    statements)."""
+    with suppress(duckdb.Error):
+        con.rollback()
+    if in_copy:
         return
-    with suppress(duckdb.Error):
-        con.rollback()
-
-
-def _undo(
-    con: duckdb.DuckDBPyConnection,
-    paths: Paths,
-    batch_id: int,
-    todo: list[tuple[Path, FileResult]],
-    started: datetime,
-    err: ImmoStatsError,
-) -> None:
-    """Roll the batch back and record why in update_log and build/imports.json. The record is
-    tried even when the rollback fails (no transaction left: a Ctrl-C between two statements)."""
-    with suppress(duckdb.Error):
-        con.rollback()
     with suppress(duckdb.Error, ImmoStatsError):  # a full disk may refuse even these: the error line says why
         _log_failure(con, batch_id, todo, started, err)
         note_imports(con, paths)
