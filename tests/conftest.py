@@ -261,6 +261,7 @@ LONGEST = (
     "test_incremental_statistics_equal_a_pass_from_scratch",
     "test_publish_killed_at_every_step_then_run_again",
     "test_five_weeks_on_fresh_runners",
+    "test_a_fresh_runner_reads_only_the_changed_files_even_after_a_failed_push",
     "test_bad_input_through_doit_publish_changes_nothing",
     "test_benchmark_runs_end_to_end_at_a_small_scale",
     "test_rollback_killed_at_every_step_then_run_again",
