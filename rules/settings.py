@@ -127,17 +127,18 @@ def check_settings(argv: list[str], known: Iterable[str], environ: Mapping[str, 
 
 
 ENV_PREFIX = "IMMOSTATS_"
-MEMORY = r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)"
-_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}  # as DuckDB reads them
 _UNITS |= {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+MEMORY = rf"(\d+(?:\.\d+)?)\s*({'|'.join(_UNITS)})"
+MEMORY_EXPECTED = "expected a size such as 3GB or 500MB"
 MEMORY_FLOOR = "100MB"  # the sample builds under 64MB; under 32MB DuckDB cannot import it
 
 
 def memory_bytes(size: str) -> float:
     """A size as DuckDB reads it (a MEMORY text: KB is 1,000 bytes, KiB 1,024), in bytes."""
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(\w+)", size.strip())
-    if m is None or m.group(2) not in _UNITS:  # memory_limit was checked against MEMORY
-        raise ConfigError(f"memory_limit={size}: expected a size such as 3GB or 500MB")
+    m = re.fullmatch(MEMORY, size.strip())
+    if m is None:  # memory_limit was checked against MEMORY
+        raise ConfigError(f"memory_limit={size}: {MEMORY_EXPECTED}")
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
@@ -188,7 +189,7 @@ class Settings:
         "DuckDB's memory bound (`500MB`, `3GB`..., at least 100MB); beyond it DuckDB spills to "
         "`build/tmp/duckdb` (2GB keeps a France build under 3 GB and is no slower on two cores)",
         pattern=MEMORY,
-        expected="expected a size such as 3GB or 500MB",
+        expected=MEMORY_EXPECTED,
     )
     threads: int = setting(0, "DuckDB's threads; 0: all cores", low=0, high=1024)
 

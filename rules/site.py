@@ -32,6 +32,8 @@ _EMAIL = re.compile(r"[^@\s<>\"'/:]+@[^@\s<>\"'/:]+\.[a-zA-Z]{2,}")
 
 
 def _web_url(text: str) -> bool:
+    """An http(s) URL with a host: a contact form's may carry a query, which settings.check_url
+    refuses (the URLs it checks are ones the build appends paths to)."""
     parts = urlsplit(text)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
